@@ -1,0 +1,95 @@
+"""The `acontext-mcp` command.
+
+    acontext-mcp                         serve over stdio (what MCP hosts spawn)
+    acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
+    acontext-mcp migrate                 create or upgrade the database, then exit
+    acontext-mcp --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from acontext_mcp import __version__
+from acontext_mcp.settings import ENV_VARS, Settings
+
+
+def _server_options() -> argparse.ArgumentParser:
+    """Options shared by the top level and `serve`; SUPPRESS keeps unset flags from overriding env vars."""
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    options.add_argument("--data-dir", type=Path, help=f"where data lives (env {ENV_VARS['data_dir']})")
+    options.add_argument(
+        "--transport", choices=["stdio", "sse", "http"], help=f"stdio, or sse/http (both serve /mcp and /sse) "
+        f"(env {ENV_VARS['transport']}, default stdio)"
+    )
+    options.add_argument("--host", help=f"HTTP bind address (env {ENV_VARS['host']}, default 127.0.0.1)")
+    options.add_argument("--port", type=int, help=f"HTTP port (env {ENV_VARS['port']}, default 8029)")
+    options.add_argument("--log-level", help=f"DEBUG, INFO, WARNING, ERROR (env {ENV_VARS['log_level']})")
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    options = _server_options()
+    parser = argparse.ArgumentParser(
+        prog="acontext-mcp",
+        description="A context data platform for AI agents, served over MCP. With no command, serves over stdio.",
+        parents=[options],
+    )
+    parser.add_argument("--version", action="version", version=f"acontext-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", parents=[options], help="run the MCP server (default command)")
+    commands.add_parser("migrate", parents=[options], help="create or upgrade the database, then exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = vars(build_parser().parse_args(argv))
+    command = args.pop("command", None) or "serve"
+    try:
+        settings = Settings.load(**args)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    if command == "migrate":
+        return _migrate(settings)
+    return _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
+    if settings.transport == "stdio":
+        from acontext_mcp.server import build_server
+
+        build_server(settings).run("stdio")
+        return 0
+    import uvicorn
+
+    from acontext_mcp.server import build_http_app
+
+    print(f"acontext-mcp: serving http://{settings.host}:{settings.port}/mcp (and /sse), data in {settings.data_dir}",
+          file=sys.stderr)
+    uvicorn.run(build_http_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower())
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    import anyio
+
+    from acontext_mcp.store.migrations import migrate
+    from acontext_mcp.store.sqlite import Database
+
+    async def run() -> list[str]:
+        async with Database.open(settings.database_path) as db:
+            return [f"{m.version} {m.name}" for m in await migrate(db)]
+
+    applied = anyio.run(run)
+    print(f"{settings.database_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0

@@ -1,0 +1,45 @@
+"""The errors acontext-mcp raises on purpose; the MCP edge turns them into tool errors.
+
+    AcontextError
+    ├── NotFound            an id that names nothing (session, message, ...)
+    ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
+    │   └── InvalidMessage  a message that does not fit its declared format
+    └── PayloadTooLarge     input over a configured size limit
+
+Every message says what was wrong and, where it helps, what to do instead.
+"""
+
+from __future__ import annotations
+
+
+class AcontextError(Exception):
+    """Base of every error a service raises on purpose."""
+
+
+class NotFound(AcontextError):
+    """Raised when an id names no record."""
+
+    def __init__(self, kind: str, id: str, hint: str = "") -> None:
+        self.kind, self.id = kind, id
+        message = f"{kind} {id!r} not found"
+        super().__init__(f"{message}; {hint}" if hint else message)
+
+
+class InvalidArgument(AcontextError):
+    """Raised when an argument is well-typed but unusable."""
+
+
+class InvalidMessage(InvalidArgument):
+    """Raised when a message does not fit its format; `field` is a dotted path into it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field, self.problem = field, problem
+        super().__init__(f"invalid message at {field}: {problem}" if field else f"invalid message: {problem}")
+
+
+class PayloadTooLarge(AcontextError):
+    """Raised when input is over a configured size limit."""
+
+    def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
+        self.size, self.limit = size, limit
+        super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes (raise {setting} to allow it)")

@@ -1,0 +1,56 @@
+"""Pure converters between provider message shapes and the native format; no I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.formats import anthropic, openai
+from acontext_mcp.formats.native import Message, parse_native
+
+Format = Literal["openai", "anthropic", "acontext"]
+FORMATS: tuple[str, ...] = get_args(Format)
+
+
+def check_format(name: str) -> Format:
+    if name not in FORMATS:
+        raise InvalidArgument(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+    return name  # type: ignore[return-value]
+
+
+def to_native(message: Any, format: Format) -> Message:
+    """Read one message written in `format`; raise `InvalidMessage` naming the bad field."""
+    if format == "openai":
+        return openai.to_native(message)
+    if format == "anthropic":
+        return anthropic.to_native(message)
+    return parse_native(message)
+
+
+@dataclass
+class Written:
+    """Native messages written in a format: `items[i]` came from input message `origins[i]`."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    origins: list[int] = field(default_factory=list)
+    system: str | list[dict[str, Any]] | None = None
+
+
+def from_native(messages: list[Message], format: Format) -> Written:
+    """Write native messages in `format` (Anthropic: system messages go to `system`)."""
+    written = Written()
+    for index, message in enumerate(messages):
+        if format == "openai":
+            items = openai.from_native(message)
+        elif format == "anthropic" and message.role == "system":
+            items = []
+        elif format == "anthropic":
+            items = [anthropic.from_native(message)]
+        else:
+            items = [message.model_dump(mode="json", exclude_none=True)]
+        written.items += items
+        written.origins += [index] * len(items)
+    if format == "anthropic":
+        written.system = anthropic.system_prompt(messages)
+    return written

@@ -1,0 +1,170 @@
+"""The native ("acontext") message: one neutral shape that OpenAI and Anthropic messages convert to.
+
+    {"role": "system" | "user" | "assistant",
+     "parts": [Part, ...],
+     "meta": {"content_style": "string" | "null" | "absent",   # how `content` was written, when not a list
+              "openai": {...}, "anthropic": {...}}}             # provider-only keys, restored verbatim
+
+Part types: `text`, `image`, `audio`, `file`, `tool-call`, `tool-result`, `thinking`,
+`redacted-thinking`, `refusal`. A tool result is a part of a user message (as in Anthropic);
+an OpenAI `role: tool` message becomes a user message holding one `tool-result` part.
+Each part's `meta` holds provider-only keys the same way (`{"openai": {"detail": "high"}}`).
+Binary `data` is base64 text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from acontext_mcp.errors import InvalidMessage
+
+Meta = dict[str, Any]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    meta: Meta = Field(default_factory=dict)
+
+
+class TextPart(_Part):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class RefusalPart(_Part):
+    type: Literal["refusal"] = "refusal"
+    refusal: str
+
+
+class _Source(_Part):
+    """Where binary content lives: exactly one of inline base64 `data`, a `url`, or a provider `file_id`."""
+
+    data: str | None = None
+    url: str | None = None
+    file_id: str | None = None
+    media_type: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _Source:
+        given = [name for name in ("data", "url", "file_id", *self._extra_sources()) if getattr(self, name)]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of data, url, file_id{self._extra_names()}; got {given or 'none'}")
+        return self
+
+    def _extra_sources(self) -> tuple[str, ...]:
+        return ()
+
+    def _extra_names(self) -> str:
+        return "".join(f", {name}" for name in self._extra_sources())
+
+
+class ImagePart(_Source):
+    type: Literal["image"] = "image"
+
+
+class FilePart(_Source):
+    type: Literal["file"] = "file"
+    text: str | None = None
+    filename: str | None = None
+
+    def _extra_sources(self) -> tuple[str, ...]:
+        return ("text",)
+
+
+class AudioPart(_Part):
+    type: Literal["audio"] = "audio"
+    data: str
+    format: str
+
+
+class ToolCallPart(_Part):
+    type: Literal["tool-call"] = "tool-call"
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    arguments: str = Field(description="The call's arguments as JSON text, as the model wrote them")
+
+
+ResultContent = Annotated[TextPart | ImagePart | FilePart, Field(discriminator="type")]
+
+
+class ToolResultPart(_Part):
+    type: Literal["tool-result"] = "tool-result"
+    tool_call_id: str = Field(min_length=1)
+    content: list[ResultContent] = Field(default_factory=list)
+    is_error: bool = False
+
+
+class ThinkingPart(_Part):
+    type: Literal["thinking"] = "thinking"
+    thinking: str
+    signature: str | None = None
+
+
+class RedactedThinkingPart(_Part):
+    type: Literal["redacted-thinking"] = "redacted-thinking"
+    data: str
+
+
+Part = Annotated[
+    TextPart
+    | RefusalPart
+    | ImagePart
+    | FilePart
+    | AudioPart
+    | ToolCallPart
+    | ToolResultPart
+    | ThinkingPart
+    | RedactedThinkingPart,
+    Field(discriminator="type"),
+]
+
+Role = Literal["system", "user", "assistant"]
+
+_ALLOWED_PARTS: dict[str, frozenset[str]] = {
+    "system": frozenset({"text"}),
+    "user": frozenset({"text", "image", "file", "audio", "tool-result"}),
+    "assistant": frozenset({"text", "refusal", "image", "file", "audio", "tool-call", "thinking", "redacted-thinking"}),
+}
+
+
+class Message(BaseModel):
+    """A stored message in the native format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    parts: list[Part]
+    meta: Meta = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _parts_fit_role(self) -> Message:
+        for index, part in enumerate(self.parts):
+            if part.type not in _ALLOWED_PARTS[self.role]:
+                allowed = ", ".join(sorted(_ALLOWED_PARTS[self.role]))
+                raise ValueError(f"parts.{index}: a {self.role} message cannot hold a {part.type!r} part ({allowed})")
+        return self
+
+    def tool_call_ids(self) -> list[str]:
+        return [part.id for part in self.parts if isinstance(part, ToolCallPart)]
+
+
+def parse_native(message: Any) -> Message:
+    """Validate a native message dict; raise `InvalidMessage` naming the first bad field."""
+    try:
+        return Message.model_validate(message)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"] if not str(part).startswith(("function-", "tagged-")))
+        raise InvalidMessage(field, error["msg"]) from None
+
+
+def message_from(role: Role, parts: list[Any], meta: Meta) -> Message:
+    """Build a Message from converter output, dropping empty meta sections."""
+    return Message(role=role, parts=parts, meta={k: v for k, v in meta.items() if v not in (None, {})})
+
+
+def meta_section(meta: Meta, provider: str) -> dict[str, Any]:
+    """The provider-only keys recorded under `meta[provider]`."""
+    return dict(meta.get(provider) or {})

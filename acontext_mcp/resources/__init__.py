@@ -1,0 +1,11 @@
+"""MCP resources: read-only views of stored context, one module per family."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+
+from acontext_mcp.resources import sessions
+
+
+def register(server: MCPServer) -> None:
+    sessions.register(server)

@@ -1,0 +1,85 @@
+"""Build the MCP server, and the HTTP app that serves it over streamable HTTP and SSE."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from acontext_mcp import __version__, resources, tools
+from acontext_mcp.services import AcontextService
+from acontext_mcp.settings import Settings
+
+INSTRUCTIONS = """\
+acontext-mcp stores an agent's context. Create a session with create_session, store each
+turn with send_message (OpenAI or Anthropic message shapes), and read the conversation back,
+in either shape, with get_messages."""
+
+ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
+
+
+def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[AcontextService]:
+    """An MCP server whose tools run on an `AcontextService`.
+
+    By default each MCP session (stdio, in-process) opens the service from `settings`;
+    pass `provide` to share one already open, as the HTTP app does.
+    """
+
+    def open_service() -> AbstractAsyncContextManager[AcontextService]:
+        return AcontextService.open(settings)
+
+    provider = provide or open_service
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AcontextService]) -> AsyncIterator[AcontextService]:
+        async with provider() as service:
+            yield service
+
+    server: MCPServer[AcontextService] = MCPServer(
+        "acontext-mcp",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    tools.register(server)
+    resources.register(server)
+    return server
+
+
+def build_http_app(settings: Settings) -> Starlette:
+    """One ASGI app: streamable HTTP at /mcp, SSE at /sse (posts to /messages/), and /health.
+
+    The service is opened once, when the app starts, and shared by every MCP session.
+    """
+    shared: dict[str, AcontextService] = {}
+
+    @asynccontextmanager
+    async def provide() -> AsyncIterator[AcontextService]:
+        yield shared["service"]
+
+    server = build_server(settings, provide)
+    # Room for a message at the size limit plus its JSON-RPC envelope, so an oversized
+    # message gets our clear tool error rather than a bare HTTP 413.
+    body_limit = 2 * settings.max_message_bytes + 1024 * 1024
+    streamable = server.streamable_http_app(host=settings.host, max_request_body_size=body_limit)
+    sse = server.sse_app(host=settings.host, max_request_body_size=body_limit)
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with AcontextService.open(settings) as service:
+            shared["service"] = service
+            async with server.session_manager.run():
+                yield
+
+    routes: list[Any] = [Route("/health", health, methods=["GET"]), *streamable.routes, *sse.routes]
+    return Starlette(routes=routes, middleware=streamable.user_middleware, lifespan=lifespan)

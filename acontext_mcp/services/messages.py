@@ -1,0 +1,182 @@
+"""Messages: store them in any supported format, read them back in any other."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from acontext_mcp.errors import InvalidMessage, NotFound, PayloadTooLarge
+from acontext_mcp.formats import Format, check_format, from_native, to_native
+from acontext_mcp.formats.native import Message
+from acontext_mcp.services import cursors
+from acontext_mcp.services.models import MessagePage, StoredMessage
+from acontext_mcp.store.blobs import BlobStore
+from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+
+MAX_PAGE = 1000
+_BINARY_PARTS = frozenset({"image", "file", "audio"})
+
+
+@dataclass(frozen=True)
+class _Blob:
+    key: str
+    data: bytes
+
+
+class MessageService:
+    def __init__(self, db: Database, blobs: BlobStore, max_message_bytes: int, blob_threshold_bytes: int) -> None:
+        self._db = db
+        self._blobs = blobs
+        self._max_message_bytes = max_message_bytes
+        self._blob_threshold_bytes = blob_threshold_bytes
+
+    async def send_message(self, session_id: str, message: Any, format: str = "openai") -> StoredMessage:
+        """Store one message, written in `format`, at the end of a session.
+
+        Raises `InvalidArgument` (unknown format), `InvalidMessage` (the field that is wrong,
+        including a tool result whose call id no earlier message made), `PayloadTooLarge`,
+        `NotFound` (unknown session). Nothing is written when it raises.
+        """
+        fmt = check_format(format)
+        size = len(json.dumps(message, ensure_ascii=False, default=str).encode())
+        if size > self._max_message_bytes:
+            raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
+        native = to_native(message, fmt)
+        await self._check_session(session_id)
+        message_id = new_id()
+        body, blobs = self._offload(native, f"{session_id}/{message_id}")
+        for blob in blobs:
+            await self._blobs.put(blob.key, blob.data)
+        now = utc_now()
+        async with self._db.transaction() as tx:
+            seq = await self._next_seq(tx, session_id)
+            await self._check_tool_results(tx, session_id, native, fmt)
+            await tx.execute(
+                "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now),
+            )
+            await tx.execute_many(
+                "INSERT OR IGNORE INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
+                [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
+            )
+            await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+        return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now)
+
+    async def get_messages(
+        self, session_id: str, format: str = "openai", limit: int | None = None, cursor: str | None = None
+    ) -> MessagePage:
+        """Read a session's messages oldest first, converted to `format`, a page at a time.
+
+        Raises `NotFound` (unknown session), `InvalidArgument` (format, limit or cursor).
+        """
+        fmt = check_format(format)
+        cursors.check_limit(limit, MAX_PAGE)
+        after = cursors.decode("message", cursor) if cursor else 0
+        await self._check_session(session_id)
+        rows = await self._db.fetch_all(
+            "SELECT id, seq, body FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (session_id, after, -1 if limit is None else limit + 1),
+        )
+        has_more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if limit is not None else rows
+        natives = [await self._load(json.loads(row["body"])) for row in rows]
+        written = from_native(natives, fmt)
+        return MessagePage(
+            items=written.items,
+            message_ids=[rows[origin]["id"] for origin in written.origins],
+            system=written.system,
+            next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
+            has_more=has_more,
+        )
+
+    async def read_native(self, session_id: str) -> list[dict[str, Any]]:
+        """Every message of a session in the native format, each with its id and time."""
+        await self._check_session(session_id)
+        rows = await self._db.fetch_all(
+            "SELECT id, seq, body, created_at FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+        )
+        return [
+            {"id": row["id"], "seq": row["seq"], "created_at": row["created_at"],
+             **(await self._load(json.loads(row["body"]))).model_dump(mode="json", exclude_none=True)}
+            for row in rows
+        ]
+
+    async def _check_session(self, session_id: str) -> None:
+        if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
+            raise NotFound("session", session_id, "call list_sessions to see the ids that exist, or create_session")
+
+    @staticmethod
+    async def _next_seq(tx: Writer, session_id: str) -> int:
+        row = await tx.fetch_one(
+            "SELECT (SELECT COUNT(*) FROM sessions WHERE id = ?) AS present, "
+            "COALESCE((SELECT MAX(seq) FROM messages WHERE session_id = ?), 0) AS last",
+            (session_id, session_id),
+        )
+        if row is None or not row["present"]:
+            raise NotFound("session", session_id, "it was deleted while the message was being stored")
+        return int(row["last"]) + 1
+
+    @staticmethod
+    async def _check_tool_results(tx: Writer, session_id: str, native: Message, fmt: Format) -> None:
+        for index, call_id in _result_ids(native):
+            known = await tx.fetch_one(
+                "SELECT 1 FROM message_tool_calls WHERE session_id = ? AND call_id = ?", (session_id, call_id)
+            )
+            if known is None:
+                raise InvalidMessage(
+                    _result_field(fmt, index),
+                    f"tool result for call id {call_id!r}, which no earlier message in this session made; "
+                    "store the assistant message with that tool call first",
+                )
+
+    def _offload(self, native: Message, prefix: str) -> tuple[dict[str, Any], list[_Blob]]:
+        """The message as stored: binary parts over the threshold become blob references."""
+        body = native.model_dump(mode="json", exclude_none=True)
+        blobs: list[_Blob] = []
+        for part in _binary_parts(body):
+            raw = _canonical_base64(part["data"])
+            if raw is not None and len(raw) > self._blob_threshold_bytes:
+                key = f"{prefix}/{len(blobs)}"
+                blobs.append(_Blob(key, raw))
+                part["blob"] = {"key": key, "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+                del part["data"]
+        return body, blobs
+
+    async def _load(self, body: dict[str, Any]) -> Message:
+        for part in _binary_parts(body, stored=True):
+            blob = part.pop("blob")
+            part["data"] = base64.b64encode(await self._blobs.get(blob["key"])).decode()
+        return Message.model_validate(body)
+
+
+def _binary_parts(body: dict[str, Any], stored: bool = False) -> list[dict[str, Any]]:
+    """The binary parts of a stored body, tool-result content included."""
+    key = "blob" if stored else "data"
+    parts = [*body["parts"], *(item for part in body["parts"] for item in part.get("content", []))]
+    return [part for part in parts if part["type"] in _BINARY_PARTS and key in part]
+
+
+def _canonical_base64(data: str) -> bytes | None:
+    """The bytes `data` encodes, if encoding them again gives `data` back exactly."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if base64.b64encode(raw).decode() == data else None
+
+
+def _result_ids(native: Message) -> list[tuple[int, str]]:
+    return [(i, p.tool_call_id) for i, p in enumerate(native.parts) if p.type == "tool-result"]
+
+
+def _result_field(fmt: Format, index: int) -> str:
+    if fmt == "openai":
+        return "tool_call_id"
+    if fmt == "anthropic":
+        return f"content.{index}.tool_use_id"
+    return f"parts.{index}.tool_call_id"

@@ -1,0 +1,88 @@
+"""Sessions: create, list, read and delete conversations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from acontext_mcp.errors import InvalidArgument, NotFound, PayloadTooLarge
+from acontext_mcp.services import cursors
+from acontext_mcp.services.models import Deleted, Session, SessionPage
+from acontext_mcp.store.blobs import BlobStore
+from acontext_mcp.store.sqlite import Database, new_id, utc_now
+
+MAX_PAGE = 200
+_SELECT = (
+    "SELECT s.rowid, s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count "
+    "FROM sessions s"
+)
+_UNKNOWN_HINT = "call list_sessions to see the ids that exist, or create_session for a new one"
+
+
+class SessionService:
+    def __init__(self, db: Database, blobs: BlobStore, max_metadata_bytes: int) -> None:
+        self._db = db
+        self._blobs = blobs
+        self._max_metadata_bytes = max_metadata_bytes
+
+    async def create_session(self, space_id: str | None = None, metadata: dict[str, Any] | None = None) -> Session:
+        """Create an empty session. Raises `InvalidArgument` for metadata that is not a JSON object."""
+        encoded = _encode_metadata(metadata, self._max_metadata_bytes)
+        session_id, now = new_id(), utc_now()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (session_id, space_id, encoded, now, now),
+            )
+        return Session(id=session_id, space_id=space_id, metadata=metadata or {}, created_at=now, updated_at=now)
+
+    async def get_session(self, session_id: str) -> Session:
+        """Raises `NotFound` for an unknown id."""
+        row = await self._db.fetch_one(f"{_SELECT} WHERE s.id = ?", (session_id,))
+        if row is None:
+            raise NotFound("session", session_id, _UNKNOWN_HINT)
+        return _session(row)
+
+    async def list_sessions(self, limit: int = 50, cursor: str | None = None) -> SessionPage:
+        """Newest first. Raises `InvalidArgument` for a bad limit or cursor."""
+        cursors.check_limit(limit, MAX_PAGE)
+        before = cursors.decode("session", cursor) if cursor else None
+        where = "WHERE s.rowid < ?" if before is not None else ""
+        params = (before, limit + 1) if before is not None else (limit + 1,)
+        rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", params)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = cursors.encode("session", rows[-1]["rowid"]) if has_more else None
+        return SessionPage(items=[_session(row) for row in rows], next_cursor=next_cursor, has_more=has_more)
+
+    async def delete_session(self, session_id: str) -> Deleted:
+        """Delete a session with its messages and their blobs. Raises `NotFound` for an unknown id."""
+        async with self._db.transaction() as tx:
+            if await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,)) == 0:
+                raise NotFound("session", session_id, _UNKNOWN_HINT)
+        await self._blobs.delete_tree(session_id)
+        return Deleted(id=session_id)
+
+
+def _encode_metadata(metadata: dict[str, Any] | None, limit: int) -> str:
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidArgument("metadata must be a JSON object")
+    try:
+        encoded = json.dumps(metadata or {}, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"metadata must be JSON-serialisable: {exc}") from None
+    if (size := len(encoded.encode())) > limit:
+        raise PayloadTooLarge("metadata", size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
+    return encoded
+
+
+def _session(row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"],
+        space_id=row["space_id"],
+        metadata=json.loads(row["metadata"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        message_count=row["message_count"],
+    )

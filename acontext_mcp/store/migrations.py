@@ -1,0 +1,84 @@
+"""Versioned schema migrations, recorded in `schema_version`.
+
+Each migration is a numbered list of statements applied in one transaction together
+with its bookkeeping row, so a file is never left half-migrated. Never edit an applied
+migration: append a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acontext_mcp.store.sqlite import Database, utc_now
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "sessions_and_messages",
+        (
+            """CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                space_id TEXT,
+                metadata TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE messages (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                role TEXT NOT NULL,
+                source_format TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (session_id, seq)
+            )""",
+            """CREATE TABLE message_tool_calls (
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                call_id TEXT NOT NULL,
+                message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                PRIMARY KEY (session_id, call_id)
+            )""",
+            "CREATE INDEX message_tool_calls_message ON message_tool_calls(message_id)",
+        ),
+    ),
+)
+
+
+async def current_version(db: Database) -> int:
+    exists = await db.fetch_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    if exists is None:
+        return 0
+    row = await db.fetch_one("SELECT MAX(version) AS v FROM schema_version")
+    return int(row["v"] or 0) if row else 0
+
+
+async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """Apply every migration newer than the file's version; return those applied."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+    applied: list[Migration] = []
+    for migration in migrations:
+        async with db.transaction() as tx:
+            done = await tx.fetch_one("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,))
+            if done is not None:
+                continue
+            for statement in migration.statements:
+                await tx.execute(statement)
+            await tx.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, utc_now()),
+            )
+        applied.append(migration)
+    return applied

@@ -1,0 +1,12 @@
+"""MCP tools: thin adapters over the services, one module per tool family."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import MCPServer
+
+from acontext_mcp.tools import messages, sessions
+
+
+def register(server: MCPServer) -> None:
+    sessions.register(server)
+    messages.register(server)
