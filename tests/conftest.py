@@ -1,0 +1,39 @@
+"""Shared fixtures: a settings object on a fresh data dir, the service, and an in-process MCP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from acontext_mcp import AcontextService, Settings
+from acontext_mcp.server import build_server
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir)
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[AcontextService]:
+    async with AcontextService.open(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    async with Client(build_server(settings)) as connected:
+        yield connected

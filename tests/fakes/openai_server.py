@@ -1,0 +1,114 @@
+"""A scripted OpenAI-compatible server on a loopback port, for driving the real `openai` client.
+
+    with ScriptedOpenAI() as fake:
+        fake.reply(content="hello")                      # next completion: plain text
+        fake.reply(tool_calls=[("search", {"q": "x"})])  # next: one tool call
+        fake.fail(503)                                    # next: an HTTP error
+        client = openai.OpenAI(base_url=fake.base_url, api_key="test")
+        ...
+        fake.requests                                     # every request body received
+
+When the script is empty, `responder(request)` decides (default: a plain "ok" reply).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.support.servers import free_port, wait_for
+
+Reply = dict[str, Any]  # {"message": {...}} or {"status": int, "body": ...} or {"raw": str}
+
+
+def completion(message: dict[str, Any], model: str, prompt_tokens: int = 10, completion_tokens: int = 5) -> dict[str, Any]:
+    finish = "tool_calls" if message.get("tool_calls") else "stop"
+    return {
+        "id": f"chatcmpl-{uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def assistant(content: str | None = None, tool_calls: list[tuple[str, dict[str, Any] | str]] | None = None) -> Reply:
+    """A reply holding an assistant message; tool call arguments may be a dict or raw (even invalid) JSON text."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": f"call_{uuid4().hex[:8]}",
+                "type": "function",
+                "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+            }
+            for name, args in tool_calls
+        ]
+    return {"message": message}
+
+
+class ScriptedOpenAI:
+    """Serves POST /v1/chat/completions from a script of replies; records every request."""
+
+    def __init__(self, responder: Callable[[dict[str, Any]], Reply] | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.requests: list[dict[str, Any]] = []
+        self.responder = responder or (lambda request: assistant("ok"))
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def reply(self, content: str | None = None, tool_calls: list[tuple[str, dict[str, Any] | str]] | None = None) -> None:
+        self.push(assistant(content, tool_calls))
+
+    def fail(self, status: int, body: Any = None) -> None:
+        self.push({"status": status, "body": body or {"error": {"message": "scripted failure", "type": "server_error"}}})
+
+    def push(self, reply: Reply) -> None:
+        with self._lock:
+            self._script.append(reply)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._script)
+
+    async def _complete(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.requests.append(body)
+            reply = self._script.popleft() if self._script else None
+        reply = reply or self.responder(body)
+        if "status" in reply:
+            return JSONResponse(reply["body"], status_code=reply["status"])
+        if "raw" in reply:
+            return Response(reply["raw"], media_type="application/json")
+        return JSONResponse(completion(reply["message"], body.get("model", "scripted")))
+
+    def __enter__(self) -> ScriptedOpenAI:
+        self._thread.start()
+        wait_for(lambda: self._server.started, timeout=10, what="the scripted OpenAI server")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)

@@ -1,0 +1,93 @@
+"""Run the installed `acontext-mcp` command as a real server process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from mcp import StdioServerParameters
+
+COMMAND = str(Path(sys.executable).parent / "acontext-mcp")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACONTEXT_", "OPENAI_"))}
+    return {**env, "ACONTEXT_MCP_HOME": str(data_dir), **extra}
+
+
+def stdio_params(data_dir: Path, **extra_env: str) -> StdioServerParameters:
+    return StdioServerParameters(command=COMMAND, args=[], env=server_env(data_dir, **extra_env))
+
+
+def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Poll `condition()` until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+class HttpServer:
+    """A running `acontext-mcp serve --transport http` process."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.mcp_url = f"{self.base_url}/mcp"
+        self.sse_url = f"{self.base_url}/sse"
+
+    def healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"server exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
+        try:
+            return httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def http_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[HttpServer]:
+    port = free_port()
+    log = data_dir.parent / f"server-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [COMMAND, "serve", "--transport", "http", "--port", str(port), *args],
+            env=server_env(data_dir, **extra_env),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    server = HttpServer(process, port, log)
+    try:
+        wait_for(server.healthy, timeout=30, what="the server's /health")
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
