@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from mcp import Client
 
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.server import build_server
+
+# HYPOTHESIS_PROFILE=thorough runs the property tests far longer than CI's default budget.
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

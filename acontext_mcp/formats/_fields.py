@@ -28,6 +28,13 @@ def req_str(obj: dict[str, Any], key: str, path: str) -> str:
     return opt_str(obj, key, path)  # type: ignore[return-value]
 
 
+def non_empty(obj: dict[str, Any], key: str, path: str) -> str:
+    value = req_str(obj, key, path)
+    if not value:
+        raise InvalidMessage(join(path, key), "must not be empty")
+    return value
+
+
 def opt_str(obj: dict[str, Any], key: str, path: str) -> str | None:
     value = obj.get(key)
     if value is not None and not isinstance(value, str):

@@ -19,6 +19,7 @@ from acontext_mcp.formats._fields import (
     as_list,
     extras,
     join,
+    non_empty,
     opt_str,
     req_dict,
     req_str,
@@ -37,6 +38,7 @@ from acontext_mcp.formats.native import (
     ToolResultPart,
     message_from,
     meta_section,
+    reports_invalid,
 )
 
 ROLES = ["user", "assistant", "system"]
@@ -47,6 +49,7 @@ _RESULT_BLOCK_TYPES = ["text", "image", "document"]
 # ---- Anthropic -> native -------------------------------------------------------------------
 
 
+@reports_invalid
 def to_native(message: Any) -> Message:
     """Read one Anthropic message; raise `InvalidMessage` naming the bad field."""
     message = as_dict(message, "")
@@ -78,8 +81,8 @@ def _block(block: Any, path: str, accepted: list[str] = _BLOCK_TYPES) -> Any:
         if not isinstance(block.get("input"), dict):
             raise InvalidMessage(join(path, "input"), "is required and must be an object")
         return ToolCallPart(
-            id=req_str(block, "id", path),
-            name=req_str(block, "name", path),
+            id=non_empty(block, "id", path),
+            name=non_empty(block, "name", path),
             arguments=json.dumps(block["input"], ensure_ascii=False),
             meta=_meta(block, {"type", "id", "name", "input"}),
         )
@@ -127,7 +130,7 @@ def _tool_result(block: dict[str, Any], path: str) -> ToolResultPart:
         raise InvalidMessage(join(path, "is_error"), "expected true or false")
     if is_error is not None:
         meta["is_error_given"] = True
-    return ToolResultPart(tool_call_id=req_str(block, "tool_use_id", path), content=parts, is_error=bool(is_error), meta=meta)
+    return ToolResultPart(tool_call_id=non_empty(block, "tool_use_id", path), content=parts, is_error=bool(is_error), meta=meta)
 
 
 def _meta(block: dict[str, Any], known: set[str]) -> dict[str, Any]:

@@ -14,7 +14,9 @@ Binary `data` is base64 text.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -48,7 +50,7 @@ class _Source(_Part):
 
     @model_validator(mode="after")
     def _one_source(self) -> _Source:
-        given = [name for name in ("data", "url", "file_id", *self._extra_sources()) if getattr(self, name)]
+        given = [name for name in ("data", "url", "file_id", *self._extra_sources()) if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of data, url, file_id{self._extra_names()}; got {given or 'none'}")
         return self
@@ -150,14 +152,36 @@ class Message(BaseModel):
         return [part.id for part in self.parts if isinstance(part, ToolCallPart)]
 
 
+def _invalid(exc: ValidationError) -> InvalidMessage:
+    """The first validation error as an `InvalidMessage` naming its field."""
+    error = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in error["loc"] if not str(part).startswith(("function-", "tagged-")))
+    problem = error["msg"].removeprefix("Value error, ")
+    if not field and ": " in problem:  # a model validator names the field itself, as "parts.0: ..."
+        field, problem = problem.split(": ", 1)
+    return InvalidMessage(field, problem)
+
+
+F = TypeVar("F", bound=Callable[..., Message])
+
+
+def reports_invalid(read: F) -> F:
+    """Make a message reader raise `InvalidMessage` for pydantic validation errors too."""
+
+    @functools.wraps(read)
+    def wrapper(*args: Any, **kwargs: Any) -> Message:
+        try:
+            return read(*args, **kwargs)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@reports_invalid
 def parse_native(message: Any) -> Message:
     """Validate a native message dict; raise `InvalidMessage` naming the first bad field."""
-    try:
-        return Message.model_validate(message)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in error["loc"] if not str(part).startswith(("function-", "tagged-")))
-        raise InvalidMessage(field, error["msg"]) from None
+    return Message.model_validate(message)
 
 
 def message_from(role: Role, parts: list[Any], meta: Meta) -> Message:

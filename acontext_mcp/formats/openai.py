@@ -18,6 +18,7 @@ from acontext_mcp.formats._fields import (
     data_url,
     extras,
     join,
+    non_empty,
     opt_str,
     req_dict,
     req_str,
@@ -35,6 +36,7 @@ from acontext_mcp.formats.native import (
     ToolResultPart,
     message_from,
     meta_section,
+    reports_invalid,
 )
 
 ROLES = ["system", "developer", "user", "assistant", "tool"]
@@ -44,6 +46,7 @@ _CONTENT_PART_TYPES = ["text", "image_url", "input_audio", "file", "refusal"]
 # ---- OpenAI -> native ----------------------------------------------------------------------
 
 
+@reports_invalid
 def to_native(message: Any) -> Message:
     """Read one OpenAI chat message; raise `InvalidMessage` naming the bad field."""
     message = as_dict(message, "")
@@ -65,7 +68,7 @@ def to_native(message: Any) -> Message:
 
 
 def _content(message: dict[str, Any], key: str, nullable: bool) -> tuple[list[Any], str | None]:
-    """Content parts and how the content was written (None for a list)."""
+    """Content parts and how the content was written: string, list, null or absent."""
     if key not in message:
         if not nullable:
             raise InvalidMessage(key, "is required")
@@ -76,7 +79,7 @@ def _content(message: dict[str, Any], key: str, nullable: bool) -> tuple[list[An
     if isinstance(content, str):
         return [TextPart(text=content)], "string"
     items = as_list(content, key)
-    return [_content_part(item, join(key, i)) for i, item in enumerate(items)], None
+    return [_content_part(item, join(key, i)) for i, item in enumerate(items)], "list"
 
 
 def _content_part(item: Any, path: str) -> Any:
@@ -124,8 +127,8 @@ def _tool_call(call: Any, path: str) -> ToolCallPart:
     function = req_dict(call, "function", path)
     inner = join(path, "function")
     return ToolCallPart(
-        id=_non_empty(call, "id", path),
-        name=_non_empty(function, "name", inner),
+        id=non_empty(call, "id", path),
+        name=non_empty(function, "name", inner),
         arguments=req_str(function, "arguments", inner),
         meta={"openai": extras(call, {"id", "function"})},
     )
@@ -137,18 +140,11 @@ def _tool_message(message: dict[str, Any]) -> Message:
         if not isinstance(part, TextPart):
             raise InvalidMessage(f"content.{index}.type", "a tool message's content holds text parts only")
     result = ToolResultPart(
-        tool_call_id=_non_empty(message, "tool_call_id", ""),
+        tool_call_id=non_empty(message, "tool_call_id", ""),
         content=parts,
         meta={"content_style": style} if style else {},
     )
     return message_from("user", [result], {"openai": extras(message, {"role", "content", "tool_call_id"})})
-
-
-def _non_empty(obj: dict[str, Any], key: str, path: str) -> str:
-    value = req_str(obj, key, path)
-    if not value:
-        raise InvalidMessage(join(path, key), "must not be empty")
-    return value
 
 
 # ---- native -> OpenAI ----------------------------------------------------------------------
@@ -171,13 +167,10 @@ def _message(message: Message, parts: list[Any]) -> dict[str, Any]:
     style = message.meta.get("content_style")
     if style == "string" and len(content_parts) == 1 and content_parts[0]["type"] == "text":
         out["content"] = content_parts[0]["text"]
-    elif style in ("null", "absent") and not content_parts:
-        if style == "null":
-            out["content"] = None
-    elif message.role == "assistant" and not content_parts:
-        out["content"] = None
-    else:
+    elif content_parts or style == "list":
         out["content"] = content_parts
+    elif style != "absent":
+        out["content"] = None if message.role == "assistant" else []  # only assistants may have null
     if calls:
         out["tool_calls"] = [_tool_call_block(call) for call in calls]
     out.update(meta_section(message.meta, "openai"))
@@ -191,9 +184,9 @@ def _content_block(part: Any) -> dict[str, Any] | None:
     if isinstance(part, RefusalPart):
         return {"type": "refusal", "refusal": part.refusal, **extra}
     if isinstance(part, ImagePart):
-        if part.file_id:
+        if part.file_id is not None:
             return _text(f"[image file {part.file_id}]")
-        url = data_url(part.media_type or "application/octet-stream", part.data) if part.data else part.url
+        url = part.url if part.data is None else data_url(part.media_type or "application/octet-stream", part.data)
         return {"type": "image_url", "image_url": {"url": url, **extra}}
     if isinstance(part, AudioPart):
         return {"type": "input_audio", "input_audio": {"data": part.data, "format": part.format, **extra}}
@@ -205,7 +198,7 @@ def _content_block(part: Any) -> dict[str, Any] | None:
 def _file_block(part: FilePart, extra: dict[str, Any]) -> dict[str, Any]:
     if part.text is not None:
         return _text(part.text)
-    if part.url:
+    if part.url is not None:
         return _text(f"[file {part.filename or part.url}: {part.url}]")
     file: dict[str, Any] = {}
     if part.data is not None:
