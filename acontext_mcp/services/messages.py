@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from acontext_mcp.errors import InvalidMessage, NotFound, PayloadTooLarge
 from acontext_mcp.formats import Format, check_format, from_native, to_native
 from acontext_mcp.formats.native import Message
@@ -48,23 +50,31 @@ class MessageService:
         native = to_native(message, fmt)
         await self._check_session(session_id)
         message_id = new_id()
-        body, blobs = self._offload(native, f"{session_id}/{message_id}")
-        for blob in blobs:
-            await self._blobs.put(blob.key, blob.data)
+        blob_prefix = f"{session_id}/{message_id}"
+        body, blobs = self._offload(native, blob_prefix)
         now = utc_now()
-        async with self._db.transaction() as tx:
-            seq = await self._next_seq(tx, session_id)
-            await self._check_tool_results(tx, session_id, native, fmt)
-            await tx.execute(
-                "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now),
-            )
-            await tx.execute_many(
-                "INSERT OR IGNORE INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
-                [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
-            )
-            await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+        # Bytes first, then the record that points at them; a failed record takes its bytes along.
+        try:
+            for blob in blobs:
+                await self._blobs.put(blob.key, blob.data)
+            async with self._db.transaction() as tx:
+                seq = await self._next_seq(tx, session_id)
+                await self._check_tool_results(tx, session_id, native, fmt)
+                await tx.execute(
+                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now),
+                )
+                await tx.execute_many(
+                    "INSERT OR IGNORE INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
+                    [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
+                )
+                await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+        except BaseException:
+            if blobs:
+                with anyio.CancelScope(shield=True):
+                    await self._blobs.delete_tree(blob_prefix)
+            raise
         return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now)
 
     async def get_messages(
