@@ -9,6 +9,9 @@
 | max_message_bytes | ACONTEXT_MAX_MESSAGE_BYTES | 8 MiB |
 | blob_threshold_bytes | ACONTEXT_BLOB_THRESHOLD_BYTES | 64 KiB |
 | log_level | ACONTEXT_LOG_LEVEL | WARNING |
+| token | ACONTEXT_MCP_TOKEN | unset: HTTP transports open (loopback only) |
+| allowed_hosts | ACONTEXT_MCP_ALLOWED_HOSTS | loopback names (`host:port`, `*` port wildcard) |
+| insecure | ACONTEXT_MCP_INSECURE | false: refuse a non-loopback host without a token |
 
 The README's settings table mirrors this one.
 """
@@ -20,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -33,6 +36,9 @@ ENV_VARS: dict[str, str] = {
     "max_message_bytes": "ACONTEXT_MAX_MESSAGE_BYTES",
     "blob_threshold_bytes": "ACONTEXT_BLOB_THRESHOLD_BYTES",
     "log_level": "ACONTEXT_LOG_LEVEL",
+    "token": "ACONTEXT_MCP_TOKEN",
+    "allowed_hosts": "ACONTEXT_MCP_ALLOWED_HOSTS",
+    "insecure": "ACONTEXT_MCP_INSECURE",
 }
 
 
@@ -55,6 +61,18 @@ class Settings(BaseModel):
     max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     blob_threshold_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: LogLevel = "WARNING"
+    token: SecretStr | None = Field(default=None, description="bearer token the HTTP transports require")
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(), description="Host headers accepted besides loopback ones (DNS-rebinding protection)"
+    )
+    insecure: bool = False
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
