@@ -1,23 +1,21 @@
 """stdio cold start: from spawning `acontext-mcp` to its answer to `initialize`, and its idle RSS.
 
-    .venv/bin/python benchmarks/cold_start.py [--runs 10]
-
-Prints a Markdown table. Each run uses a fresh data dir, so the time includes creating and
-migrating the database.
+Run with `python -m benchmarks --only cold_start`. Each run uses a fresh data dir, so the
+time includes creating and migrating the database.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.table import Row
 
 COMMAND = str(Path(sys.executable).parent / "acontext-mcp")
 INITIALIZE = {
@@ -53,18 +51,12 @@ def one_run() -> tuple[float, float]:
         return elapsed, rss
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
+def run(quick: bool = False) -> list[Row]:
     one_run()  # warm the OS file cache, as a host restarting the server would have it
-    times, rss = zip(*(one_run() for _ in range(args.runs)), strict=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
-    print("| metric | p50 | max | goal |")
-    print("|---|---|---|---|")
-    print(f"| stdio cold start to initialize (s) | {statistics.median(times):.3f} | {max(times):.3f} | < 1 |")
-    print(f"| idle RSS after initialize (MiB) | {statistics.median(rss):.0f} | {max(rss):.0f} | < 150 |")
-
-
-if __name__ == "__main__":
-    main()
+    times, rss = zip(*(one_run() for _ in range(3 if quick else 10)), strict=True)
+    return [
+        Row("stdio cold start", "spawn to initialize answered (p50)", statistics.median(times), "s", "< 1 s",
+            statistics.median(times) < 1),
+        Row("stdio cold start", "idle RSS after initialize", statistics.median(rss), "MiB", "< 150 MiB",
+            statistics.median(rss) < 150),
+    ]
