@@ -9,6 +9,7 @@
 | max_message_bytes | ACONTEXT_MAX_MESSAGE_BYTES | 8 MiB |
 | blob_threshold_bytes | ACONTEXT_BLOB_THRESHOLD_BYTES | 64 KiB |
 | log_level | ACONTEXT_LOG_LEVEL | WARNING |
+| tokenizer | ACONTEXT_TOKENIZER | auto (tiktoken if its encoding is local, else estimate) |
 
 The README's settings table mirrors this one.
 """
@@ -22,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from acontext_mcp.tokens import Tokenizer
+
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -33,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "max_message_bytes": "ACONTEXT_MAX_MESSAGE_BYTES",
     "blob_threshold_bytes": "ACONTEXT_BLOB_THRESHOLD_BYTES",
     "log_level": "ACONTEXT_LOG_LEVEL",
+    "tokenizer": "ACONTEXT_TOKENIZER",
 }
 
 
@@ -55,6 +59,7 @@ class Settings(BaseModel):
     max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     blob_threshold_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: LogLevel = "WARNING"
+    tokenizer: Tokenizer = "auto"
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
