@@ -163,11 +163,10 @@ def open_counter(tokenizer: Tokenizer) -> TokenCounter:
 
 def message_tokens(message: Message, counter: TokenCounter) -> int:
     """The tokens one native message costs in a model's context."""
-    return MESSAGE_OVERHEAD + sum(part_tokens(part, counter) for part in message.parts)
+    return MESSAGE_OVERHEAD + sum(_part_tokens(part, counter) for part in message.parts)
 
 
-def part_tokens(part: Any, counter: TokenCounter) -> int:
-    """The tokens one native part costs."""
+def _part_tokens(part: Any, counter: TokenCounter) -> int:
     if isinstance(part, TextPart):
         return counter.count(part.text)
     if isinstance(part, RefusalPart):
@@ -179,7 +178,7 @@ def part_tokens(part: Any, counter: TokenCounter) -> int:
     if isinstance(part, ToolCallPart):
         return PART_OVERHEAD + counter.count(part.name) + counter.count(part.arguments)
     if isinstance(part, ToolResultPart):
-        return PART_OVERHEAD + sum(part_tokens(item, counter) for item in part.content)
+        return PART_OVERHEAD + sum(_part_tokens(item, counter) for item in part.content)
     if isinstance(part, ImagePart):
         return IMAGE_TOKENS
     if isinstance(part, FilePart):

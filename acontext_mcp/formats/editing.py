@@ -8,7 +8,7 @@ list as valid for the OpenAI and Anthropic APIs as it was:
 - dropping starts at a *turn*: a user message that answers no earlier tool call, so after the
   leading system messages the list still begins with a user message;
 - replacing content (a tool result's output, a tool call's arguments) keeps the part, its id
-  and its shape, and happens only when the replacement costs fewer tokens.
+  and its shape, and happens only in messages it makes cheaper, so no strategy adds tokens.
 
 Strategies:
 
@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.formats.native import Message, TextPart, ToolCallPart, ToolResultPart
-from acontext_mcp.tokens import TokenCounter, message_tokens, part_tokens
+from acontext_mcp.tokens import TokenCounter, message_tokens
 
 P = TypeVar("P", ToolCallPart, ToolResultPart)
 
@@ -113,20 +113,22 @@ def _no_arguments(part: ToolCallPart) -> ToolCallPart:
 def _replace_parts(
     entries: list[Entry], kind: type[P], keep_recent_n: int, counter: TokenCounter, edit: Callable[[P], P]
 ) -> list[Entry]:
-    """Edit every part of `kind` except the newest `keep_recent_n`, where the edit saves tokens."""
+    """Edit every part of `kind` except the newest `keep_recent_n`, in messages the edit makes cheaper."""
     positions = [(i, j) for i, entry in enumerate(entries) for j, part in enumerate(entry.message.parts) if isinstance(part, kind)]
-    older = positions[: max(0, len(positions) - keep_recent_n)]
+    older: dict[int, list[int]] = {}
+    for i, j in positions[: max(0, len(positions) - keep_recent_n)]:
+        older.setdefault(i, []).append(j)
     edited = list(entries)
-    for i in sorted({i for i, _ in older}):
+    for i, indices in older.items():
         parts = list(edited[i].message.parts)
-        changed = False
-        for j in (j for k, j in older if k == i):
-            new = edit(parts[j])
-            if part_tokens(new, counter) < part_tokens(parts[j], counter):
-                parts[j], changed = new, True
-        if changed:
-            message = edited[i].message.model_copy(update={"parts": parts})
-            edited[i] = replace(edited[i], message=message, tokens=message_tokens(message, counter))
+        for j in indices:
+            parts[j] = edit(parts[j])  # type: ignore[arg-type]
+        if parts == edited[i].message.parts:
+            continue
+        message = edited[i].message.model_copy(update={"parts": parts})
+        tokens = message_tokens(message, counter)
+        if tokens < edited[i].tokens:
+            edited[i] = replace(edited[i], message=message, tokens=tokens)
     return edited
 
 

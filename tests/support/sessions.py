@@ -1,7 +1,7 @@
 """Whole sessions with tool calls, valid for both OpenAI and Anthropic: random (hypothesis) and fixed.
 
 `native_sessions()` draws native message lists for property tests; `tool_session(n)` builds a
-deterministic session of about `n` OpenAI messages for integration tests and benchmarks.
+deterministic session of exactly `n` OpenAI messages for integration tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def native_sessions(draw: st.DrawFn) -> list[Message]:
 
 
 def tool_session(n: int, seed: int = 0) -> list[dict[str, Any]]:
-    """About `n` OpenAI messages (never more): a system prompt, then turns of question, tool calls, results, answer."""
+    """`n` OpenAI messages: a system prompt, then turns of question, tool calls, results, answer."""
     rng = random.Random(seed)
     messages: list[dict[str, Any]] = [{"role": "system", "content": "You are a careful coding agent. " + PROSE[0]}]
     calls = 0
@@ -73,5 +73,6 @@ def tool_session(n: int, seed: int = 0) -> list[dict[str, Any]]:
             turn += [{"role": "tool", "tool_call_id": i, "content": "\n".join(rng.choices(LOGS, k=rng.randint(1, 4)))} for i in ids]
         turn.append({"role": "assistant", "content": rng.choice(PROSE[:2])[: rng.randint(20, 400)]})
         if len(messages) + len(turn) > n:
-            return messages
+            chat = [{"role": "user", "content": "Thanks, next?"}, {"role": "assistant", "content": "Go ahead."}]
+            return messages + (chat * n)[: n - len(messages)]
         messages += turn
