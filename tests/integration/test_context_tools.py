@@ -67,7 +67,6 @@ async def test_token_counts_and_session_totals(client: Client) -> None:
         ([{"type": "remove_tool_result", "keep_recent_n": -1}], {}, "greater than or equal to 0"),
         ([{"type": "token_limit", "limit_tokens": -10}], {}, "greater than or equal to 1"),
         ([{"type": "token_limit", "limit_tokens": 10}], {}, "limit_tokens 10 is smaller than the system message"),
-        ([{"type": "middle_out", "limit_tokens": 400}], {}, "the newest turn"),
         ([{"type": "token_limit", "limit_tokens": 5000}], {"limit": 5}, "cannot be combined with limit or cursor"),
     ],
 )
@@ -77,3 +76,12 @@ async def test_bad_strategies_get_clear_errors(client: Client, strategies: list,
     error = await call_error(client, "get_messages", session_id=session_id, edit_strategies=strategies, **paging)
     assert expected in error
     assert await call(client, "get_messages", session_id=session_id) == before
+
+
+async def test_a_limit_the_newest_turn_cannot_fit_is_refused(client: Client) -> None:
+    session_id, _ = await stored_session(client, 12)
+    system = (await call(client, "get_token_counts", session_id=session_id))["items"][0]["tokens"]
+    strategies = [{"type": "middle_out", "limit_tokens": system + 1}]
+    error = await call_error(client, "get_messages", session_id=session_id, edit_strategies=strategies)
+    assert f"limit_tokens {system + 1} is too small: the system message ({system} tokens) and the newest turn" in error
+    assert "put remove_tool_result before the limit strategy" in error
