@@ -49,7 +49,9 @@ class _Strategy(BaseModel):
 class RemoveToolResult(_Strategy):
     type: Literal["remove_tool_result"]
     keep_recent_n: int = Field(default=3, ge=0, description="How many of the newest tool results to keep whole")
-    placeholder: str = Field(default=DEFAULT_PLACEHOLDER, description="Text that replaces an older tool result")
+    placeholder: str = Field(
+        default=DEFAULT_PLACEHOLDER, min_length=1, description="Text that replaces an older tool result (not empty)"
+    )
 
 
 class RemoveToolCallParams(_Strategy):

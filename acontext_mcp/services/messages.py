@@ -6,8 +6,8 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import anyio

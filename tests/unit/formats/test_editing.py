@@ -149,6 +149,7 @@ def test_limit_below_the_newest_turn_is_refused() -> None:
         ({"type": "summarise"}, "does not match any of the expected tags: 'remove_tool_result', 'remove_tool_call_params', 'token_limit', 'middle_out'"),
         ({"type": "remove_tool_result", "keep_recent_n": -1}, "greater than or equal to 0"),
         ({"type": "token_limit", "limit_tokens": -5}, "greater than or equal to 1"),
+        ({"type": "remove_tool_result", "placeholder": ""}, "at least 1 character"),
         ({"type": "token_limit"}, "limit_tokens\n  Field required"),
         ({"type": "middle_out", "limit_tokens": 10, "keep": 1}, "Extra inputs are not permitted"),
         ({"keep_recent_n": 1}, "Unable to extract tag using discriminator 'type'"),
@@ -162,7 +163,7 @@ def test_bad_strategies_are_refused_at_the_edge(raw: dict[str, Any], expected: s
 
 strategy_shapes = st.lists(
     st.one_of(
-        st.builds(RemoveToolResult, type=st.just("remove_tool_result"), keep_recent_n=st.integers(0, 4), placeholder=st.sampled_from(["", "x", DEFAULT_PLACEHOLDER])),
+        st.builds(RemoveToolResult, type=st.just("remove_tool_result"), keep_recent_n=st.integers(0, 4), placeholder=st.sampled_from(["x", DEFAULT_PLACEHOLDER])),
         st.builds(RemoveToolCallParams, type=st.just("remove_tool_call_params"), keep_recent_n=st.integers(0, 4)),
         st.tuples(st.sampled_from(["token_limit", "middle_out"]), st.floats(0.0, 1.2)),
     ),
