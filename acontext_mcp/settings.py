@@ -12,6 +12,7 @@
 | token | ACONTEXT_MCP_TOKEN | unset: HTTP transports open (loopback only) |
 | allowed_hosts | ACONTEXT_MCP_ALLOWED_HOSTS | loopback names (`host:port`, `*` port wildcard) |
 | insecure | ACONTEXT_MCP_INSECURE | false: refuse a non-loopback host without a token |
+| tokenizer | ACONTEXT_TOKENIZER | auto (tiktoken if its encoding is local, else estimate) |
 
 The README's settings table mirrors this one.
 """
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from acontext_mcp.tokens import Tokenizer
 
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -39,6 +42,7 @@ ENV_VARS: dict[str, str] = {
     "token": "ACONTEXT_MCP_TOKEN",
     "allowed_hosts": "ACONTEXT_MCP_ALLOWED_HOSTS",
     "insecure": "ACONTEXT_MCP_INSECURE",
+    "tokenizer": "ACONTEXT_TOKENIZER",
 }
 
 
@@ -66,6 +70,7 @@ class Settings(BaseModel):
         default=(), description="Host headers accepted besides loopback ones (DNS-rebinding protection)"
     )
     insecure: bool = False
+    tokenizer: Tokenizer = "auto"
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from acontext_mcp.services.messages import MessageService
+from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.sqlite import Database
+from acontext_mcp.tokens import open_counter
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class AcontextService:
         async with Database.open(settings.database_path) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
+            counter = open_counter(settings.tokenizer)
+            await count_missing_tokens(db, counter)
             yield cls(
                 settings=settings,
                 db=db,
@@ -42,5 +45,6 @@ class AcontextService:
                     blobs,
                     max_message_bytes=settings.max_message_bytes,
                     blob_threshold_bytes=settings.blob_threshold_bytes,
+                    counter=counter,
                 ),
             )

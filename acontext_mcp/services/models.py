@@ -14,6 +14,7 @@ class Session(BaseModel):
     created_at: str = Field(description="UTC ISO-8601")
     updated_at: str = Field(description="UTC ISO-8601")
     message_count: int = 0
+    token_count: int = Field(default=0, description="Tokens of all its messages, as counted when each was stored")
 
 
 class SessionPage(BaseModel):
@@ -38,6 +39,24 @@ class MessagePage(BaseModel):
     )
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page")
     has_more: bool
+    tokens_before: int | None = Field(default=None, description="Tokens of this page's messages as stored")
+    tokens_after: int | None = Field(
+        default=None, description="Tokens of the returned messages after edit_strategies (= tokens_before without)"
+    )
+
+
+class MessageTokens(BaseModel):
+    id: str
+    seq: int
+    role: str
+    tokens: int
+
+
+class TokenCounts(BaseModel):
+    session_id: str
+    items: list[MessageTokens] = Field(description="Every message of the session, oldest first")
+    total: int
+    tokenizer: str = Field(description="How this server counts new messages: estimate or tiktoken:<encoding>")
 
 
 class Deleted(BaseModel):

@@ -50,6 +50,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX message_tool_calls_message ON message_tool_calls(message_id)",
         ),
     ),
+    Migration(
+        4,
+        "message_token_counts",
+        (
+            # NULL until counted: rows written before this migration are counted when the service opens.
+            "ALTER TABLE messages ADD COLUMN token_count INTEGER",
+            "CREATE INDEX messages_uncounted ON messages(seq) WHERE token_count IS NULL",
+        ),
+    ),
 )
 
 
