@@ -4,7 +4,8 @@
     ├── NotFound            an id that names nothing (session, message, ...)
     ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
     │   └── InvalidMessage  a message that does not fit its declared format
-    └── PayloadTooLarge     input over a configured size limit
+    ├── PayloadTooLarge     input over a configured size limit
+    └── InvalidToken        a public artifact URL token that is forged, malformed or expired
 
 Every message says what was wrong and, where it helps, what to do instead.
 """
@@ -43,3 +44,7 @@ class PayloadTooLarge(AcontextError):
     def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
         self.size, self.limit = size, limit
         super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes (raise {setting} to allow it)")
+
+
+class InvalidToken(AcontextError):
+    """Raised when a signed public URL token is forged, malformed or expired."""

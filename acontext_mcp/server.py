@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from acontext_mcp import __version__, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
+from acontext_mcp.routes import artifact_route
 from acontext_mcp.services import AcontextService
 from acontext_mcp.settings import Settings
 
@@ -71,9 +72,9 @@ def build_http_app(settings: Settings) -> Starlette:
         yield shared["service"]
 
     server = build_server(settings, provide)
-    # Room for a message at the size limit plus its JSON-RPC envelope, so an oversized
-    # message gets our clear tool error rather than a bare HTTP 413.
-    body_limit = 2 * settings.max_message_bytes + 1024 * 1024
+    # Room for a message or artifact at the size limit plus its JSON-RPC envelope, so an
+    # oversized one gets our clear tool error rather than a bare HTTP 413.
+    body_limit = 2 * max(settings.max_message_bytes, settings.max_artifact_bytes) + 1024 * 1024
     security = transport_security(settings)
     streamable = server.streamable_http_app(max_request_body_size=body_limit, transport_security=security)
     sse = server.sse_app(max_request_body_size=body_limit, transport_security=security)
@@ -88,7 +89,12 @@ def build_http_app(settings: Settings) -> Starlette:
             async with server.session_manager.run():
                 yield
 
-    routes: list[Any] = [Route("/health", health, methods=["GET"]), *streamable.routes, *sse.routes]
+    routes: list[Any] = [
+        Route("/health", health, methods=["GET"]),
+        artifact_route(lambda: shared["service"]),
+        *streamable.routes,
+        *sse.routes,
+    ]
     return Starlette(routes=routes, middleware=streamable.user_middleware, lifespan=lifespan)
 
 
