@@ -37,7 +37,7 @@ from acontext_mcp.services.models import (
 from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.sessions import _encode_metadata
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.sqlite import Database, new_id, utc_now
+from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
 Encoding = Literal["utf-8", "base64"]
 
@@ -117,18 +117,17 @@ class DiskService:
         data = self._decode(content, encoding)
         encoded_meta = _encode_metadata(meta, self._max_meta_bytes)
         await self._require_disk(disk_id)
-        is_text = as_text(data) is not None
-        now = utc_now()
+        sha256, is_text = await anyio.to_thread.run_sync(_describe, data)
         values = {
             "id": new_id(), "disk_id": disk_id, "path": folder, "filename": name, "size": len(data),
-            "mime_type": _mime_type(name, is_text), "is_text": int(is_text),
-            "sha256": hashlib.sha256(data).hexdigest(), "meta": encoded_meta,
-            "storage_key": f"{disk_id}/{new_id()}", "created_at": now, "updated_at": now,
+            "mime_type": _mime_type(name, is_text), "is_text": int(is_text), "sha256": sha256,
+            "meta": encoded_meta, "storage_key": f"{disk_id}/{new_id()}",
         }
         await self._blobs.put(values["storage_key"], data)
         try:
             async with self._db.transaction() as tx:
                 await self._require_disk(disk_id, tx)
+                values["created_at"] = values["updated_at"] = utc_now()
                 old = await tx.fetch_one(
                     "SELECT id, storage_key, created_at FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?",
                     (disk_id, folder, name),
@@ -318,7 +317,7 @@ class DiskService:
         url, expires = self._signer.url(row["disk_id"], row["id"], self._ttl)
         return {"public_url": url, "public_url_expires_at": _iso(expires)}
 
-    async def _require_disk(self, disk_id: str, reader: Any = None) -> None:
+    async def _require_disk(self, disk_id: str, reader: Database | Writer | None = None) -> None:
         row = await (reader or self._db).fetch_one("SELECT 1 FROM disks WHERE id = ?", (disk_id,))
         if row is None:
             raise NotFound("disk", disk_id, _UNKNOWN_DISK)
@@ -344,7 +343,7 @@ class DiskService:
                     break
                 row = fresh
                 continue
-            if hashlib.sha256(data).hexdigest() == row["sha256"]:
+            if await anyio.to_thread.run_sync(_sha256, data) == row["sha256"]:
                 return row, data
             break
         raise NotFound("bytes of artifact", f"{row['path']}{row['filename']}",
@@ -399,6 +398,15 @@ def _grep(compiled: Any, text: str, limit: int, deadline: float) -> list[tuple[i
             if len(found) >= limit:
                 break
     return found
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _describe(data: bytes) -> tuple[str, bool]:
+    """The bytes' sha256 and whether they are text; run in a worker thread, as both read every byte."""
+    return _sha256(data), as_text(data) is not None
 
 
 def as_text(data: bytes) -> str | None:
