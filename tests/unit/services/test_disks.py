@@ -9,8 +9,10 @@ from pathlib import Path
 from uuid import uuid4
 
 import anyio
+import fsspec
 import pytest
 from fsspec.core import url_to_fs
+from fsspec.implementations.memory import MemoryFileSystem
 
 from acontext_mcp import AcontextService, InvalidArgument, NotFound, PayloadTooLarge, Settings
 from acontext_mcp.errors import InvalidToken
@@ -269,3 +271,24 @@ def test_signer_refuses_expired_and_forged_tokens() -> None:
     now[0] += 61
     with pytest.raises(InvalidToken, match="expired"):
         signer.verify(token)
+
+
+class SigningMemoryFileSystem(MemoryFileSystem):
+    """memory:// that presigns URLs, as s3fs and gcsfs do."""
+
+    protocol = "signing-memory"
+
+    def sign(self, path: str, expiration: int = 100, **kwargs: object) -> str:
+        return f"https://store.example/{path}?expires_in={expiration}"
+
+
+async def test_presigned_url_where_the_store_offers_one(data_dir: Path) -> None:
+    fsspec.register_implementation("signing-memory", SigningMemoryFileSystem, clobber=True)
+    settings = Settings(data_dir=data_dir, artifact_url=f"signing-memory://acx-{uuid4().hex}",
+                        public_url_ttl_seconds=120)
+    async with AcontextService.open(settings) as acx:
+        disk = await acx.disks.create_disk()
+        await acx.disks.upsert_artifact(disk.id, "/", "a.txt", "hello")
+        got = await acx.disks.get_artifact(disk.id, "/", "a.txt", with_content=False, with_public_url=True)
+    assert got.public_url and got.public_url.startswith("https://store.example/") and disk.id in got.public_url
+    assert got.public_url.endswith("?expires_in=120") and got.note is None and got.public_url_expires_at
