@@ -27,7 +27,7 @@ MAX_LISTED = 100
 _PARSED = UriTemplate.parse(TEMPLATE)
 
 
-def uri(artifact: Artifact) -> str:
+def _uri(artifact: Artifact) -> str:
     return _PARSED.expand({"disk_id": artifact.disk_id, "path": f"{artifact.file_path[1:]}{artifact.filename}"})
 
 
@@ -73,7 +73,7 @@ async def _disk_files(ctx: ServerRequestContext[AcontextService, Any], call_next
 
 def _listed(artifact: Artifact) -> dict[str, Any]:
     resource = Resource(
-        uri=uri(artifact),
+        uri=_uri(artifact),
         name=f"{artifact.file_path}{artifact.filename}",
         description=f"{artifact.size} bytes on disk {artifact.disk_id}, updated {artifact.updated_at}",
         mime_type=artifact.mime_type,
