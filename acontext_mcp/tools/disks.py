@@ -93,7 +93,7 @@ def register(server: MCPServer) -> None:
     @server.tool()
     @domain_errors
     async def delete_artifact(ctx: Context, disk_id: DiskId, file_path: FilePath, filename: Filename) -> Deleted:
-        """Delete one file from a disk."""
+        """Delete one file from a disk; its folder disappears from list_artifacts once empty."""
         return await service_of(ctx).disks.delete_artifact(disk_id, file_path, filename)
 
     @server.tool()
