@@ -292,9 +292,11 @@ class DiskService:
                         "narrow `path` to search the rest")
                 break
             row, data = await self._load(row)
+            if (text := as_text(data)) is None:  # replaced by binary content since the query
+                continue
             scanned_bytes += len(data)
             files_scanned += 1
-            lines = await anyio.to_thread.run_sync(_grep, compiled, data.decode(), limit - len(matches), deadline)
+            lines = await anyio.to_thread.run_sync(_grep, compiled, text, limit - len(matches), deadline)
             matches += [GrepMatch(file_path=row["path"], filename=row["filename"], line_number=number, line=line)
                         for number, line in lines]
             if len(matches) >= limit:

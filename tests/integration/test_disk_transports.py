@@ -1,4 +1,4 @@
-"""Disks over a real `acontext-mcp serve --transport http` process: tools, resources and public URLs."""
+"""Disks over real `acontext-mcp` processes: tools, resources and public URLs over HTTP; stdio too."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from tests.support.mcp import call, call_error
-from tests.support.servers import http_server, wait_for
+from tests.support.servers import http_server, stdio_params, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -71,3 +71,15 @@ async def test_expired_url_and_size_limit(data_dir: Path) -> None:
             assert base64.b64decode(got["content"]) == data and got["sha256"] == hashlib.sha256(data).hexdigest()
             wait_for(lambda: httpx.get(got["public_url"]).status_code == 403, timeout=5, what="the URL to expire")
             assert "expired" in httpx.get(got["public_url"]).text
+
+
+async def test_stdio_round_trip_without_public_urls(data_dir: Path) -> None:
+    async with Client(stdio_params(data_dir)) as client:
+        disk_id = (await call(client, "create_disk"))["id"]
+        await call(client, "upsert_artifact", disk_id=disk_id, file_path="/todo/", filename="todo.md", content="- [ ] x")
+        got = await call(client, "get_artifact", disk_id=disk_id, file_path="/todo/", filename="todo.md",
+                         with_public_url=True)
+        assert (got["content"], got["public_url"]) == ("- [ ] x", None)
+        assert "stdio" in got["note"] and "--transport http" in got["note"]
+        listed = [str(r.uri) for r in (await client.list_resources()).resources]
+        assert listed == [f"disk://{disk_id}/todo/todo.md"]
