@@ -269,7 +269,8 @@ class DiskService:
     async def grep_artifacts(self, disk_id: str, pattern: str, path: str = "/", limit: int = 100) -> GrepResult:
         """Lines of text files under `path` matching a regular expression, in path order.
 
-        The scan stops at `limit` matches or `MAX_GREP_SCAN_BYTES`; a pattern that runs longer than
+        The scan stops at `limit` matches or before passing `MAX_GREP_SCAN_BYTES` (the first file is
+        always scanned); a pattern that runs longer than
         `GREP_TIMEOUT_SECONDS` is refused. Raises `InvalidArgument` and `NotFound`.
         """
         if not 1 <= limit <= MAX_GREP_LIMIT:
@@ -287,7 +288,7 @@ class DiskService:
         scanned_bytes = files_scanned = 0
         note = None
         for row in rows:
-            if scanned_bytes + row["size"] > MAX_GREP_SCAN_BYTES:
+            if files_scanned and scanned_bytes + row["size"] > MAX_GREP_SCAN_BYTES:
                 note = (f"stopped after scanning {scanned_bytes} bytes (limit {MAX_GREP_SCAN_BYTES}); "
                         "narrow `path` to search the rest")
                 break

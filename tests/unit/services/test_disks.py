@@ -155,6 +155,8 @@ async def test_grep_stops_at_the_scan_budget(disks: DiskService, monkeypatch: py
     result = await disks.grep_artifacts(disk.id, "match")
     assert [m.filename for m in result.matches] == ["a.txt", "b.txt"]
     assert result.truncated and "narrow `path`" in (result.note or "")
+    monkeypatch.setattr(disks_module, "MAX_GREP_SCAN_BYTES", 5)  # a first file over budget is still searched
+    assert [m.filename for m in (await disks.grep_artifacts(disk.id, "match")).matches] == ["a.txt"]
 
 
 @pytest.mark.parametrize(
