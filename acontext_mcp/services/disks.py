@@ -115,7 +115,7 @@ class DiskService:
         folder, name = paths.folder(file_path), paths.filename(filename)
         paths.full_path(folder, name)
         data = self._decode(content, encoding)
-        encoded_meta = _encode_metadata(meta, self._max_meta_bytes)
+        encoded_meta = _encode_metadata(meta, self._max_meta_bytes, "meta")
         await self._require_disk(disk_id)
         sha256, is_text = await anyio.to_thread.run_sync(_describe, data)
         values = {

@@ -167,7 +167,7 @@ async def test_grep_stops_at_the_scan_budget(disks: DiskService, monkeypatch: py
         ({"content": "x" * 100_001}, PayloadTooLarge, "ACONTEXT_MAX_ARTIFACT_BYTES"),
         ({"content": base64.b64encode(b"x" * 100_001).decode(), "encoding": "base64"}, PayloadTooLarge, "100000"),
         ({"content": "\ud800"}, InvalidArgument, "not valid Unicode"),
-        ({"content": "x", "meta": {"bad": float("nan")}}, InvalidArgument, "JSON"),
+        ({"content": "x", "meta": {"bad": float("nan")}}, InvalidArgument, "meta must be JSON-serialisable"),
         ({"content": "x", "disk_id": "missing"}, NotFound, "disk 'missing' not found"),
         ({"content": "x", "file_path": "/a/../b/"}, InvalidArgument, "'..'"),
         ({"content": "x", "filename": "a/b"}, InvalidArgument, "put folders in file_path"),
