@@ -75,9 +75,11 @@ def register(server: MCPServer) -> None:
         with_content: Annotated[bool, Field(description="Include the content")] = True,
         with_public_url: Annotated[bool, Field(description="Include an expiring URL anyone can download from")] = False,
     ) -> ArtifactContent:
-        """Read a file: text content for text files, base64 for binary ones (see encoding), plus meta,
-        size, mime type and sha256. With with_public_url, also a time-limited download URL for sharing
-        (null, with a note, when the server runs over stdio)."""
+        """Read a file: its content (text, or base64 for binary; see encoding), meta, size, mime type and sha256.
+
+        With with_public_url, also a time-limited download URL to share (null, with a note, when the
+        server runs over stdio and so serves no HTTP).
+        """
         return await service_of(ctx).disks.get_artifact(disk_id, file_path, filename, with_content, with_public_url)
 
     @server.tool()
@@ -116,7 +118,10 @@ def register(server: MCPServer) -> None:
         limit: Annotated[int, Field(ge=1, le=MAX_GREP_LIMIT, description="Most matching lines to return")] = 100,
     ) -> GrepResult:
         """Search the text files under a folder for lines matching a regular expression (like `grep -rn`).
-        Returns each match's folder, file name, line number and line."""
+
+        Returns each match's folder, file name, line number and line; truncated is true when the
+        limit or the scan budget stopped the search early (see note).
+        """
         return await service_of(ctx).disks.grep_artifacts(disk_id, pattern, path, limit)
 
     @server.tool()
