@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +29,20 @@ class _Blob:
 
 
 class MessageService:
-    def __init__(self, db: Database, blobs: BlobStore, max_message_bytes: int, blob_threshold_bytes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        max_message_bytes: int,
+        blob_threshold_bytes: int,
+        on_stored: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it)."""
         self._db = db
         self._blobs = blobs
         self._max_message_bytes = max_message_bytes
         self._blob_threshold_bytes = blob_threshold_bytes
+        self._on_stored = on_stored
 
     async def send_message(self, session_id: str, message: Any, format: str = "openai") -> StoredMessage:
         """Store one message, written in `format`, at the end of a session.
@@ -65,6 +75,13 @@ class MessageService:
                 [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
             )
             await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+            # Queued for the observer in the same transaction: an acknowledged message is never missed.
+            await tx.execute(
+                "INSERT INTO observer_queue (message_id, session_id, enqueued_at) VALUES (?, ?, ?)",
+                (message_id, session_id, now),
+            )
+        if self._on_stored is not None:
+            self._on_stored(session_id)
         return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now)
 
     async def get_messages(
