@@ -11,8 +11,6 @@ from acontext_mcp.settings import Settings
 
 __all__ = ["ChatProvider", "ChatReply", "OpenAICompatible", "ToolCall", "provider_from_settings"]
 
-DISABLED_HINT = "set OPENAI_API_KEY or OPENAI_BASE_URL"
-
 
 def provider_from_settings(settings: Settings) -> ChatProvider | None:
     """The configured provider, or None when no key and no base URL are set."""

@@ -71,7 +71,7 @@ class AcontextService:
                             blobs,
                             max_message_bytes=settings.max_message_bytes,
                             blob_threshold_bytes=settings.blob_threshold_bytes,
-                            on_stored=observer.notify,
+                            on_stored=lambda _session_id: observer.notify(),
                         ),
                         tasks=tasks,
                         observer=observer,

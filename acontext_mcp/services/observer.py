@@ -41,6 +41,8 @@ class ObserverConfig:
 
 
 class ObserverService:
+    """The observer's queue and state; `agent` is None when no LLM is configured (the observer is off)."""
+
     def __init__(
         self, db: Database, tasks: TaskService, usage: LlmUsage, agent: TaskAgent | None, config: ObserverConfig
     ) -> None:
@@ -66,7 +68,8 @@ class ObserverService:
         """
         return self._changed
 
-    def notify(self, session_id: str | None = None) -> None:
+    def notify(self) -> None:
+        """Wake the loop and everyone waiting in `flush`."""
         self._changed.set()
         self._changed = anyio.Event()
 

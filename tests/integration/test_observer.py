@@ -93,6 +93,7 @@ async def test_scripted_tool_calls_build_the_task_list(observed: Client, fake: S
     first = fake.requests[0]
     assert first["messages"][0]["role"] == "system" and "first person" in first["messages"][0]["content"]
     prompt = user_prompt(first)
+    assert len(prompt) < 4000  # 150 KB of messages, compacted
     assert all(f"[{message_id}]" in prompt for message_id in ids)
     assert "chars cut" in prompt and "[image image/png, 100 KB]" in prompt and seed.SCREENSHOT[:50] not in prompt
     assert {tool["function"]["name"] for tool in first["tools"]} == {
@@ -151,6 +152,20 @@ async def test_update_task_status(observed: Client, fake: ScriptedOpenAI) -> Non
     assert "session 'nope' not found" in await call_error(
         observed, "update_task_status", session_id="nope", task_order=1, status="failed")
     assert await call(observed, "get_tasks", session_id=session_id) == before
+
+
+async def test_deleting_a_session_drops_its_tasks_and_queue(observed: Client, fake: ScriptedOpenAI) -> None:
+    session_id, _ = await new_session(observed, "first")
+    fake.reply(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Do the first thing"})])
+    await call(observed, "flush", session_id=session_id)
+    await send(observed, session_id, {"role": "user", "content": "second"})
+    assert (await call(observed, "get_observer_status"))["queue_depth"] == 1
+
+    await call(observed, "delete_session", session_id=session_id)
+
+    assert "not found" in await call_error(observed, "get_tasks", session_id=session_id)
+    assert "not found" in await call_error(observed, "flush", session_id=session_id)
+    assert (await call(observed, "get_observer_status"))["queue_depth"] == 0
 
 
 async def test_without_an_llm_the_observer_is_off_and_says_so(client: Client) -> None:
