@@ -92,7 +92,8 @@ class SessionProblem(BaseModel):
     attempts: int
     failed: bool = Field(description="True once the observer gave up; flush the session to retry")
     last_error: str | None
-    updated_at: str
+    updated_at: str = Field(description="When the last attempt failed")
+    next_attempt_at: str | None = Field(description="When it is retried (backoff doubles per attempt); null once failed")
 
 
 class ObserverStatus(BaseModel):

@@ -196,7 +196,7 @@ class ObserverService:
         )
         assert counts is not None
         problems = await self._db.fetch_all(
-            "SELECT session_id, attempts, failed, last_error, updated_at FROM observer_sessions "
+            "SELECT session_id, attempts, failed, last_error, updated_at, next_attempt_at FROM observer_sessions "
             "WHERE attempts > 0 OR failed = 1 ORDER BY updated_at DESC"
         )
         latest = await self._db.fetch_one(
@@ -205,7 +205,8 @@ class ObserverService:
         )
         listed = [
             SessionProblem(session_id=r["session_id"], attempts=r["attempts"], failed=bool(r["failed"]),
-                           last_error=r["last_error"], updated_at=r["updated_at"])
+                           last_error=r["last_error"], updated_at=r["updated_at"],
+                           next_attempt_at=None if r["failed"] else r["next_attempt_at"])
             for r in problems
         ]
         return ObserverStatus(

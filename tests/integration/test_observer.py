@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,10 @@ async def test_llm_down_then_back_loses_no_message(data_dir: Path) -> None:
         await eventually(retrying, 10, "the observer to retry against a refused connection")
         state = (await call(client, "get_tasks", session_id=session_id))["observer"]
         assert "APIConnectionError" in state["last_error"] and state["pending_messages"] == 2
-        assert (await call(client, "get_observer_status"))["sessions_retrying"][0]["session_id"] == session_id
+        [retrying] = (await call(client, "get_observer_status"))["sessions_retrying"]
+        assert retrying["session_id"] == session_id
+        backoff = datetime.fromisoformat(retrying["next_attempt_at"]) - datetime.fromisoformat(retrying["updated_at"])
+        assert backoff.total_seconds() == pytest.approx(0.05 * 2 ** (retrying["attempts"] - 1), abs=0.01)
 
         with ScriptedOpenAI(port=port) as fake:
             fake.reply(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Deploy the site"}),
@@ -233,6 +237,7 @@ async def test_failing_session_is_marked_failed_while_others_flow(data_dir: Path
             status = await call(client, "get_observer_status")
             [failed] = status["sessions_failed"]
             assert (failed["session_id"], failed["attempts"], failed["failed"]) == (bad, 2, True)
+            assert failed["next_attempt_at"] is None
             assert "not JSON" in failed["last_error"] and "not JSON" in status["last_error"]
 
             healthy = await call(client, "flush", session_id=good)
