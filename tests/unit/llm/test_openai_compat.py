@@ -104,3 +104,8 @@ async def test_settings_choose_the_provider(fake: ScriptedOpenAI) -> None:
         await local.aclose()
     assert provider_from_settings(Settings(openai_api_key="sk-test")) is not None
     assert "sk-test" not in repr(Settings(openai_api_key="sk-test"))
+    loaded = Settings.load(env={"OPENAI_BASE_URL": fake.base_url, "ACONTEXT_LLM_MODEL": "m", "OPENAI_API_KEY": "",
+                                "ACONTEXT_OBSERVER_BATCH": "3", "ACONTEXT_OBSERVER_IDLE_S": "0.5"})
+    assert (loaded.llm_enabled, loaded.openai_api_key, loaded.llm_model) == (True, None, "m")
+    assert (loaded.observer_batch, loaded.observer_idle_s) == (3, 0.5)
+    assert not Settings.load(env={}).llm_enabled
