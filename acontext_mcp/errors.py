@@ -4,7 +4,10 @@
     ├── NotFound            an id that names nothing (session, message, ...)
     ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
     │   └── InvalidMessage  a message that does not fit its declared format
-    └── PayloadTooLarge     input over a configured size limit
+    ├── PayloadTooLarge     input over a configured size limit
+    ├── Unavailable         a feature that is switched off or stuck (the observer without an LLM)
+    ├── TimedOut            a wait that ran past its deadline (flush)
+    └── LLMError            the language model could not be reached or answered with junk
 
 Every message says what was wrong and, where it helps, what to do instead.
 """
@@ -43,3 +46,15 @@ class PayloadTooLarge(AcontextError):
     def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
         self.size, self.limit = size, limit
         super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes (raise {setting} to allow it)")
+
+
+class Unavailable(AcontextError):
+    """Raised when a feature is switched off, or its work failed and needs attention."""
+
+
+class TimedOut(AcontextError):
+    """Raised when waiting for background work runs past its deadline."""
+
+
+class LLMError(AcontextError):
+    """Raised when the language model cannot be reached or its answer cannot be used."""

@@ -21,7 +21,8 @@ from acontext_mcp.settings import Settings
 INSTRUCTIONS = """\
 acontext-mcp stores an agent's context. Create a session with create_session, store each
 turn with send_message (OpenAI or Anthropic message shapes), and read the conversation back,
-in either shape, with get_messages."""
+in either shape, with get_messages. When an LLM is configured, a background observer keeps each
+session's task list, with progress and the user's preferences: read it with get_tasks."""
 
 ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.resources import sessions
+from acontext_mcp.resources import sessions, tasks
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
+    tasks.register(server)

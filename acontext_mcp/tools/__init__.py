@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import messages, sessions
+from acontext_mcp.tools import messages, sessions, tasks
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
     messages.register(server)
+    tasks.register(server)
