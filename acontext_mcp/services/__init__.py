@@ -15,6 +15,7 @@ from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.sessions import SessionService
+from acontext_mcp.services.summaries import SummaryService
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.settings import Settings
@@ -39,6 +40,7 @@ class AcontextService:
     messages: MessageService
     tasks: TaskService
     observer: ObserverService
+    summaries: SummaryService
 
     @classmethod
     @asynccontextmanager
@@ -62,13 +64,14 @@ class AcontextService:
                     retry_base_s=settings.observer_retry_base_s,
                 ),
             )
+            sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
             loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled else []
             try:
                 async with running(*loops):
                     yield cls(
                         settings=settings,
                         db=db,
-                        sessions=SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes),
+                        sessions=sessions,
                         messages=MessageService(
                             db,
                             blobs,
@@ -79,6 +82,7 @@ class AcontextService:
                         ),
                         tasks=tasks,
                         observer=observer,
+                        summaries=SummaryService(sessions, observer, counter),
                     )
             finally:
                 if provider is not None:

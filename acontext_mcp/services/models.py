@@ -126,3 +126,12 @@ class ObserverStatus(BaseModel):
     sessions_failed: list[SessionProblem]
     last_error: str | None = Field(default=None, description="The most recent batch error, with its session")
     tokens: TokenUsage
+
+
+class SessionSummary(BaseModel):
+    session_id: str
+    summary: str = Field(description="The session's tasks, progress and preferences as compact text")
+    task_count: int
+    summary_tokens: int = Field(description="Tokens of `summary`")
+    session_tokens: int = Field(description="Tokens of every stored message, for comparison")
+    observer: ObserverState

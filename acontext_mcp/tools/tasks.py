@@ -1,4 +1,4 @@
-"""Tools: get_tasks, update_task_status, flush, get_observer_status."""
+"""Tools: get_tasks, update_task_status, flush, get_observer_status, get_session_summary."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.context import service_of
-from acontext_mcp.services.models import ObserverStatus, Task, TaskList, TaskStatus
+from acontext_mcp.services.models import ObserverStatus, SessionSummary, Task, TaskList, TaskStatus
 from acontext_mcp.tools._errors import domain_errors
 from acontext_mcp.tools.sessions import SessionId
 
@@ -57,3 +57,14 @@ def register(server: MCPServer) -> None:
         """Whether the background observer is on, how many messages wait, which sessions are
         retrying or failed (with their errors), and the LLM tokens spent so far."""
         return await service_of(ctx).observer.status()
+
+    @server.tool()
+    @domain_errors
+    async def get_session_summary(ctx: Context, session_id: SessionId) -> SessionSummary:
+        """A compact text of the session's tasks, progress and the user's preferences, from the observer.
+
+        Put `summary` in a fresh context instead of the full history (compare summary_tokens with
+        session_tokens). Messages the observer has not read yet are not in it: call flush first
+        for an up-to-date summary.
+        """
+        return await service_of(ctx).summaries.get_session_summary(session_id)
