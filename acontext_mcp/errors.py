@@ -5,6 +5,9 @@
     ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
     │   └── InvalidMessage  a message that does not fit its declared format
     ├── PayloadTooLarge     input over a configured size limit
+    ├── Unavailable         a feature that is switched off or stuck (the observer without an LLM)
+    ├── TimedOut            a wait that ran past its deadline (flush)
+    ├── LLMError            the language model could not be reached or answered with junk
     └── InvalidToken        a public artifact URL token that is forged, malformed or expired
 
 Every message says what was wrong and, where it helps, what to do instead.
@@ -44,6 +47,18 @@ class PayloadTooLarge(AcontextError):
     def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
         self.size, self.limit = size, limit
         super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes (raise {setting} to allow it)")
+
+
+class Unavailable(AcontextError):
+    """Raised when a feature is switched off, or its work failed and needs attention."""
+
+
+class TimedOut(AcontextError):
+    """Raised when waiting for background work runs past its deadline."""
+
+
+class LLMError(AcontextError):
+    """Raised when the language model cannot be reached or its answer cannot be used."""
 
 
 class InvalidToken(AcontextError):

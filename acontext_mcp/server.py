@@ -22,8 +22,10 @@ from acontext_mcp.settings import Settings
 INSTRUCTIONS = """\
 acontext-mcp stores an agent's context. Create a session with create_session, store each
 turn with send_message (OpenAI or Anthropic message shapes), and read the conversation back,
-in either shape, with get_messages. Keep files (plans, code, reports, images) on a disk:
-create_disk, then upsert_artifact, list_artifacts, glob_artifacts, grep_artifacts, get_artifact."""
+in either shape, with get_messages. When an LLM is configured, a background observer keeps each
+session's task list, with progress and the user's preferences: read it with get_tasks. Keep files
+(plans, code, reports, images) on a disk: create_disk, then upsert_artifact, list_artifacts,
+glob_artifacts, grep_artifacts and get_artifact."""
 
 ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
 

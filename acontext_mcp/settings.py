@@ -13,6 +13,17 @@
 | allowed_hosts | ACONTEXT_MCP_ALLOWED_HOSTS | loopback names (`host:port`, `*` port wildcard) |
 | insecure | ACONTEXT_MCP_INSECURE | false: refuse a non-loopback host without a token |
 | tokenizer | ACONTEXT_TOKENIZER | auto (tiktoken if its encoding is local, else estimate) |
+| openai_api_key | OPENAI_API_KEY | none (with no key and no base URL the observer is off) |
+| openai_base_url | OPENAI_BASE_URL | none (OpenAI itself; set it for Azure, vLLM, Ollama, LM Studio) |
+| llm_model | ACONTEXT_LLM_MODEL | gpt-4.1-mini |
+| llm_timeout_s | ACONTEXT_LLM_TIMEOUT_S | 60 |
+| llm_max_retries | ACONTEXT_LLM_MAX_RETRIES | 3 (on 429, 5xx and connection errors) |
+| llm_retry_base_s | ACONTEXT_LLM_RETRY_BASE_S | 0.5 (doubles per retry) |
+| observer_batch | ACONTEXT_OBSERVER_BATCH | 8 messages |
+| observer_idle_s | ACONTEXT_OBSERVER_IDLE_S | 10 |
+| observer_max_attempts | ACONTEXT_OBSERVER_MAX_ATTEMPTS | 5 |
+| observer_retry_base_s | ACONTEXT_OBSERVER_RETRY_BASE_S | 2 (doubles per failed attempt) |
+| observer_concurrency | ACONTEXT_OBSERVER_CONCURRENCY | 4 sessions at once |
 | artifact_url | ACONTEXT_ARTIFACT_URL | `<data_dir>/artifacts`; any fsspec URL (`memory://`, `s3://bucket/prefix`, ...) |
 | max_artifact_bytes | ACONTEXT_MAX_ARTIFACT_BYTES | 64 MiB |
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
@@ -48,6 +59,17 @@ ENV_VARS: dict[str, str] = {
     "allowed_hosts": "ACONTEXT_MCP_ALLOWED_HOSTS",
     "insecure": "ACONTEXT_MCP_INSECURE",
     "tokenizer": "ACONTEXT_TOKENIZER",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "llm_model": "ACONTEXT_LLM_MODEL",
+    "llm_timeout_s": "ACONTEXT_LLM_TIMEOUT_S",
+    "llm_max_retries": "ACONTEXT_LLM_MAX_RETRIES",
+    "llm_retry_base_s": "ACONTEXT_LLM_RETRY_BASE_S",
+    "observer_batch": "ACONTEXT_OBSERVER_BATCH",
+    "observer_idle_s": "ACONTEXT_OBSERVER_IDLE_S",
+    "observer_max_attempts": "ACONTEXT_OBSERVER_MAX_ATTEMPTS",
+    "observer_retry_base_s": "ACONTEXT_OBSERVER_RETRY_BASE_S",
+    "observer_concurrency": "ACONTEXT_OBSERVER_CONCURRENCY",
     "artifact_url": "ACONTEXT_ARTIFACT_URL",
     "max_artifact_bytes": "ACONTEXT_MAX_ARTIFACT_BYTES",
     "public_url": "ACONTEXT_PUBLIC_URL",
@@ -81,11 +103,6 @@ class Settings(BaseModel):
     )
     insecure: bool = False
     tokenizer: Tokenizer = "auto"
-    artifact_url: str | None = None
-    max_artifact_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
-    public_url: str | None = None
-    url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
-    public_url_ttl_seconds: int = Field(default=3600, gt=0)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -93,6 +110,22 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(host.strip() for host in value.split(",") if host.strip())
         return value
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = Field(default="gpt-4.1-mini", min_length=1)
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0)
+    llm_retry_base_s: float = Field(default=0.5, ge=0)
+    observer_batch: int = Field(default=8, ge=1)
+    observer_idle_s: float = Field(default=10.0, ge=0)
+    observer_max_attempts: int = Field(default=5, ge=1)
+    observer_retry_base_s: float = Field(default=2.0, ge=0)
+    observer_concurrency: int = Field(default=4, ge=1)
+    artifact_url: str | None = None
+    max_artifact_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    public_url: str | None = None
+    url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
+    public_url_ttl_seconds: int = Field(default=3600, gt=0)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -113,6 +146,11 @@ class Settings(BaseModel):
     @property
     def blobs_url(self) -> str:
         return (self.data_dir / "blobs").as_uri()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible endpoint is configured (a key, a base URL, or both)."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
 
     @property
     def artifacts_url(self) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.resources import disks, sessions
+from acontext_mcp.resources import disks, sessions, tasks
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
+    tasks.register(server)
     disks.register(server)

@@ -6,10 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
+
+from acontext_mcp.background import running
+from acontext_mcp.background.observer import Observer
+from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.services.disks import DiskService
+from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
+from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.sessions import SessionService
+from acontext_mcp.services.summaries import SummaryService
+from acontext_mcp.services.task_agent import TaskAgent
+from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
@@ -23,13 +33,17 @@ class AcontextService:
     """Everything a running server needs, built once from settings.
 
     Open it with `async with AcontextService.open(settings) as acx:`; the database is
-    migrated before the services exist.
+    migrated before the services exist, and background loops (the observer, when an LLM is
+    configured) run until the block ends.
     """
 
     settings: Settings
     db: Database
     sessions: SessionService
     messages: MessageService
+    tasks: TaskService
+    observer: ObserverService
+    summaries: SummaryService
     disks: DiskService
 
     @classmethod
@@ -40,26 +54,52 @@ class AcontextService:
             blobs = BlobStore(settings.blobs_url)
             counter = open_counter(settings.tokenizer)
             await count_missing_tokens(db, counter)
-            yield cls(
-                settings=settings,
-                db=db,
-                sessions=SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes),
-                messages=MessageService(
-                    db,
-                    blobs,
-                    max_message_bytes=settings.max_message_bytes,
-                    blob_threshold_bytes=settings.blob_threshold_bytes,
-                    counter=counter,
-                ),
-                disks=DiskService(
-                    db,
-                    BlobStore(settings.artifacts_url),
-                    max_artifact_bytes=settings.max_artifact_bytes,
-                    max_meta_bytes=settings.max_message_bytes,
-                    signer=_url_signer(settings),
-                    public_url_ttl_seconds=settings.public_url_ttl_seconds,
+            tasks, usage = TaskService(db), LlmUsage(db)
+            provider = provider_from_settings(settings)
+            observer = ObserverService(
+                db,
+                tasks,
+                usage,
+                TaskAgent(provider, usage) if provider else None,
+                ObserverConfig(
+                    batch=settings.observer_batch,
+                    idle_s=settings.observer_idle_s,
+                    max_attempts=settings.observer_max_attempts,
+                    retry_base_s=settings.observer_retry_base_s,
                 ),
             )
+            sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
+            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled else []
+            try:
+                async with running(*loops):
+                    yield cls(
+                        settings=settings,
+                        db=db,
+                        sessions=sessions,
+                        messages=MessageService(
+                            db,
+                            blobs,
+                            max_message_bytes=settings.max_message_bytes,
+                            blob_threshold_bytes=settings.blob_threshold_bytes,
+                            counter=counter,
+                            on_stored=lambda _session_id: observer.notify(),
+                        ),
+                        tasks=tasks,
+                        observer=observer,
+                        summaries=SummaryService(sessions, observer, counter),
+                        disks=DiskService(
+                            db,
+                            BlobStore(settings.artifacts_url),
+                            max_artifact_bytes=settings.max_artifact_bytes,
+                            max_meta_bytes=settings.max_message_bytes,
+                            signer=_url_signer(settings),
+                            public_url_ttl_seconds=settings.public_url_ttl_seconds,
+                        ),
+                    )
+            finally:
+                if provider is not None:
+                    with anyio.CancelScope(shield=True):
+                        await provider.aclose()
 
 
 def _url_signer(settings: Settings) -> UrlSigner | None:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +36,21 @@ class _Blob:
 
 class MessageService:
     def __init__(
-        self, db: Database, blobs: BlobStore, max_message_bytes: int, blob_threshold_bytes: int, counter: TokenCounter
+        self,
+        db: Database,
+        blobs: BlobStore,
+        max_message_bytes: int,
+        blob_threshold_bytes: int,
+        counter: TokenCounter,
+        on_stored: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it)."""
         self._db = db
         self._blobs = blobs
         self._max_message_bytes = max_message_bytes
         self._blob_threshold_bytes = blob_threshold_bytes
         self._counter = counter
+        self._on_stored = on_stored
 
     async def send_message(self, session_id: str, message: Any, format: str = "openai") -> StoredMessage:
         """Store one message, written in `format`, at the end of a session.
@@ -79,11 +87,18 @@ class MessageService:
                     [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
                 )
                 await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+                # Queued for the observer in the same transaction: an acknowledged message is never missed.
+                await tx.execute(
+                    "INSERT INTO observer_queue (message_id, session_id, enqueued_at) VALUES (?, ?, ?)",
+                    (message_id, session_id, now),
+                )
         except BaseException:
             if blobs:
                 with anyio.CancelScope(shield=True):
                     await self._blobs.delete_tree(blob_prefix)
             raise
+        if self._on_stored is not None:
+            self._on_stored(session_id)
         return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now)
 
     async def get_messages(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import disks, messages, sessions
+from acontext_mcp.tools import disks, messages, sessions, tasks
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
     messages.register(server)
+    tasks.register(server)
     disks.register(server)
