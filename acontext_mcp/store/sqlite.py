@@ -83,13 +83,15 @@ class Database:
             finally:
                 self._in_transaction.reset(token)
 
+    # Each read runs to completion in one job on the reader's thread. A statement left open
+    # between awaits (execute, then fetch, then close) would hold its WAL snapshot, and reads
+    # from other tasks would join it and miss writes committed meanwhile.
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
 
 class Writer:
