@@ -13,6 +13,7 @@ from acontext_mcp.background.observer import Observer
 from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
+from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.services.summaries import SummaryService
@@ -41,6 +42,7 @@ class AcontextService:
     tasks: TaskService
     observer: ObserverService
     summaries: SummaryService
+    metrics: MetricsService
 
     @classmethod
     @asynccontextmanager
@@ -83,6 +85,7 @@ class AcontextService:
                         tasks=tasks,
                         observer=observer,
                         summaries=SummaryService(sessions, observer, counter),
+                        metrics=MetricsService(db),
                     )
             finally:
                 if provider is not None:
