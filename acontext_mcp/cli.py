@@ -58,9 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", parents=[options], help="run the MCP server (default command)")
     commands.add_parser("migrate", parents=[options], help="create or upgrade the database, then exit")
+    about = "serve only the web dashboard, at /dashboard/, on the same data dir"
     commands.add_parser(
-        "dashboard", parents=[_server_options(dashboard=True)],
-        help=f"serve only the web dashboard at /dashboard (env {ENV_VARS['token']} requires a login)",
+        "dashboard", parents=[_server_options(dashboard=True)], help=about,
+        description=f"{about}. Read-only; with env {ENV_VARS['token']} set, it asks for that token first.",
     )
     return parser
 

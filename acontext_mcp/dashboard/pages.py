@@ -18,6 +18,8 @@ from acontext_mcp.services import AcontextService
 
 ServiceGetter = Callable[[], AcontextService]
 TEMPLATES = Path(__file__).parent / "templates"
+# Image types a browser may show inline; any other bytes (SVG included: it can script) are downloads.
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def web_url(url: str | None) -> str | None:
 ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
+ENVIRONMENT.globals["inline_images"] = INLINE_IMAGES
 ENVIRONMENT.filters.update(pretty_json=pretty_json, compact_json=compact_json, web_url=web_url)
 
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acontext_mcp.dashboard.pages import View, render, service_of
+from acontext_mcp.dashboard.pages import INLINE_IMAGES, View, render, service_of
 from acontext_mcp.formats import FORMATS
 from acontext_mcp.services import cursors
 
@@ -19,7 +19,6 @@ PAGE = 50
 MESSAGES_PAGE = 100
 POLL_MS = 2000
 SHOWN_CHARS = 200
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
 
 
 def _int_param(request: Request, name: str) -> int:
@@ -81,7 +80,7 @@ async def attachment(request: Request) -> Response:
     )
     media_type = found.media_type or ""
     headers = {"content-security-policy": "default-src 'none'; sandbox", "cache-control": "private, max-age=3600"}
-    if media_type in INLINE_TYPES or media_type.startswith("audio/"):
+    if media_type in INLINE_IMAGES or media_type.startswith("audio/"):
         return Response(found.data, media_type=media_type, headers=headers)
     name = re.sub(r"[^A-Za-z0-9._-]", "_", found.filename or "") or "attachment"
     headers["content-disposition"] = f'attachment; filename="{name}"'
