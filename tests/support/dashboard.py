@@ -6,8 +6,11 @@ import base64
 import os
 import struct
 import zlib
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
@@ -15,6 +18,7 @@ from acontext_mcp import AcontextService, Settings
 
 XSS_TEXT = "<script>alert('xss')</script>"
 XSS_HTML = '<img src=x onerror="alert(2)">'
+T = TypeVar("T")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "dashboard"
 
 
@@ -84,21 +88,19 @@ async def seed(service: AcontextService, filler: int = 0) -> Seeded:
     return Seeded(weather=weather.id, xss=xss.id, filler=extra)
 
 
+def with_service(data_dir: Path, work: Callable[[AcontextService], Awaitable[T]]) -> T:
+    """Run `work` on a service opened on `data_dir`, from synchronous code, as another process would.
+
+    It runs in its own thread, so it works beside Playwright's sync API (which runs an event loop).
+    """
+
+    async def run() -> T:
+        async with AcontextService.open(Settings(data_dir=data_dir)) as service:
+            return await work(service)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, run).result()
+
+
 def seed_dir(data_dir: Path, filler: int = 0) -> Seeded:
-    """Seed `data_dir` from synchronous code (no event loop running)."""
-
-    async def run() -> Seeded:
-        async with AcontextService.open(Settings(data_dir=data_dir)) as service:
-            return await seed(service, filler)
-
-    return anyio.run(run)
-
-
-def add_message(data_dir: Path, session_id: str, text: str) -> None:
-    """Store one more user message, as another process would."""
-
-    async def run() -> None:
-        async with AcontextService.open(Settings(data_dir=data_dir)) as service:
-            await service.messages.send_message(session_id, {"role": "user", "content": text})
-
-    anyio.run(run)
+    return with_service(data_dir, lambda service: seed(service, filler))

@@ -42,7 +42,7 @@ class Chart:
     ticks: list[tuple[float, str]]
 
 
-def chart(labels: list[str], values: list[int], width: int = 640, height: int = 160, ticks: int = 6) -> Chart:
+def chart(labels: list[str], values: list[int], width: int = 900, height: int = 160, ticks: int = 10) -> Chart:
     """Scale `values` (one per label) to fill the plot; the tallest bar touches the top."""
     peak = max(values, default=0)
     slot = width / max(len(values), 1)
