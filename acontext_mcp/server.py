@@ -103,7 +103,7 @@ def build_http_app(settings: Settings) -> Starlette:
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection, always on: loopback names plus `ACONTEXT_MCP_ALLOWED_HOSTS`."""
-    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *settings.allowed_hosts]
+    hosts = list(settings.trusted_hosts)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=hosts,

@@ -1,13 +1,14 @@
-"""Assemble the dashboard: views, login, static files, error pages and security headers."""
+"""Assemble the dashboard: views, login, static files, error pages, host checks and security headers."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -54,6 +55,26 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def host_allowed(host: str, patterns: Sequence[str]) -> bool:
+    """Whether a Host header matches one of `patterns` (exact, or `name:*` for any port or none)."""
+    return any(host == p or (p.endswith(":*") and (host == p[:-2] or host.startswith(p[:-1]))) for p in patterns)
+
+
+class TrustedHosts:
+    """ASGI middleware: DNS-rebinding protection, as on /mcp: an unknown Host header gets 421."""
+
+    def __init__(self, app: ASGIApp, patterns: Sequence[str]) -> None:
+        self.app = app
+        self.patterns = patterns
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not host_allowed(Headers(scope=scope).get("host", ""), self.patterns):
+            response = Response("Invalid Host header; add it to ACONTEXT_MCP_ALLOWED_HOSTS", status_code=421)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 async def home(request: Request) -> Response:
     return RedirectResponse(f"{base_url(request)}{VIEWS[0].path}", status_code=303)
 
@@ -97,7 +118,11 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(auth.LoginRequired, token=token)],
+        middleware=[
+            Middleware(TrustedHosts, patterns=settings.trusted_hosts),
+            Middleware(SecurityHeaders),
+            Middleware(auth.LoginRequired, token=token),
+        ],
         exception_handlers={
             HTTPException: http_error,
             NotFound: not_found,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 
-from acontext_mcp import Settings
 from tests.integration.test_cli import run
 from tests.support.dashboard import seed_dir
 from tests.support.servers import dashboard_server, http_server
@@ -38,7 +37,7 @@ def test_dashboard_help_names_its_port_and_token(tmp_path: Path) -> None:
     assert "--transport" not in result.stdout
 
 
-def test_token_setting_comes_from_its_env_var_and_stays_out_of_repr() -> None:
-    assert Settings.load(env={"ACONTEXT_MCP_TOKEN": "s3cret"}).token == "s3cret"
-    assert Settings.load(env={"ACONTEXT_MCP_TOKEN": ""}).token is None
-    assert "s3cret" not in repr(Settings.load(env={"ACONTEXT_MCP_TOKEN": "s3cret"}))
+def test_dashboard_command_refuses_an_open_public_bind(tmp_path: Path) -> None:
+    result = run("dashboard", "--host", "0.0.0.0", data_dir=tmp_path)
+    assert result.returncode == 2 and "refusing to serve on 0.0.0.0 without a token" in result.stderr
+    assert not (tmp_path / "acontext.db").exists()

@@ -23,7 +23,7 @@ TOKEN = "correct horse battery staple"
 def dashboard_client(settings: Settings, service: AcontextService) -> httpx.AsyncClient:
     app = Starlette(routes=[Mount("/dashboard", app=build_dashboard(settings, lambda: service))])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://dashboard.test")
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8030")
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ async def test_unexpected_errors_give_a_500_page_without_details(settings: Setti
 
     app = Starlette(routes=[Mount("/dashboard", app=build_dashboard(settings, broken))])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard.test") as web:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8030") as web:
         response = await web.get("/dashboard/sessions")
     assert response.status_code == 500
     assert "Something went wrong" in response.text
@@ -244,3 +244,17 @@ async def test_without_a_token_there_is_no_login(web: httpx.AsyncClient) -> None
     response = await web.get("/dashboard/login")
     assert response.status_code == 303 and response.headers["location"] == "/dashboard/"
     assert "Sign out" not in (await web.get("/dashboard/metrics")).text
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8030", "127.0.0.1.evil.example:8030"])
+async def test_unknown_host_headers_are_refused(web: httpx.AsyncClient, host: str) -> None:
+    response = await web.get("/dashboard/sessions", headers={"Host": host})
+    assert response.status_code == 421 and "session-link" not in response.text
+
+
+async def test_allowed_hosts_extend_the_loopback_names(data_dir: Path, service: AcontextService) -> None:
+    settings = Settings(data_dir=data_dir, allowed_hosts="ctx.example.com:*")
+    async with dashboard_client(settings, service) as web:
+        for host, status in (("ctx.example.com:443", 200), ("ctx.example.com", 200), ("localhost:9", 200),
+                             ("[::1]:8030", 200), ("other.example.com", 421)):
+            assert (await web.get("/dashboard/metrics", headers={"Host": host})).status_code == status, host
