@@ -186,13 +186,13 @@ class MessageService:
         cursors.check_limit(limit, MAX_PAGE)
         await self._check_session(session_id)
         rows = await self._db.fetch_all(
-            "SELECT id, seq, source_format, body, created_at FROM messages "
+            "SELECT id, seq, source_format, body, created_at, token_count FROM messages "
             "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (session_id, after_seq, limit + 1),
         )
         items = [
             NativeMessage(id=row["id"], seq=row["seq"], source_format=row["source_format"],
-                          created_at=row["created_at"], **json.loads(row["body"]))
+                          created_at=row["created_at"], tokens=row["token_count"], **json.loads(row["body"]))
             for row in rows[:limit]
         ]
         return NativePage(items=items, has_more=len(rows) > limit)

@@ -149,10 +149,14 @@ def test_new_messages_appear_without_reloading(page: Page, site: tuple[HttpServe
     session_id = with_service(data_dir, start)
     page.goto(f"{server.base_url}/dashboard/sessions/{session_id}")
     expect(page.locator("li.message")).to_have_count(1)
+    first_tokens = int(page.locator("#token-total").inner_text())
     page.evaluate("window.marker = 'same page'")
     with_service(data_dir, lambda s: s.messages.send_message(session_id, {"role": "assistant", "content": "second"}))
     expect(page.locator("li.message .part.text")).to_have_text(["first", "second"])
     expect(page.locator("#message-count")).to_have_text("2")
+    counts = with_service(data_dir, lambda s: s.messages.get_token_counts(session_id))
+    assert counts.total > first_tokens
+    expect(page.locator("#token-total")).to_have_text(str(counts.total))
     assert page.evaluate("window.marker") == "same page"  # no reload happened
 
 

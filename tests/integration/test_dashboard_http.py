@@ -82,6 +82,9 @@ async def test_session_viewer_shows_roles_tool_calls_thinking_and_attachments(
     assert '<code class="tool-name">lookup_weather</code>' in html
     assert "{\n  &#34;city&#34;: &#34;Paris&#34;,\n  &#34;units&#34;: &#34;metric&#34;\n}" in html  # pretty JSON
     assert "18°C, light rain" in html and "The user wants a summary." in html
+    per_message = [int(n) for n in re.findall(r'data-tokens="(\d+)"', html)]
+    assert len(per_message) == 7 and all(n > 0 for n in per_message)
+    assert f'<dd id="token-total">{sum(per_message)}</dd>' in html
     images = re.findall(r'<img src="([^"]+)"', html)
     assert [path.rsplit("/parts/", 1)[1] for path in images] == ["1", "2"]
     for path, expected in zip(images, (LARGE_PNG, SMALL_PNG), strict=True):

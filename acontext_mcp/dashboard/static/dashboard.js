@@ -6,6 +6,7 @@
   if (!list) return;
   const every = Number(list.dataset.pollMs) || 2000;
   const count = document.getElementById("message-count");
+  const tokens = document.getElementById("token-total");
 
   async function poll() {
     let response;
@@ -20,9 +21,16 @@
     const html = await response.text();
     const after = response.headers.get("X-After");
     if (after) {
+      const before = Number(list.dataset.after);
       list.insertAdjacentHTML("beforeend", html);
       list.dataset.after = after;
       if (count) count.textContent = after;
+      if (tokens) {
+        const added = [...list.querySelectorAll("li[data-seq]")]
+          .filter((item) => Number(item.dataset.seq) > before)
+          .reduce((sum, item) => sum + Number(item.dataset.tokens), 0);
+        tokens.textContent = Number(tokens.textContent) + added;
+      }
       const empty = document.getElementById("no-messages");
       if (empty) empty.remove();
     }

@@ -44,7 +44,8 @@ async def session_detail(request: Request) -> Response:
     service = service_of(request)
     session = await service.sessions.get_session(session_id)
     context: dict[str, Any] = {"active": "sessions", "session": session, "shown": shown, "after": after,
-                               "formats": FORMATS, "poll_ms": POLL_MS}
+                               "formats": FORMATS, "poll_ms": POLL_MS,
+                               "tokens": await service.messages.get_token_counts(session_id)}
     if shown == "parts":
         page = await service.messages.list_native(session_id, after_seq=after, limit=MESSAGES_PAGE)
         last_seq = page.items[-1].seq if page.items else after

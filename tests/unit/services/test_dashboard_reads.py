@@ -39,6 +39,8 @@ async def test_list_native_keeps_blob_references_and_pages_by_seq(service: Acont
     page = await service.messages.list_native(session.id, limit=2)
     assert [m.seq for m in page.items] == [1, 2] and page.has_more
     assert page.items[0].source_format == "anthropic" and page.items[1].source_format == "openai"
+    counted = await service.messages.get_token_counts(session.id)
+    assert [m.tokens for m in page.items] == [item.tokens for item in counted.items[:2]]
     assert page.items[0].parts[0]["blob"]["size"] == len(raw) and "data" not in page.items[0].parts[0]
     rest = await service.messages.list_native(session.id, after_seq=2, limit=2)
     assert [m.parts[0]["text"] for m in rest.items] == ["m1", "m2"] and not rest.has_more
