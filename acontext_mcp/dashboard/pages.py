@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute
@@ -56,6 +57,16 @@ ENVIRONMENT = jinja2.Environment(
 )
 ENVIRONMENT.globals["inline_images"] = INLINE_IMAGES
 ENVIRONMENT.filters.update(pretty_json=pretty_json, compact_json=compact_json, web_url=web_url)
+
+
+def int_param(request: Request, name: str, default: int, maximum: int = 2**62) -> int:
+    """A whole-number query parameter; anything else is a 400 page."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
+        raise HTTPException(400, f"{name} must be a whole number up to {maximum}, got {raw[:40]!r}")
+    return int(raw)
 
 
 def base_url(request: Request) -> str:

@@ -14,6 +14,7 @@ from starlette.routing import Mount
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.dashboard import build_dashboard
 from acontext_mcp.dashboard.auth import COOKIE
+from acontext_mcp.services.cursors import encode
 from tests.support.dashboard import LARGE_PNG, SMALL_PNG, SVG, XSS_HTML, XSS_TEXT, Seeded, seed
 
 pytestmark = pytest.mark.anyio
@@ -131,7 +132,9 @@ async def test_attachment_requests_for_parts_without_bytes_are_404(web: httpx.As
 
 @pytest.mark.parametrize(
     "path", ["/dashboard/sessions?cursor=bogus", "/dashboard/sessions/{id}?after=-1", "/dashboard/sessions/{id}?format=xml",
-             "/dashboard/sessions/{id}/messages?after=x", "/dashboard/metrics?days=5", "/dashboard/metrics?days=abc"]
+             "/dashboard/sessions/{id}/messages?after=x", "/dashboard/sessions/{id}?after=%C2%B2",
+             "/dashboard/sessions/{id}?after=99999999999999999999999", "/dashboard/metrics?days=5",
+             "/dashboard/metrics?days=abc", "/dashboard/sessions?cursor=" + encode("session", 10**30)]
 )
 async def test_bad_parameters_give_a_400_page(web: httpx.AsyncClient, seeded: Seeded, path: str) -> None:
     response = await web.get(path.format(id=seeded.weather))

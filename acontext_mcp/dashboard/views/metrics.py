@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acontext_mcp.dashboard.pages import View, render, service_of
+from acontext_mcp.dashboard.pages import View, int_param, render, service_of
 
 DAY_CHOICES = (7, 30, 90)
 # Panels whose numbers arrive with later features (observer tasks, LLM use, background queues).
@@ -57,16 +57,16 @@ def chart(labels: list[str], values: list[int], width: int = 900, height: int = 
 
 
 async def metrics_page(request: Request) -> Response:
-    raw = request.query_params.get("days", "30")
-    if not raw.isdigit() or int(raw) not in DAY_CHOICES:
-        raise HTTPException(400, f"days must be one of {DAY_CHOICES}")
-    activity = await service_of(request).metrics.daily_activity(days=int(raw))
+    days = int_param(request, "days", 30)
+    if days not in DAY_CHOICES:
+        raise HTTPException(400, f"days must be one of {', '.join(map(str, DAY_CHOICES))}")
+    activity = await service_of(request).metrics.daily_activity(days=days)
     labels = [day.day for day in activity.days]
     return render(
         request,
         "metrics.html",
         active="metrics",
-        days=int(raw),
+        days=days,
         day_choices=DAY_CHOICES,
         sessions=chart(labels, [day.sessions for day in activity.days]),
         messages=chart(labels, [day.messages for day in activity.days]),

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acontext_mcp.dashboard.pages import INLINE_IMAGES, View, render, service_of
+from acontext_mcp.dashboard.pages import INLINE_IMAGES, View, int_param, render, service_of
 from acontext_mcp.formats import FORMATS
 from acontext_mcp.services import cursors
 
@@ -19,13 +19,6 @@ PAGE = 50
 MESSAGES_PAGE = 100
 POLL_MS = 2000
 SHOWN_CHARS = 200
-
-
-def _int_param(request: Request, name: str) -> int:
-    raw = request.query_params.get(name, "0")
-    if not raw.isdigit():
-        raise HTTPException(400, f"{name} must be a whole number")
-    return int(raw)
 
 
 async def session_list(request: Request) -> Response:
@@ -39,8 +32,8 @@ async def session_detail(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     shown = request.query_params.get("format", "parts")
     if shown not in ("parts", *FORMATS):
-        raise HTTPException(400, f"format must be parts, {' or '.join(FORMATS)}")
-    after = _int_param(request, "after")
+        raise HTTPException(400, f"format must be one of parts, {', '.join(FORMATS)}")
+    after = int_param(request, "after", 0)
     service = service_of(request)
     session = await service.sessions.get_session(session_id)
     context: dict[str, Any] = {"active": "sessions", "session": session, "shown": shown, "after": after,
@@ -63,7 +56,7 @@ async def new_messages(request: Request) -> Response:
     """The messages after `after`, as HTML to append; X-After and X-Has-More tell the poller where it is."""
     session_id = request.path_params["session_id"]
     page = await service_of(request).messages.list_native(
-        session_id, after_seq=_int_param(request, "after"), limit=MESSAGES_PAGE
+        session_id, after_seq=int_param(request, "after", 0), limit=MESSAGES_PAGE
     )
     response = render(request, "_messages.html", session_id=session_id, messages=page.items)
     if page.items:
