@@ -15,7 +15,7 @@ from acontext_mcp import AcontextService, Settings
 from acontext_mcp.dashboard import build_dashboard
 from acontext_mcp.dashboard.auth import COOKIE
 from acontext_mcp.services.cursors import encode
-from tests.support.dashboard import LARGE_PNG, SMALL_PNG, SVG, XSS_HTML, XSS_TEXT, Seeded, seed
+from tests.support.dashboard import LARGE_PNG, SMALL_PNG, SVG, WAV, XSS_HTML, XSS_TEXT, Seeded, seed
 
 pytestmark = pytest.mark.anyio
 TOKEN = "correct horse battery staple"
@@ -99,6 +99,9 @@ async def test_session_viewer_shows_roles_tool_calls_thinking_and_attachments(
     assert svg.content == SVG and svg.headers["content-type"] == "application/octet-stream"
     assert svg.headers["content-disposition"].startswith("attachment")
     assert "sandbox" in svg.headers["content-security-policy"]
+    (audio,) = re.findall(r'<audio controls src="([^"]+)"', html)
+    served = await web.get(audio)
+    assert (served.headers["content-type"], served.content) == ("audio/wav", WAV)
 
 
 async def test_format_toggle_shows_the_converted_json(web: httpx.AsyncClient, seeded: Seeded) -> None:

@@ -36,6 +36,7 @@ def png(width: int, height: int, noise: bool = False) -> bytes:
 
 SMALL_PNG = png(8, 8)
 LARGE_PNG = png(160, 160, noise=True)  # over the default 64 KiB blob threshold: stored as a blob
+WAV = b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00@\x1f\x00\x00\x01\x00\x08\x00data\x00\x00\x00\x00"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(3)</script></svg>'
 
 
@@ -60,6 +61,7 @@ WEATHER = [
         {"type": "text", "text": "Attached: my trip plan and a drawing."},
         {"type": "file", "file": {"filename": "plan.pdf", "file_data": data_url("application/pdf", b"%PDF-1.4 plan")}},
         {"type": "image_url", "image_url": {"url": data_url("image/svg+xml", SVG)}},
+        {"type": "input_audio", "input_audio": {"data": base64.b64encode(WAV).decode(), "format": "wav"}},
     ]},
 ]
 THINKING = {"role": "assistant", "content": [
