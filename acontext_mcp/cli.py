@@ -37,7 +37,8 @@ def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
             f"(env {ENV_VARS['transport']}, default stdio)"
         )
     options.add_argument("--host", help=f"HTTP bind address (env {ENV_VARS['host']}, default 127.0.0.1)")
-    port_help = f"HTTP port (default {DASHBOARD_PORT})" if dashboard else f"HTTP port (env {ENV_VARS['port']}, default 8029)"
+    port_help = (f"HTTP port (default {DASHBOARD_PORT})" if dashboard
+                 else f"HTTP port (env {ENV_VARS['port']}, default 8029)")
     options.add_argument("--port", type=int, help=port_help)
     options.add_argument("--log-level", help=f"DEBUG, INFO, WARNING, ERROR (env {ENV_VARS['log_level']})")
     options.add_argument(

@@ -142,7 +142,7 @@ def build_dashboard_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with AcontextService.open(settings) as opened:
+        async with AcontextService.open(settings, background=False) as opened:  # the serving process observes
             shared["service"] = opened
             yield
 

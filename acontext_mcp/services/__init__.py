@@ -46,7 +46,8 @@ class AcontextService:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[AcontextService]:
+    async def open(cls, settings: Settings, background: bool = True) -> AsyncIterator[AcontextService]:
+        """`background=False` starts no loops: for readers such as the dashboard command."""
         async with Database.open(settings.database_path) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
@@ -67,7 +68,7 @@ class AcontextService:
                 ),
             )
             sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
-            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled else []
+            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled and background else []
             try:
                 async with running(*loops):
                     yield cls(

@@ -146,7 +146,9 @@ class NativeMessage(BaseModel):
     source_format: str = Field(description="The format it was sent in")
     created_at: str
     tokens: int | None = Field(default=None, description="Token count, as counted when stored")
-    parts: list[dict[str, Any]] = Field(description="Native parts; a binary part holds inline `data` or a `blob` reference")
+    parts: list[dict[str, Any]] = Field(
+        description="Native parts; a binary part holds inline `data` or a `blob` reference"
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -56,7 +56,7 @@ async def test_home_redirects_to_the_sessions_list(web: httpx.AsyncClient) -> No
 
 async def test_every_view_renders_with_a_strict_content_security_policy(web: httpx.AsyncClient, seeded: Seeded) -> None:
     for path in ("/dashboard/sessions", f"/dashboard/sessions/{seeded.weather}", "/dashboard/metrics",
-                 *(f"/dashboard/sessions/{seeded.weather}?format={fmt}" for fmt in ("openai", "anthropic", "acontext"))):
+                 *(f"/dashboard/sessions/{seeded.weather}?format={f}" for f in ("openai", "anthropic", "acontext"))):
         response = await web.get(path)
         assert response.status_code == 200, path
         assert "script-src 'self';" in response.headers["content-security-policy"]
@@ -134,7 +134,8 @@ async def test_attachment_requests_for_parts_without_bytes_are_404(web: httpx.As
 
 
 @pytest.mark.parametrize(
-    "path", ["/dashboard/sessions?cursor=bogus", "/dashboard/sessions/{id}?after=-1", "/dashboard/sessions/{id}?format=xml",
+    "path", ["/dashboard/sessions?cursor=bogus", "/dashboard/sessions/{id}?after=-1",
+             "/dashboard/sessions/{id}?format=xml",
              "/dashboard/sessions/{id}/messages?after=x", "/dashboard/sessions/{id}?after=%C2%B2",
              "/dashboard/sessions/{id}?after=99999999999999999999999", "/dashboard/metrics?days=5",
              "/dashboard/metrics?days=abc", "/dashboard/sessions?cursor=" + encode("session", 10**30)]
@@ -171,7 +172,9 @@ async def test_search_matches_id_prefix_and_metadata_text(web: httpx.AsyncClient
     assert "No session matches" in (await web.get("/dashboard/sessions", params={"q": "<zzz>"})).text
 
 
-async def test_sessions_list_pages_with_a_cursor_and_shows_counts(web: httpx.AsyncClient, service: AcontextService) -> None:
+async def test_sessions_list_pages_with_a_cursor_and_shows_counts(
+    web: httpx.AsyncClient, service: AcontextService
+) -> None:
     ids = [(await service.sessions.create_session(metadata={"batch": "paging"})).id for _ in range(53)]
     await service.messages.send_message(ids[-1], {"role": "user", "content": "hello"})
     first = (await web.get("/dashboard/sessions", params={"q": "paging"})).text

@@ -36,7 +36,7 @@ def png(width: int, height: int, noise: bool = False) -> bytes:
 
 SMALL_PNG = png(8, 8)
 LARGE_PNG = png(160, 160, noise=True)  # over the default 64 KiB blob threshold: stored as a blob
-WAV = b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00@\x1f\x00\x00\x01\x00\x08\x00data\x00\x00\x00\x00"
+WAV = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36, b"WAVE", b"fmt ", 16, 1, 1, 8000, 8000, 1, 8, b"data", 0)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(3)</script></svg>'
 
 

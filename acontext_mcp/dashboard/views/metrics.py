@@ -75,4 +75,6 @@ async def metrics_page(request: Request) -> Response:
     )
 
 
-VIEW = View(name="metrics", label="Metrics", path="/metrics", routes=(Route("/metrics", metrics_page, methods=["GET"]),))
+VIEW = View(
+    name="metrics", label="Metrics", path="/metrics", routes=(Route("/metrics", metrics_page, methods=["GET"]),)
+)
