@@ -1,7 +1,8 @@
 """The dashboard in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-Screenshots land in test-artifacts/dashboard/. Without chromium these tests skip, unless
-ACONTEXT_REQUIRE_BROWSER=1 (set by .ci/run), where they fail: scripts/browser installs it.
+Screenshots land in test-artifacts/dashboard/. Without chromium (ACONTEXT_CHROMIUM overrides
+the path) these tests skip, unless ACONTEXT_REQUIRE_BROWSER=1 (set by .ci/run), where they fail:
+scripts/browser installs it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.support.servers import HttpServer, http_server
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("ACONTEXT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
