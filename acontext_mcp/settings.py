@@ -136,3 +136,8 @@ class Settings(BaseModel):
     def llm_enabled(self) -> bool:
         """True when an OpenAI-compatible endpoint is configured (a key, a base URL, or both)."""
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """Host headers HTTP requests may carry (`name:*` = any port): loopback names, then `allowed_hosts`."""
+        return ("127.0.0.1:*", "localhost:*", "[::1]:*", *self.allowed_hosts)
