@@ -153,6 +153,11 @@ class Settings(BaseModel):
         return self.openai_api_key is not None or self.openai_base_url is not None
 
     @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """Host headers HTTP requests may carry (`name:*` = any port): loopback names, then `allowed_hosts`."""
+        return ("127.0.0.1:*", "localhost:*", "[::1]:*", *self.allowed_hosts)
+
+    @property
     def artifacts_url(self) -> str:
         """Where artifact bytes live: `artifact_url`, else `<data_dir>/artifacts`."""
         return self.artifact_url or (self.data_dir / "artifacts").as_uri()

@@ -14,6 +14,7 @@ from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.services.disks import DiskService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
+from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.sessions import SessionService
@@ -44,11 +45,13 @@ class AcontextService:
     tasks: TaskService
     observer: ObserverService
     summaries: SummaryService
+    metrics: MetricsService
     disks: DiskService
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[AcontextService]:
+    async def open(cls, settings: Settings, background: bool = True) -> AsyncIterator[AcontextService]:
+        """`background=False` starts no loops: for readers such as the dashboard command."""
         async with Database.open(settings.database_path) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
@@ -69,7 +72,7 @@ class AcontextService:
                 ),
             )
             sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
-            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled else []
+            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled and background else []
             try:
                 async with running(*loops):
                     yield cls(
@@ -87,6 +90,7 @@ class AcontextService:
                         tasks=tasks,
                         observer=observer,
                         summaries=SummaryService(sessions, observer, counter),
+                        metrics=MetricsService(db),
                         disks=DiskService(
                             db,
                             BlobStore(settings.artifacts_url),

@@ -43,6 +43,9 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = anyio.Lock()
+        # One statement at a time on the reader: a statement left open while another runs would
+        # make the second read from the first one's (older) snapshot, missing committed writes.
+        self._read_lock = anyio.Lock()
         # True inside a transaction of this task (tasks it spawns inherit it), so nested calls join it.
         self._in_transaction: ContextVar[bool] = ContextVar(f"in_transaction_{id(self)}", default=False)
 
@@ -83,15 +86,13 @@ class Database:
             finally:
                 self._in_transaction.reset(token)
 
-    # Each read runs to completion in one job on the reader's thread. A statement left open
-    # between awaits (execute, then fetch, then close) would hold its WAL snapshot, and reads
-    # from other tasks would join it and miss writes committed meanwhile.
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
+        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self._reader.execute_fetchall(sql, tuple(params)))
+        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
 
 
 class Writer:
