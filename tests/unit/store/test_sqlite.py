@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import anyio
 import pytest
 
 from acontext_mcp.store.migrations import MIGRATIONS, Migration, current_version, migrate
@@ -24,28 +23,6 @@ async def test_pragmas_on_the_file(tmp_path: Path) -> None:
         foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
     assert journal is not None and journal[0] == "wal"
     assert foreign_keys is not None and foreign_keys[0] == 1
-
-
-async def test_reads_see_every_write_committed_before_them_under_concurrency(tmp_path: Path) -> None:
-    """Overlapping reads on the shared reader connection must not pin an old WAL snapshot."""
-    stale: list[tuple[int, int, int]] = []
-    async with Database.open(tmp_path / "a.db") as db:
-        async with db.transaction() as tx:
-            await tx.execute("CREATE TABLE t (k INTEGER, n INTEGER)")
-
-        async def writer_then_reader(k: int) -> None:
-            for n in range(1, 201):
-                async with db.transaction() as tx:
-                    await tx.execute("INSERT INTO t VALUES (?, ?)", (k, n))
-                row = await db.fetch_one("SELECT COUNT(*) AS c FROM t WHERE k = ?", (k,))
-                if row is None or row["c"] != n:
-                    stale.append((k, n, row["c"] if row else -1))
-                await db.fetch_all("SELECT * FROM t WHERE k = ? LIMIT 3", (k,))
-
-        async with anyio.create_task_group() as tg:
-            for k in range(16):
-                tg.start_soon(writer_then_reader, k)
-    assert stale == []
 
 
 async def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> None:
