@@ -3,6 +3,7 @@
     acontext-mcp                         serve over stdio (what MCP hosts spawn)
     acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
     acontext-mcp migrate                 create or upgrade the database, then exit
+    acontext-mcp reindex                 rebuild the spaces' search index from the database
     acontext-mcp --version
 """
 
@@ -45,12 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", parents=[options], help="run the MCP server (default command)")
     commands.add_parser("migrate", parents=[options], help="create or upgrade the database, then exit")
+    reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
+    reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
+    space_id = args.pop("space_id", None)
     try:
         settings = Settings.load(**args)
     except ValidationError as exc:
@@ -60,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     if command == "migrate":
         return _migrate(settings)
+    if command == "reindex":
+        return _reindex(settings, space_id)
     return _serve(settings)
 
 
@@ -92,4 +98,23 @@ def _migrate(settings: Settings) -> int:
 
     applied = anyio.run(run)
     print(f"{settings.database_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
+def _reindex(settings: Settings, space_id: str | None) -> int:
+    import anyio
+
+    from acontext_mcp.errors import AcontextError
+    from acontext_mcp.services import AcontextService
+
+    async def run() -> int:
+        async with AcontextService.open(settings) as service:
+            return (await service.search.rebuild(space_id)).indexed_blocks
+
+    try:
+        count = anyio.run(run)
+    except AcontextError as exc:
+        print(f"acontext-mcp: {exc}", file=sys.stderr)
+        return 1
+    print(f"{settings.search_index_uri}: indexed {count} blocks" + (f" of space {space_id}" if space_id else ""))
     return 0

@@ -4,7 +4,8 @@
     ├── NotFound            an id that names nothing (session, message, ...)
     ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
     │   └── InvalidMessage  a message that does not fit its declared format
-    └── PayloadTooLarge     input over a configured size limit
+    ├── PayloadTooLarge     input over a configured size limit
+    └── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
 
 Every message says what was wrong and, where it helps, what to do instead.
 """
@@ -43,3 +44,7 @@ class PayloadTooLarge(AcontextError):
     def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
         self.size, self.limit = size, limit
         super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes (raise {setting} to allow it)")
+
+
+class Conflict(AcontextError):
+    """Raised when a write clashes with stored state, such as a second folder or page at the same path."""

@@ -9,6 +9,9 @@
 | max_message_bytes | ACONTEXT_MAX_MESSAGE_BYTES | 8 MiB |
 | blob_threshold_bytes | ACONTEXT_BLOB_THRESHOLD_BYTES | 64 KiB |
 | log_level | ACONTEXT_LOG_LEVEL | WARNING |
+| lancedb_uri | ACONTEXT_LANCEDB_URI | `<data_dir>/lancedb` (a path or an object store URI) |
+| embedding | ACONTEXT_EMBEDDING | none: full-text search only; `openai`, `ollama` or `sentence-transformers` adds vectors |
+| embedding_model | ACONTEXT_EMBEDDING_MODEL | the provider's default model |
 
 The README's settings table mirrors this one.
 """
@@ -33,6 +36,9 @@ ENV_VARS: dict[str, str] = {
     "max_message_bytes": "ACONTEXT_MAX_MESSAGE_BYTES",
     "blob_threshold_bytes": "ACONTEXT_BLOB_THRESHOLD_BYTES",
     "log_level": "ACONTEXT_LOG_LEVEL",
+    "lancedb_uri": "ACONTEXT_LANCEDB_URI",
+    "embedding": "ACONTEXT_EMBEDDING",
+    "embedding_model": "ACONTEXT_EMBEDDING_MODEL",
 }
 
 
@@ -55,6 +61,9 @@ class Settings(BaseModel):
     max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     blob_threshold_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: LogLevel = "WARNING"
+    lancedb_uri: str | None = None
+    embedding: str | None = None
+    embedding_model: str | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -75,3 +84,7 @@ class Settings(BaseModel):
     @property
     def blobs_url(self) -> str:
         return (self.data_dir / "blobs").as_uri()
+
+    @property
+    def search_index_uri(self) -> str:
+        return self.lancedb_uri or str(self.data_dir / "lancedb")

@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from acontext_mcp.services.messages import MessageService
+from acontext_mcp.services.search import SearchService
 from acontext_mcp.services.sessions import SessionService
+from acontext_mcp.services.spaces import SpaceService
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.sqlite import Database
+from acontext_mcp.store.vectors import BlockIndex
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class AcontextService:
     db: Database
     sessions: SessionService
     messages: MessageService
+    search: SearchService
+    spaces: SpaceService
 
     @classmethod
     @asynccontextmanager
@@ -33,6 +38,8 @@ class AcontextService:
         async with Database.open(settings.database_path) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
+            index = BlockIndex(settings.search_index_uri, settings.embedding, settings.embedding_model)
+            search = SearchService(db, index)
             yield cls(
                 settings=settings,
                 db=db,
@@ -43,4 +50,6 @@ class AcontextService:
                     max_message_bytes=settings.max_message_bytes,
                     blob_threshold_bytes=settings.blob_threshold_bytes,
                 ),
+                search=search,
+                spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
             )

@@ -50,6 +50,42 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX message_tool_calls_message ON message_tool_calls(message_id)",
         ),
     ),
+    Migration(
+        5,
+        "spaces_and_blocks",
+        (
+            """CREATE TABLE spaces (
+                id TEXT PRIMARY KEY,
+                name TEXT,
+                settings TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE blocks (
+                id TEXT PRIMARY KEY,
+                space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                parent_id TEXT REFERENCES blocks(id) ON DELETE CASCADE,
+                type TEXT NOT NULL CHECK (type IN ('folder', 'page', 'text', 'sop')),
+                title TEXT NOT NULL,
+                data TEXT NOT NULL DEFAULT '{}',
+                sort_order INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX blocks_children ON blocks(space_id, parent_id, sort_order)",
+            "CREATE INDEX blocks_parent ON blocks(parent_id)",
+            # Paths are unambiguous: one folder or page per title within a parent (the root is '').
+            "CREATE UNIQUE INDEX blocks_path ON blocks(space_id, COALESCE(parent_id, ''), title) "
+            "WHERE type IN ('folder', 'page')",
+            # One row: set when a search index write failed, so the index is rebuilt from SQLite.
+            """CREATE TABLE search_index_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                dirty INTEGER NOT NULL DEFAULT 0,
+                reason TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

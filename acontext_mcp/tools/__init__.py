@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import messages, sessions
+from acontext_mcp.tools import messages, search, sessions, spaces
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
     messages.register(server)
+    spaces.register(server)
+    search.register(server)
