@@ -19,6 +19,7 @@ from acontext_mcp.errors import (
     InvalidMessage,
     NotFound,
     PayloadTooLarge,
+    SearchUnavailable,
 )
 from acontext_mcp.settings import Settings
 
@@ -30,6 +31,7 @@ __all__ = [
     "InvalidMessage",
     "NotFound",
     "PayloadTooLarge",
+    "SearchUnavailable",
     "Settings",
     "__version__",
 ]

@@ -5,7 +5,8 @@
     ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
     │   └── InvalidMessage  a message that does not fit its declared format
     ├── PayloadTooLarge     input over a configured size limit
-    └── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
+    ├── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
+    └── SearchUnavailable   the search index (or its embedding provider) failed
 
 Every message says what was wrong and, where it helps, what to do instead.
 """
@@ -48,3 +49,7 @@ class PayloadTooLarge(AcontextError):
 
 class Conflict(AcontextError):
     """Raised when a write clashes with stored state, such as a second folder or page at the same path."""
+
+
+class SearchUnavailable(AcontextError):
+    """Raised when the search index or its embedding provider fails; stored data is unaffected."""

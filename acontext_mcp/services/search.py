@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
 from acontext_mcp.store.sqlite import Database, utc_now
@@ -48,7 +48,7 @@ class SearchService:
         """The blocks of a space most relevant to `query`, best first (only `types` if given).
 
         Raises `NotFound` (space), `InvalidArgument` (empty query, bad mode or limit,
-        or a query over MAX_QUERY_CHARS).
+        or a query over MAX_QUERY_CHARS), `SearchUnavailable` (the index or embedder failed).
         """
         if mode not in SEARCH_MODES:
             raise InvalidArgument(f"unknown search mode {mode!r}; use fast or agentic")
@@ -62,8 +62,17 @@ class SearchService:
                 f"query is {len(query)} characters, over the limit of {MAX_QUERY_CHARS}; describe the task briefly"
             )
         await fetch_space(self._db, space_id)
-        await self._ensure_ready()
-        hits = await self._index.search(space_id, query, limit, types)
+        try:
+            await self._ensure_ready()
+            hits = await self._index.search(space_id, query, limit, types)
+        except AcontextError:
+            raise
+        except Exception as exc:  # LanceDB or the embedding provider: report it, rebuild on next use
+            self._ready = False
+            raise SearchUnavailable(
+                f"search failed: {exc}; check the embedding settings (ACONTEXT_EMBEDDING, the provider's "
+                "API key and URL) or call rebuild_search_index"
+            ) from exc
         blocks = await load_blocks(self._db, [hit.block_id for hit in hits])
         cited = [
             CitedBlock(block_id=b.id, type=b.type, path=b.path, title=b.title, data=b.data, score=hit.score)
