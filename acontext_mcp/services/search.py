@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
@@ -62,17 +63,9 @@ class SearchService:
                 f"query is {len(query)} characters, over the limit of {MAX_QUERY_CHARS}; describe the task briefly"
             )
         await fetch_space(self._db, space_id)
-        try:
+        with self._reporting("search"):
             await self._ensure_ready()
             hits = await self._index.search(space_id, query, limit, types)
-        except AcontextError:
-            raise
-        except Exception as exc:  # LanceDB or the embedding provider: report it, rebuild on next use
-            self._ready = False
-            raise SearchUnavailable(
-                f"search failed: {exc}; check the embedding settings (ACONTEXT_EMBEDDING, the provider's "
-                "API key and URL) or call rebuild_search_index"
-            ) from exc
         blocks = await load_blocks(self._db, [hit.block_id for hit in hits])
         cited = [
             CitedBlock(block_id=b.id, type=b.type, path=b.path, title=b.title, data=b.data, score=hit.score)
@@ -88,14 +81,16 @@ class SearchService:
         """
         if space_id is not None:
             await fetch_space(self._db, space_id)
-        async with self._lock:
-            if space_id is None or not self._ready:
-                count = await self._rebuild_all()
-            else:
-                ids = await self._searchable_ids("AND space_id = ?", (space_id,))
-                await self._index.delete_space(space_id)
-                await self._index.replace([], await self._documents(ids))
-                count = len(ids)
+        with self._reporting("rebuilding the index"):
+            async with self._lock:
+                if space_id is None or not self._ready:
+                    count = await self._rebuild_all()
+                else:
+                    async with self._dirty_on_failure(f"rebuild space {space_id}"):
+                        ids = await self._searchable_ids("AND space_id = ?", (space_id,))
+                        await self._index.delete_space(space_id)
+                        await self._index.replace([], await self._documents(ids))
+                    count = len(ids)
         return IndexRebuilt(space_id=space_id, indexed_blocks=count)
 
     # Keeping the index in step; called by SpaceService after each committed write.
@@ -118,12 +113,11 @@ class SearchService:
         """Run an index write; on failure keep SQLite's write and mark the index for a rebuild."""
         async with self._lock:
             try:
-                await self._ready_locked()
-                await write()
+                async with self._dirty_on_failure(what):
+                    await self._ready_locked()
+                    await write()
             except Exception as exc:  # any index failure: SQLite already holds the truth
                 log.warning("search index: could not %s (%s); it will be rebuilt from SQLite", what, exc)
-                self._ready = False
-                await self._mark_dirty(f"{what}: {exc}")
 
     async def _ensure_ready(self) -> None:
         if not self._ready:
@@ -139,12 +133,38 @@ class SearchService:
         self._ready = True
 
     async def _rebuild_all(self) -> int:
+        self._ready = False
         # Clear the flag before reading SQLite: a write that fails after the read marks it again.
         await self._set_state(dirty=False, reason=None)
-        ids = await self._searchable_ids()
-        await self._index.reset(await self._documents(ids))
+        async with self._dirty_on_failure("rebuild"):
+            ids = await self._searchable_ids()
+            await self._index.reset(await self._documents(ids))
         self._ready = True
         return len(ids)
+
+    @asynccontextmanager
+    async def _dirty_on_failure(self, what: str) -> AsyncIterator[None]:
+        """On an index failure, record in SQLite that the index needs a rebuild, then re-raise."""
+        try:
+            yield
+        except Exception as exc:
+            self._ready = False
+            await self._mark_dirty(f"{what}: {exc}")
+            raise
+
+    @contextmanager
+    def _reporting(self, what: str) -> Iterator[None]:
+        """Turn an index or embedder failure into `SearchUnavailable`; the next use starts from SQLite."""
+        try:
+            yield
+        except AcontextError:
+            raise
+        except Exception as exc:  # LanceDB or the embedding provider
+            self._ready = False
+            raise SearchUnavailable(
+                f"{what} failed: {exc}; check the embedding settings (ACONTEXT_EMBEDDING, the provider's "
+                "API key and URL), then call rebuild_search_index"
+            ) from exc
 
     async def _mark_dirty(self, reason: str) -> None:
         try:

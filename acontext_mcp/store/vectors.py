@@ -119,10 +119,10 @@ class BlockIndex:
     def _open_existing(self) -> bool:
         if self._table is not None:
             return True
-        db = self._connect()
-        if TABLE not in db.list_tables().tables:
+        try:
+            table = self._connect().open_table(TABLE)
+        except ValueError:  # no such table (or one LanceDB cannot read): rebuild it
             return False
-        table = db.open_table(TABLE)
         metadata = table.schema.metadata or {}
         if json.loads(metadata.get(_SIGNATURE_KEY, b"null")) != self._signature():
             return False

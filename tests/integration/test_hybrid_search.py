@@ -87,3 +87,4 @@ async def test_a_failing_embedder_gives_a_clear_error_and_keeps_the_data(
 
         error = await call_error(client, "experience_search", space_id=sid, query="star")
         assert "search failed" in error and "ACONTEXT_EMBEDDING" in error
+        assert "rebuilding the index failed" in await call_error(client, "rebuild_search_index")

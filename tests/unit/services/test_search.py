@@ -202,3 +202,18 @@ async def test_queries_with_search_syntax_are_plain_text(service: AcontextServic
     for query in ['star "repo', "star AND (repo OR", "star*", "star space_id = 'x' OR 1=1", "star'; drop"]:
         found = await service.search.experience_search(space.id, query)
         assert [b.title for b in found.cited_blocks] == ["Star a repository"], query
+
+
+async def test_a_failed_rebuild_is_reported_and_retried(service: AcontextService, space: Space) -> None:
+    from acontext_mcp import SearchUnavailable
+
+    index = FlakyIndex(service.settings.search_index_uri)
+    search = SearchService(service.db, index)
+    spaces = SpaceService(service.db, search, max_data_bytes=1 << 20)
+    await seed(spaces, space.id, SOPS[:2])
+    index.failures = 1
+    with pytest.raises(SearchUnavailable, match="rebuilding the index failed: disk full.*rebuild_search_index"):
+        await search.rebuild(space.id)  # it had already dropped the space's rows when it failed
+    assert (await service.db.fetch_one("SELECT dirty FROM search_index_state"))["dirty"] == 1  # type: ignore[index]
+    found = await search.experience_search(space.id, "star a repository")
+    assert found.cited_blocks[0].title == "Star a repository"
