@@ -138,9 +138,12 @@ class BlockIndex:
             fields.append(pa.field("vector", pa.list_(pa.float32(), self._embed_function().ndims())))
         schema = pa.schema(fields, metadata={_SIGNATURE_KEY: json.dumps(self._signature()).encode()})
         self._table = None
+        records: list[dict[str, Any]] = []
+        for start in range(0, len(rows), _EMBED_BATCH):  # embedders take batches
+            records += self._records(rows[start : start + _EMBED_BATCH])
         table = self._connect().create_table(TABLE, schema=schema, mode="overwrite")
-        for start in range(0, len(rows), _EMBED_BATCH):
-            table.add(self._records(rows[start : start + _EMBED_BATCH]))
+        if records:
+            table.add(records)  # one add, one fragment
         table.create_index("text", config=FTS(), replace=True)
         self._table = table
 
