@@ -131,7 +131,7 @@ class BlockIndex:
 
     def _reset(self, rows: Sequence[IndexedBlock]) -> None:
         import pyarrow as pa
-        from lancedb.index import FTS
+        from lancedb.index import FTS, Bitmap, BTree
 
         fields = [pa.field(name, pa.string()) for name in ("block_id", "space_id", "type", "text")]
         if self.hybrid:
@@ -145,6 +145,9 @@ class BlockIndex:
         if records:
             table.add(records)  # one add, one fragment
         table.create_index("text", config=FTS(), replace=True)
+        # Scalar indexes make per-block deletes and the per-space filter cheap in large indexes.
+        table.create_index("block_id", config=BTree(), replace=True)
+        table.create_index("space_id", config=Bitmap(), replace=True)
         self._table = table
 
     def _replace(self, block_ids: list[str], rows: list[IndexedBlock]) -> None:
