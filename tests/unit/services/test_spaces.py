@@ -274,9 +274,12 @@ async def test_spaces_and_cascading_delete(service: AcontextService) -> None:
     assert [(s.id, s.name, s.settings.confirm_before_learning) for s in listed.items] == [
         (a.id, "a", True), (b.id, None, False)
     ]
+    assert (await service.spaces.get_space(a.id)).settings.confirm_before_learning is True
     await build(service, a, ("/", "folder", "f"), ("/f", "page", "p"), ("/f/p", "sop", "s"))
     await service.spaces.delete_space(a.id)
     assert [s.id for s in (await service.spaces.list_spaces()).items] == [b.id]
     assert await snapshot(service) == []
     with pytest.raises(NotFound):
         await service.spaces.delete_space(a.id)
+    with pytest.raises(NotFound, match="list_spaces"):
+        await service.spaces.get_space(a.id)
