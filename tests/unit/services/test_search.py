@@ -224,3 +224,12 @@ async def test_a_failed_rebuild_is_reported_and_retried(service: AcontextService
     assert (await service.db.fetch_one("SELECT dirty FROM search_index_state"))["dirty"] == 1  # type: ignore[index]
     found = await search.experience_search(space.id, "star a repository")
     assert found.cited_blocks[0].title == "Star a repository"
+
+
+async def test_an_unknown_embedding_provider_is_named_in_the_error(settings: Settings) -> None:
+    async with AcontextService.open(settings.model_copy(update={"embedding": "nope"})) as service:
+        space = await service.spaces.create_space()
+        ids = await seed(service.spaces, space.id, SOPS[:1])  # writes still land in SQLite
+        assert (await service.spaces.get_block(space.id, ids["Star a repository"])).data == SOPS[0].data
+        with pytest.raises(InvalidArgument, match="ACONTEXT_EMBEDDING='nope' is not a LanceDB embedding provider"):
+            await service.search.experience_search(space.id, "star")
