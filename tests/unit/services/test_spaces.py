@@ -283,3 +283,21 @@ async def test_spaces_and_cascading_delete(service: AcontextService) -> None:
         await service.spaces.delete_space(a.id)
     with pytest.raises(NotFound, match="list_spaces"):
         await service.spaces.get_space(a.id)
+
+
+async def test_big_trees_are_listed_in_part(service: AcontextService, space: Space) -> None:
+    from acontext_mcp.services.spaces import MAX_TREE_ENTRIES
+    from acontext_mcp.store.sqlite import new_id, utc_now
+
+    ids = await build(service, space, ("/", "page", "p"))
+    now = utc_now()
+    async with service.db.transaction() as tx:  # straight into SQLite: only the listing is under test
+        await tx.execute_many(
+            "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'text', ?, '{\"text\": \"\"}', ?, ?, ?)",
+            [(new_id(), space.id, ids["p"], f"t{i}", i, now, now) for i in range(MAX_TREE_ENTRIES + 5)],
+        )
+    tree = await service.spaces.list_space(space.id)
+    assert (len(tree.entries), tree.truncated) == (MAX_TREE_ENTRIES, True)
+    assert [e.title for e in tree.entries[:3]] == ["p", "t0", "t1"]
+    assert (await service.spaces.list_space(space.id, "/p")).truncated is True
