@@ -9,18 +9,15 @@ callers rebuild this index from it whenever it is missing, stale or built for an
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
 from acontext_mcp.errors import InvalidArgument
-
-log = logging.getLogger(__name__)
 
 TABLE = "blocks"
 SCHEMA_VERSION = 1
