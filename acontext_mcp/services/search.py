@@ -1,16 +1,17 @@
 """Experience search: find the blocks of a space that fit a request, through the LanceDB index.
 
-SQLite is the source of truth. After every block write the index is brought in step; when that
-fails the write still stands, the index is marked dirty in SQLite, and it is rebuilt from
-SQLite before its next use (by this process or any other sharing the data dir).
+SQLite is the source of truth. Every block write queues the changed blocks in SQLite's
+`search_outbox`, in the same transaction, and the index then catches up. If that fails (or the
+process dies first) the write still stands and stays queued until a later sync or search
+applies it; an index that is missing, or built for another embedder, is rebuilt from SQLite.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -18,7 +19,7 @@ import anyio
 from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
-from acontext_mcp.store.sqlite import Database, utc_now
+from acontext_mcp.store.sqlite import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 MAX_RESULTS = 50
 SEARCH_MODES = ("fast", "agentic")
+_WHOLE_SPACE = ""  # the outbox's block_id for "every block of the space"
+_DRAIN_BATCH = 500
 AGENTIC_FALLBACK_NOTE = (
     "agentic search needs an LLM and none is configured, so this is the fast (index) search instead"
 )
@@ -77,47 +80,41 @@ class SearchService:
     async def rebuild(self, space_id: str | None = None) -> IndexRebuilt:
         """Rebuild the index from SQLite: one space's rows, or (None) the whole index.
 
-        Raises `NotFound` for an unknown space.
+        Raises `NotFound` for an unknown space, `SearchUnavailable` if the index cannot be written.
         """
         if space_id is not None:
             await fetch_space(self._db, space_id)
+            async with self._db.transaction() as tx:
+                await self.enqueue(tx, space_id)
         with self._reporting("rebuilding the index"):
             async with self._lock:
-                if space_id is None or not self._ready:
-                    count = await self._rebuild_all()
+                if space_id is None:
+                    await self._rebuild_all()
                 else:
-                    async with self._dirty_on_failure(f"rebuild space {space_id}"):
-                        ids = await self._searchable_ids("AND space_id = ?", (space_id,))
-                        await self._index.delete_space(space_id)
-                        await self._index.replace([], await self._documents(ids))
-                    count = len(ids)
-        return IndexRebuilt(space_id=space_id, indexed_blocks=count)
+                    await self._ready_locked()  # drains the queue, this space included
+        ids = await self._searchable_ids(*(("AND space_id = ?", (space_id,)) if space_id else ()))
+        return IndexRebuilt(space_id=space_id, indexed_blocks=len(ids))
 
-    # Keeping the index in step; called by SpaceService after each committed write.
+    # Keeping the index in step with SQLite: SpaceService queues each change in its transaction
+    # (`enqueue`), then calls `sync`. What a failed or interrupted sync leaves queued is retried by
+    # the next sync or search, in this process or any other sharing the database.
 
-    async def blocks_changed(self, block_ids: Sequence[str]) -> None:
-        """Re-index these blocks from their current SQLite state (dropping any no longer searchable)."""
+    async def enqueue(self, tx: Writer, space_id: str, block_ids: Sequence[str] | None = None) -> None:
+        """Queue blocks (None: every block of the space) for re-indexing, inside the caller's transaction."""
+        keys = [_WHOLE_SPACE] if block_ids is None else block_ids
+        # REPLACE gives a re-queued key a new seq, so a sync already reading the old one keeps it queued.
+        await tx.execute_many(
+            "INSERT OR REPLACE INTO search_outbox (space_id, block_id) VALUES (?, ?)", [(space_id, k) for k in keys]
+        )
 
-        async def write() -> None:
-            await self._index.replace(block_ids, await self._documents(block_ids))
-
-        await self._apply("update blocks", write)
-
-    async def blocks_removed(self, block_ids: Sequence[str]) -> None:
-        await self._apply("remove blocks", lambda: self._index.replace(block_ids, []))
-
-    async def space_removed(self, space_id: str) -> None:
-        await self._apply("remove a space", lambda: self._index.delete_space(space_id))
-
-    async def _apply(self, what: str, write: Callable[[], Awaitable[None]]) -> None:
-        """Run an index write; on failure keep SQLite's write and mark the index for a rebuild."""
+    async def sync(self) -> None:
+        """Bring the index in step with everything queued. A failure is logged and left queued for a retry."""
         async with self._lock:
             try:
-                async with self._dirty_on_failure(what):
-                    await self._ready_locked()
-                    await write()
-            except Exception as exc:  # any index failure: SQLite already holds the truth
-                log.warning("search index: could not %s (%s); it will be rebuilt from SQLite", what, exc)
+                await self._ready_locked()
+            except Exception as exc:  # SQLite already holds the truth; the queue holds what is missing
+                self._ready = False
+                log.warning("search index: could not catch up (%s); will retry on the next write or search", exc)
 
     async def _ensure_ready(self) -> None:
         if not self._ready:
@@ -125,32 +122,38 @@ class SearchService:
                 await self._ready_locked()
 
     async def _ready_locked(self) -> None:
-        if self._ready:
-            return
-        state = await self._db.fetch_one("SELECT dirty FROM search_index_state WHERE id = 1")
-        if (state is not None and state["dirty"]) or not await self._index.is_current():
+        """Open (or rebuild) the index if needed, then apply everything queued."""
+        if not self._ready and not await self._index.is_current():
             await self._rebuild_all()
         self._ready = True
-
-    async def _rebuild_all(self) -> int:
-        self._ready = False
-        # Clear the flag before reading SQLite: a write that fails after the read marks it again.
-        await self._set_state(dirty=False, reason=None)
-        async with self._dirty_on_failure("rebuild"):
-            ids = await self._searchable_ids()
-            await self._index.reset(await self._documents(ids))
-        self._ready = True
-        return len(ids)
-
-    @asynccontextmanager
-    async def _dirty_on_failure(self, what: str) -> AsyncIterator[None]:
-        """On an index failure, record in SQLite that the index needs a rebuild, then re-raise."""
         try:
-            yield
-        except Exception as exc:
+            await self._drain()
+        except BaseException:
             self._ready = False
-            await self._mark_dirty(f"{what}: {exc}")
             raise
+
+    async def _drain(self) -> None:
+        while rows := await self._db.fetch_all(
+            f"SELECT seq, space_id, block_id FROM search_outbox ORDER BY seq LIMIT {_DRAIN_BATCH}"
+        ):
+            spaces = {row["space_id"] for row in rows if row["block_id"] == _WHOLE_SPACE}
+            for space_id in spaces:
+                await self._index.delete_space(space_id)
+                ids = await self._searchable_ids("AND space_id = ?", (space_id,))  # none if it was deleted
+                await self._index.replace([], await self._documents(ids))
+            ids = [row["block_id"] for row in rows if row["space_id"] not in spaces]
+            await self._index.replace(ids, await self._documents(ids))
+            async with self._db.transaction() as tx:
+                await tx.execute_many("DELETE FROM search_outbox WHERE seq = ?", [(row["seq"],) for row in rows])
+
+    async def _rebuild_all(self) -> None:
+        self._ready = False
+        # Everything queued up to now is in what SQLite holds now, so the rebuild covers it.
+        last = await self._db.fetch_one("SELECT COALESCE(MAX(seq), 0) AS seq FROM search_outbox")
+        ids = await self._searchable_ids()
+        await self._index.reset(await self._documents(ids))
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM search_outbox WHERE seq <= ?", (last["seq"] if last else 0,))
 
     @contextmanager
     def _reporting(self, what: str) -> Iterator[None]:
@@ -165,21 +168,6 @@ class SearchService:
                 f"{what} failed: {exc}; check the embedding settings (ACONTEXT_EMBEDDING, the provider's "
                 "API key and URL), then call rebuild_search_index"
             ) from exc
-
-    async def _mark_dirty(self, reason: str) -> None:
-        try:
-            await self._set_state(dirty=True, reason=reason[:500])
-        except Exception:  # noqa: BLE001 - the next open rebuilds anyway when the index looks stale
-            log.exception("search index: could not record that it needs a rebuild")
-
-    async def _set_state(self, dirty: bool, reason: str | None) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO search_index_state (id, dirty, reason, updated_at) VALUES (1, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET dirty = excluded.dirty, reason = excluded.reason, "
-                "updated_at = excluded.updated_at",
-                (int(dirty), reason, utc_now()),
-            )
 
     async def _searchable_ids(self, extra: str = "", params: Sequence[Any] = ()) -> list[str]:
         marks = ", ".join("?" * len(SEARCHABLE))

@@ -87,7 +87,8 @@ class SpaceService:
         async with self._db.transaction() as tx:
             if await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,)) == 0:
                 raise NotFound("space", space_id, _SPACE_HINT)
-        await self._search.space_removed(space_id)
+            await self._search.enqueue(tx, space_id)
+        await self._search.sync()
         return Deleted(id=space_id)
 
     # Reading the tree
@@ -165,7 +166,8 @@ class SpaceService:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now),
             )
-        await self._search.blocks_changed([block_id])
+            await self._search.enqueue(tx, space_id, [block_id])
+        await self._search.sync()
         return await _block(self._db, space_id, block_id)
 
     async def update_block(
@@ -190,8 +192,8 @@ class SpaceService:
             await tx.execute(
                 f"UPDATE blocks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", (*sets.values(), block_id)
             )
-            changed = await subtree(tx, block_id)
-        await self._search.blocks_changed(changed)
+            await self._search.enqueue(tx, space_id, await subtree(tx, block_id))
+        await self._search.sync()
         return await _block(self._db, space_id, block_id)
 
     async def move_block(
@@ -235,7 +237,8 @@ class SpaceService:
                 "UPDATE blocks SET parent_id = ?, sort_order = ?, updated_at = ? WHERE id = ?",
                 (parent_id, position, utc_now(), block_id),
             )
-        await self._search.blocks_changed(moved)
+            await self._search.enqueue(tx, space_id, moved)
+        await self._search.sync()
         return await _block(self._db, space_id, block_id)
 
     async def delete_block(self, space_id: str, block_id: str, recursive: bool = False) -> BlocksDeleted:
@@ -254,7 +257,8 @@ class SpaceService:
                 )
             await tx.execute("DELETE FROM blocks WHERE id = ?", (block_id,))
             await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
-        await self._search.blocks_removed(removed)
+            await self._search.enqueue(tx, space_id, removed)
+        await self._search.sync()
         return BlocksDeleted(id=block_id, block_ids=removed)
 
     def _encode_data(self, type: str, data: dict[str, Any] | None) -> str:

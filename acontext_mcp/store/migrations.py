@@ -77,12 +77,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             # Paths are unambiguous: one folder or page per title within a parent (the root is '').
             "CREATE UNIQUE INDEX blocks_path ON blocks(space_id, COALESCE(parent_id, ''), title) "
             "WHERE type IN ('folder', 'page')",
-            # One row: set when a search index write failed, so the index is rebuilt from SQLite.
-            """CREATE TABLE search_index_state (
-                id INTEGER PRIMARY KEY CHECK (id = 1),
-                dirty INTEGER NOT NULL DEFAULT 0,
-                reason TEXT,
-                updated_at TEXT NOT NULL
+            # The search index's queue: blocks (or, with block_id '', whole spaces) changed in SQLite
+            # that the index has not caught up on. Written in the same transaction as the change.
+            """CREATE TABLE search_outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                space_id TEXT NOT NULL,
+                block_id TEXT NOT NULL,
+                UNIQUE (space_id, block_id)
             )""",
         ),
     ),

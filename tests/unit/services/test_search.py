@@ -148,31 +148,44 @@ class FlakyIndex(BlockIndex):
         await super().replace(block_ids, rows)
 
 
-async def test_a_failed_index_write_keeps_sqlite_and_is_repaired(service: AcontextService, space: Space) -> None:
+async def queued(service: AcontextService) -> list[tuple[str, str]]:
+    rows = await service.db.fetch_all("SELECT space_id, block_id FROM search_outbox ORDER BY seq")
+    return [(row["space_id"], row["block_id"]) for row in rows]
+
+
+NGINX = Sop("/github/GTM", "Restart nginx", "restart the web server", (("shell_run", "restart nginx"),), ("", ""))
+
+
+async def test_a_failed_index_write_keeps_sqlite_and_is_retried(service: AcontextService, space: Space) -> None:
     index = FlakyIndex(service.settings.search_index_uri)
     search = SearchService(service.db, index)
     spaces = SpaceService(service.db, search, max_data_bytes=1 << 20)
     await seed(spaces, space.id, SOPS[:1])
-    nginx = Sop("/github/GTM", "Restart nginx", "restart the web server", (("shell_run", "restart nginx"),), ("", ""))
+    assert await queued(service) == []
     index.failures = 1
-    block = await spaces.create_block(space.id, nginx.page, "sop", nginx.title, nginx.data)
+    block = await spaces.create_block(space.id, NGINX.page, "sop", NGINX.title, NGINX.data)
     assert (await spaces.get_block(space.id, block.id)).title == "Restart nginx"  # SQLite kept it
-    assert await index.search(space.id, "nginx", 5) == []  # the index missed it
-    state = await service.db.fetch_one("SELECT dirty, reason FROM search_index_state")
-    assert state is not None and state["dirty"] == 1 and "disk full" in state["reason"]
+    assert await index_rows(service, space.id, "nginx") == []  # the index missed it
+    assert await queued(service) == [(space.id, block.id)]  # and it stays queued
 
-    # The next use rebuilds from SQLite, so the block missed by the failed write is found.
+    # The next use applies what is queued, so the block missed by the failed write is found.
     found = await search.experience_search(space.id, "restart the nginx web server")
     assert [b.title for b in found.cited_blocks][:1] == ["Restart nginx"]
-    state = await service.db.fetch_one("SELECT dirty FROM search_index_state")
-    assert state is not None and state["dirty"] == 0
+    assert await queued(service) == []
 
-    # A dirty flag left by another process (or a crash) is repaired on open as well.
-    async with service.db.transaction() as tx:
-        await tx.execute("UPDATE search_index_state SET dirty = 1")
-    fresh = SearchService(service.db, BlockIndex(service.settings.search_index_uri))
-    assert (await fresh.experience_search(space.id, "restart nginx")).cited_blocks
-    assert (await service.db.fetch_one("SELECT dirty FROM search_index_state"))["dirty"] == 0  # type: ignore[index]
+
+async def test_changes_queued_by_a_dead_process_are_applied(service: AcontextService, space: Space) -> None:
+    await seed(service.spaces, space.id, SOPS[:1])
+    # A process that committed a block and died before updating the index leaves it queued.
+    dying = FlakyIndex(service.settings.search_index_uri)
+    dying.failures = 10
+    spaces = SpaceService(service.db, SearchService(service.db, dying), max_data_bytes=1 << 20)
+    block = await spaces.create_block(space.id, NGINX.page, "sop", NGINX.title, NGINX.data)
+    assert await queued(service) == [(space.id, block.id)]
+    # Another process (here: the service's own SearchService, already open) catches up on its next write.
+    await service.spaces.create_block(space.id, "/", "page", "other")
+    assert await queued(service) == []
+    assert await index_rows(service, space.id, "nginx") == [block.id]
 
 
 @pytest.mark.parametrize(
@@ -221,9 +234,10 @@ async def test_a_failed_rebuild_is_reported_and_retried(service: AcontextService
     index.failures = 1
     with pytest.raises(SearchUnavailable, match="rebuilding the index failed: disk full.*rebuild_search_index"):
         await search.rebuild(space.id)  # it had already dropped the space's rows when it failed
-    assert (await service.db.fetch_one("SELECT dirty FROM search_index_state"))["dirty"] == 1  # type: ignore[index]
+    assert await queued(service) == [(space.id, "")]  # the whole space stays queued
     found = await search.experience_search(space.id, "star a repository")
     assert found.cited_blocks[0].title == "Star a repository"
+    assert await queued(service) == []
 
 
 async def test_an_unknown_embedding_provider_is_named_in_the_error(settings: Settings) -> None:
