@@ -28,7 +28,7 @@ async def list_page_resources(service: AcontextService) -> list[Resource]:
     return [
         Resource(
             uri=space_uri(page.space_id, page.path),
-            name=page.path,
+            name=f"{page.space_id}:{page.path}",
             title=page.title,
             description=f"Page {page.path} of space {page.space_id}, as Markdown",
             mime_type="text/markdown",

@@ -138,13 +138,18 @@ class BlockIndex:
         records: list[dict[str, Any]] = []
         for start in range(0, len(rows), _EMBED_BATCH):  # embedders take batches
             records += self._records(rows[start : start + _EMBED_BATCH])
-        table = self._connect().create_table(TABLE, schema=schema, mode="overwrite")
-        if records:
-            table.add(records)  # one add, one fragment
-        table.create_index("text", config=FTS(), replace=True)
-        # Scalar indexes make per-block deletes and the per-space filter cheap in large indexes.
-        table.create_index("block_id", config=BTree(), replace=True)
-        table.create_index("space_id", config=Bitmap(), replace=True)
+        db = self._connect()
+        table = db.create_table(TABLE, schema=schema, mode="overwrite")
+        try:
+            if records:
+                table.add(records)  # one add, one fragment
+            table.create_index("text", config=FTS(), replace=True)
+            # Scalar indexes make per-block deletes and the per-space filter cheap in large indexes.
+            table.create_index("block_id", config=BTree(), replace=True)
+            table.create_index("space_id", config=Bitmap(), replace=True)
+        except BaseException:
+            db.drop_table(TABLE)  # never leave a half-built table that looks current
+            raise
         self._table = table
 
     def _replace(self, block_ids: list[str], rows: list[IndexedBlock]) -> None:
