@@ -187,7 +187,10 @@ class SearchService:
 
 
 def document_text(type: str, title: str, data_json: str, path: str) -> str:
-    """The text a block is found by: its title, its content, and the titles on its path."""
+    """The text a block is found by: its title, its content, and the titles on its path.
+
+    Changing it changes every row: bump `store.vectors.SCHEMA_VERSION` so indexes are rebuilt.
+    """
     data = json.loads(data_json)
     parts = [title]
     if type == "sop":
