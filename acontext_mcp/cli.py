@@ -32,6 +32,10 @@ def _server_options() -> argparse.ArgumentParser:
     options.add_argument("--host", help=f"HTTP bind address (env {ENV_VARS['host']}, default 127.0.0.1)")
     options.add_argument("--port", type=int, help=f"HTTP port (env {ENV_VARS['port']}, default 8029)")
     options.add_argument("--log-level", help=f"DEBUG, INFO, WARNING, ERROR (env {ENV_VARS['log_level']})")
+    options.add_argument(
+        "--insecure", action="store_true",
+        help=f"allow HTTP on a non-loopback host without {ENV_VARS['token']} (env {ENV_VARS['insecure']})",
+    )
     return options
 
 
@@ -77,7 +81,16 @@ def _serve(settings: Settings) -> int:
         return 0
     import uvicorn
 
+    from acontext_mcp.auth import is_loopback
     from acontext_mcp.server import build_http_app
+
+    if not is_loopback(settings.host) and settings.token is None and not settings.insecure:
+        print(
+            f"acontext-mcp: refusing to serve on {settings.host} without a token: anyone who can reach it could "
+            f"read every session. Set {ENV_VARS['token']}, bind to 127.0.0.1, or pass --insecure.",
+            file=sys.stderr,
+        )
+        return 2
 
     print(f"acontext-mcp: serving http://{settings.host}:{settings.port}/mcp (and /sse), data in {settings.data_dir}",
           file=sys.stderr)

@@ -5,8 +5,11 @@
     ├── InvalidArgument     a bad argument: unknown format name, bad cursor, bad limit
     │   └── InvalidMessage  a message that does not fit its declared format
     ├── PayloadTooLarge     input over a configured size limit
-    ├── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
-    └── SearchUnavailable   the search index (or its embedding provider) failed
+    ├── Unavailable         a feature that is switched off or stuck (the observer without an LLM)
+    │   └── SearchUnavailable  the search index (or its embedding provider) failed
+    ├── TimedOut            a wait that ran past its deadline (flush)
+    ├── LLMError            the language model could not be reached or answered with junk
+    └── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
 
 Every message says what was wrong and, where it helps, what to do instead.
 """
@@ -47,9 +50,21 @@ class PayloadTooLarge(AcontextError):
         super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes (raise {setting} to allow it)")
 
 
+class Unavailable(AcontextError):
+    """Raised when a feature is switched off, or its work failed and needs attention."""
+
+
+class TimedOut(AcontextError):
+    """Raised when waiting for background work runs past its deadline."""
+
+
+class LLMError(AcontextError):
+    """Raised when the language model cannot be reached or its answer cannot be used."""
+
+
+class SearchUnavailable(Unavailable):
+    """Raised when the search index or its embedding provider fails; stored data is unaffected."""
+
+
 class Conflict(AcontextError):
     """Raised when a write clashes with stored state, such as a second folder or page at the same path."""
-
-
-class SearchUnavailable(AcontextError):
-    """Raised when the search index or its embedding provider fails; stored data is unaffected."""

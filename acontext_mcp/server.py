@@ -8,6 +8,7 @@ from typing import Any
 
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ListResourcesResult, PaginatedRequestParams
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,14 +16,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from acontext_mcp import __version__, prompts, resources, tools
+from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.services import AcontextService
 from acontext_mcp.settings import Settings
 
 INSTRUCTIONS = """\
 acontext-mcp stores an agent's context. Create a session with create_session, store each
 turn with send_message (OpenAI or Anthropic message shapes), and read the conversation back,
-in either shape, with get_messages. Spaces hold learned skills (SOPs) in folders and pages:
-call experience_search before a task to reuse what worked before."""
+in either shape, with get_messages. When an LLM is configured, a background observer keeps each
+session's task list, with progress and the user's preferences: read it with get_tasks. Spaces
+hold learned skills (SOPs) in folders and pages: call experience_search before a task to reuse
+what worked before."""
 
 ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
 
@@ -55,12 +59,16 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
         async with provider() as service:
             yield service
 
+    token = settings.token.get_secret_value() if settings.token else None
     server = AcontextServer(
         "acontext-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
+        # Only the HTTP transports check the token; stdio is a local child process of its host.
+        token_verifier=StaticTokenVerifier(token) if token else None,
+        auth=auth_settings(f"http://{settings.host}:{settings.port}") if token else None,
     )
     tools.register(server)
     resources.register(server)
@@ -83,8 +91,9 @@ def build_http_app(settings: Settings) -> Starlette:
     # Room for a message at the size limit plus its JSON-RPC envelope, so an oversized
     # message gets our clear tool error rather than a bare HTTP 413.
     body_limit = 2 * settings.max_message_bytes + 1024 * 1024
-    streamable = server.streamable_http_app(host=settings.host, max_request_body_size=body_limit)
-    sse = server.sse_app(host=settings.host, max_request_body_size=body_limit)
+    security = transport_security(settings)
+    streamable = server.streamable_http_app(max_request_body_size=body_limit, transport_security=security)
+    sse = server.sse_app(max_request_body_size=body_limit, transport_security=security)
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -98,3 +107,13 @@ def build_http_app(settings: Settings) -> Starlette:
 
     routes: list[Any] = [Route("/health", health, methods=["GET"]), *streamable.routes, *sse.routes]
     return Starlette(routes=routes, middleware=streamable.user_middleware, lifespan=lifespan)
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection, always on: loopback names plus `ACONTEXT_MCP_ALLOWED_HOSTS`."""
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *settings.allowed_hosts]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=[f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")],
+    )

@@ -9,6 +9,21 @@
 | max_message_bytes | ACONTEXT_MAX_MESSAGE_BYTES | 8 MiB |
 | blob_threshold_bytes | ACONTEXT_BLOB_THRESHOLD_BYTES | 64 KiB |
 | log_level | ACONTEXT_LOG_LEVEL | WARNING |
+| token | ACONTEXT_MCP_TOKEN | unset: HTTP transports open (loopback only) |
+| allowed_hosts | ACONTEXT_MCP_ALLOWED_HOSTS | loopback names (`host:port`, `*` port wildcard) |
+| insecure | ACONTEXT_MCP_INSECURE | false: refuse a non-loopback host without a token |
+| tokenizer | ACONTEXT_TOKENIZER | auto (tiktoken if its encoding is local, else estimate) |
+| openai_api_key | OPENAI_API_KEY | none (with no key and no base URL the observer is off) |
+| openai_base_url | OPENAI_BASE_URL | none (OpenAI itself; set it for Azure, vLLM, Ollama, LM Studio) |
+| llm_model | ACONTEXT_LLM_MODEL | gpt-4.1-mini |
+| llm_timeout_s | ACONTEXT_LLM_TIMEOUT_S | 60 |
+| llm_max_retries | ACONTEXT_LLM_MAX_RETRIES | 3 (on 429, 5xx and connection errors) |
+| llm_retry_base_s | ACONTEXT_LLM_RETRY_BASE_S | 0.5 (doubles per retry) |
+| observer_batch | ACONTEXT_OBSERVER_BATCH | 8 messages |
+| observer_idle_s | ACONTEXT_OBSERVER_IDLE_S | 10 |
+| observer_max_attempts | ACONTEXT_OBSERVER_MAX_ATTEMPTS | 5 |
+| observer_retry_base_s | ACONTEXT_OBSERVER_RETRY_BASE_S | 2 (doubles per failed attempt) |
+| observer_concurrency | ACONTEXT_OBSERVER_CONCURRENCY | 4 sessions at once |
 | lancedb_uri | ACONTEXT_LANCEDB_URI | `<data_dir>/lancedb` (a path or an object store URI) |
 | embedding | ACONTEXT_EMBEDDING | none: full-text search only; `openai`, `ollama` or `sentence-transformers` adds vectors |
 | embedding_model | ACONTEXT_EMBEDDING_MODEL | the provider's default model |
@@ -23,7 +38,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from acontext_mcp.tokens import Tokenizer
 
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -36,6 +53,21 @@ ENV_VARS: dict[str, str] = {
     "max_message_bytes": "ACONTEXT_MAX_MESSAGE_BYTES",
     "blob_threshold_bytes": "ACONTEXT_BLOB_THRESHOLD_BYTES",
     "log_level": "ACONTEXT_LOG_LEVEL",
+    "token": "ACONTEXT_MCP_TOKEN",
+    "allowed_hosts": "ACONTEXT_MCP_ALLOWED_HOSTS",
+    "insecure": "ACONTEXT_MCP_INSECURE",
+    "tokenizer": "ACONTEXT_TOKENIZER",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "llm_model": "ACONTEXT_LLM_MODEL",
+    "llm_timeout_s": "ACONTEXT_LLM_TIMEOUT_S",
+    "llm_max_retries": "ACONTEXT_LLM_MAX_RETRIES",
+    "llm_retry_base_s": "ACONTEXT_LLM_RETRY_BASE_S",
+    "observer_batch": "ACONTEXT_OBSERVER_BATCH",
+    "observer_idle_s": "ACONTEXT_OBSERVER_IDLE_S",
+    "observer_max_attempts": "ACONTEXT_OBSERVER_MAX_ATTEMPTS",
+    "observer_retry_base_s": "ACONTEXT_OBSERVER_RETRY_BASE_S",
+    "observer_concurrency": "ACONTEXT_OBSERVER_CONCURRENCY",
     "lancedb_uri": "ACONTEXT_LANCEDB_URI",
     "embedding": "ACONTEXT_EMBEDDING",
     "embedding_model": "ACONTEXT_EMBEDDING_MODEL",
@@ -61,6 +93,30 @@ class Settings(BaseModel):
     max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     blob_threshold_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: LogLevel = "WARNING"
+    token: SecretStr | None = Field(default=None, description="bearer token the HTTP transports require")
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(), description="Host headers accepted besides loopback ones (DNS-rebinding protection)"
+    )
+    insecure: bool = False
+    tokenizer: Tokenizer = "auto"
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    llm_model: str = Field(default="gpt-4.1-mini", min_length=1)
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0)
+    llm_retry_base_s: float = Field(default=0.5, ge=0)
+    observer_batch: int = Field(default=8, ge=1)
+    observer_idle_s: float = Field(default=10.0, ge=0)
+    observer_max_attempts: int = Field(default=5, ge=1)
+    observer_retry_base_s: float = Field(default=2.0, ge=0)
+    observer_concurrency: int = Field(default=4, ge=1)
     lancedb_uri: str | None = None
     embedding: str | None = None
     embedding_model: str | None = None
@@ -84,6 +140,11 @@ class Settings(BaseModel):
     @property
     def blobs_url(self) -> str:
         return (self.data_dir / "blobs").as_uri()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible endpoint is configured (a key, a base URL, or both)."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
 
     @property
     def search_index_uri(self) -> str:

@@ -1,8 +1,8 @@
 """Experience search benchmark: latency at 1k and 10k SOP blocks, and recall@3 on paraphrased requests.
 
-    .venv/bin/python benchmarks/search.py                 # 1k and 10k SOPs
-    .venv/bin/python benchmarks/search.py --sizes 1000,10000,100000
-    ACONTEXT_EMBEDDING=openai OPENAI_API_KEY=... .venv/bin/python benchmarks/search.py   # hybrid as well
+    .venv/bin/python -m benchmarks.search                 # 1k and 10k SOPs
+    .venv/bin/python -m benchmarks.search --sizes 1000,10000,100000
+    ACONTEXT_EMBEDDING=openai OPENAI_API_KEY=... .venv/bin/python -m benchmarks.search   # recall for hybrid too
 
 Spaces are filled straight into SQLite (as a restore would) and indexed with one rebuild, then
 timed through `SearchService.experience_search` (index query plus loading the cited blocks from
@@ -16,26 +16,19 @@ import argparse
 import json
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import anyio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from acontext_mcp import AcontextService, Settings  # noqa: E402
-from acontext_mcp.store.sqlite import new_id, utc_now  # noqa: E402
-from tests.support.sops import SOPS, seed  # noqa: E402
+from acontext_mcp import AcontextService, Settings
+from acontext_mcp.store.sqlite import new_id, utc_now
+from benchmarks.table import percentile
+from tests.support.sops import SOPS, seed
 
 FILLER = ("customer", "weekly", "urgent", "internal", "staging", "legacy", "beta", "quarterly", "team", "mobile",
           "partner", "billing", "audit", "nightly", "regional", "vendor", "draft", "archive", "support", "sales")
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def fill(service: AcontextService, space_id: str, count: int) -> None:
@@ -123,8 +116,7 @@ def main() -> None:
         print(f"## Recall on {len(SOPS)} SOPs and {2 * len(SOPS)} paraphrased requests\n")
         print("| mode | recall@1 | recall@3 |\n|---|---|---|")
         for name, provider in modes:
-            settings = Settings(data_dir=Path(tmp) / f"recall-{name[:6]}", embedding=provider,
-                                embedding_model=os.environ.get("ACONTEXT_EMBEDDING_MODEL"))
+            settings = Settings.load(data_dir=Path(tmp) / f"recall-{name[:6]}", embedding=provider)
             r1, r3 = anyio.run(recall, settings)
             print(f"| {name} | {r1:.2f} | {r3:.2f} |")
         print(f"\n## Fast search latency (BM25; {os.cpu_count()} cores)\n")

@@ -28,6 +28,14 @@ def req_str(obj: dict[str, Any], key: str, path: str) -> str:
     return opt_str(obj, key, path)  # type: ignore[return-value]
 
 
+def req_role(message: dict[str, Any], roles: list[str]) -> str:
+    """The message's `role`, which must be one of `roles`."""
+    role = req_str(message, "role", "")
+    if role not in roles:
+        raise InvalidMessage("role", f"unknown role {role!r}; expected one of {', '.join(roles)}")
+    return role
+
+
 def non_empty(obj: dict[str, Any], key: str, path: str) -> str:
     value = req_str(obj, key, path)
     if not value:

@@ -22,6 +22,7 @@ from acontext_mcp.formats._fields import (
     non_empty,
     opt_str,
     req_dict,
+    req_role,
     req_str,
     unknown_type,
 )
@@ -53,9 +54,7 @@ _RESULT_BLOCK_TYPES = ["text", "image", "document"]
 def to_native(message: Any) -> Message:
     """Read one Anthropic message; raise `InvalidMessage` naming the bad field."""
     message = as_dict(message, "")
-    role = req_str(message, "role", "")
-    if role not in ROLES:
-        raise InvalidMessage("role", f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    role = req_role(message, ROLES)
     if "content" not in message:
         raise InvalidMessage("content", "is required")
     content = message["content"]

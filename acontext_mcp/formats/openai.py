@@ -21,6 +21,7 @@ from acontext_mcp.formats._fields import (
     non_empty,
     opt_str,
     req_dict,
+    req_role,
     req_str,
     split_data_url,
     unknown_type,
@@ -50,9 +51,7 @@ _CONTENT_PART_TYPES = ["text", "image_url", "input_audio", "file", "refusal"]
 def to_native(message: Any) -> Message:
     """Read one OpenAI chat message; raise `InvalidMessage` naming the bad field."""
     message = as_dict(message, "")
-    role = req_str(message, "role", "")
-    if role not in ROLES:
-        raise InvalidMessage("role", f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    role = req_role(message, ROLES)
     if role == "tool":
         return _tool_message(message)
     known = {"role", "content", "tool_calls"} if role == "assistant" else {"role", "content"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from mcp.server.mcpserver import MCPServer
 from mcp_types import Resource
 
-from acontext_mcp.resources import sessions, spaces
+from acontext_mcp.resources import sessions, spaces, tasks
 from acontext_mcp.services import AcontextService
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
+    tasks.register(server)
     spaces.register(server)
 
 

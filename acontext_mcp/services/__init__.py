@@ -6,15 +6,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from acontext_mcp.services.messages import MessageService
+import anyio
+
+from acontext_mcp.background import running
+from acontext_mcp.background.observer import Observer
+from acontext_mcp.llm import provider_from_settings
+from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
+from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.messages import MessageService, count_missing_tokens
+from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.search import SearchService
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.services.spaces import SpaceService
+from acontext_mcp.services.summaries import SummaryService
+from acontext_mcp.services.task_agent import TaskAgent
+from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.sqlite import Database
 from acontext_mcp.store.vectors import BlockIndex
+from acontext_mcp.tokens import open_counter
 
 
 @dataclass(frozen=True)
@@ -22,13 +34,17 @@ class AcontextService:
     """Everything a running server needs, built once from settings.
 
     Open it with `async with AcontextService.open(settings) as acx:`; the database is
-    migrated before the services exist.
+    migrated before the services exist, and background loops (the observer, when an LLM is
+    configured) run until the block ends.
     """
 
     settings: Settings
     db: Database
     sessions: SessionService
     messages: MessageService
+    tasks: TaskService
+    observer: ObserverService
+    summaries: SummaryService
     search: SearchService
     spaces: SpaceService
 
@@ -38,18 +54,55 @@ class AcontextService:
         async with Database.open(settings.database_path) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
-            index = BlockIndex(settings.search_index_uri, settings.embedding, settings.embedding_model)
-            search = SearchService(db, index)
-            yield cls(
-                settings=settings,
-                db=db,
-                sessions=SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes),
-                messages=MessageService(
-                    db,
-                    blobs,
-                    max_message_bytes=settings.max_message_bytes,
-                    blob_threshold_bytes=settings.blob_threshold_bytes,
+            counter = open_counter(settings.tokenizer)
+            await count_missing_tokens(db, counter)
+            tasks, usage = TaskService(db), LlmUsage(db)
+            provider = provider_from_settings(settings)
+            observer = ObserverService(
+                db,
+                tasks,
+                usage,
+                TaskAgent(provider, usage) if provider else None,
+                ObserverConfig(
+                    batch=settings.observer_batch,
+                    idle_s=settings.observer_idle_s,
+                    max_attempts=settings.observer_max_attempts,
+                    retry_base_s=settings.observer_retry_base_s,
                 ),
-                search=search,
-                spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
             )
+            sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
+            search = SearchService(db, BlockIndex(settings.search_index_uri, settings.embedding,
+                                                  settings.embedding_model, embedding_options(settings)))
+            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled else []
+            try:
+                async with running(*loops):
+                    yield cls(
+                        settings=settings,
+                        db=db,
+                        sessions=sessions,
+                        messages=MessageService(
+                            db,
+                            blobs,
+                            max_message_bytes=settings.max_message_bytes,
+                            blob_threshold_bytes=settings.blob_threshold_bytes,
+                            counter=counter,
+                            on_stored=lambda _session_id: observer.notify(),
+                        ),
+                        tasks=tasks,
+                        observer=observer,
+                        summaries=SummaryService(sessions, observer, counter),
+                        search=search,
+                        spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
+                    )
+            finally:
+                if provider is not None:
+                    with anyio.CancelScope(shield=True):
+                        await provider.aclose()
+
+
+def embedding_options(settings: Settings) -> dict[str, str]:
+    """The `openai` embedder uses the same endpoint and key as the LLM (OPENAI_BASE_URL, OPENAI_API_KEY)."""
+    if settings.embedding != "openai" or not settings.llm_enabled:
+        return {}  # the openai client then reads its usual environment variables
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
+    return {"api_key": key, **({"base_url": settings.openai_base_url} if settings.openai_base_url else {})}

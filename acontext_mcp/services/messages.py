@@ -6,18 +6,25 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from acontext_mcp.errors import InvalidMessage, NotFound, PayloadTooLarge
+import anyio
+import anyio.to_thread
+
+from acontext_mcp.errors import InvalidArgument, InvalidMessage, NotFound, PayloadTooLarge
 from acontext_mcp.formats import Format, check_format, from_native, to_native
+from acontext_mcp.formats.editing import EditStrategy, Entry, apply_strategies, total_tokens
 from acontext_mcp.formats.native import Message
 from acontext_mcp.services import cursors
-from acontext_mcp.services.models import MessagePage, StoredMessage
+from acontext_mcp.services.models import MessagePage, MessageTokens, StoredMessage, TokenCounts
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
+_BACKFILL_BATCH = 500
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
 
 
@@ -28,11 +35,22 @@ class _Blob:
 
 
 class MessageService:
-    def __init__(self, db: Database, blobs: BlobStore, max_message_bytes: int, blob_threshold_bytes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        max_message_bytes: int,
+        blob_threshold_bytes: int,
+        counter: TokenCounter,
+        on_stored: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it)."""
         self._db = db
         self._blobs = blobs
         self._max_message_bytes = max_message_bytes
         self._blob_threshold_bytes = blob_threshold_bytes
+        self._counter = counter
+        self._on_stored = on_stored
 
     async def send_message(self, session_id: str, message: Any, format: str = "openai") -> StoredMessage:
         """Store one message, written in `format`, at the end of a session.
@@ -48,50 +66,97 @@ class MessageService:
         native = to_native(message, fmt)
         await self._check_session(session_id)
         message_id = new_id()
-        body, blobs = self._offload(native, f"{session_id}/{message_id}")
-        for blob in blobs:
-            await self._blobs.put(blob.key, blob.data)
+        blob_prefix = f"{session_id}/{message_id}"
+        body, blobs = self._offload(native, blob_prefix)
+        tokens = await anyio.to_thread.run_sync(message_tokens, native, self._counter)
         now = utc_now()
-        async with self._db.transaction() as tx:
-            seq = await self._next_seq(tx, session_id)
-            await self._check_tool_results(tx, session_id, native, fmt)
-            await tx.execute(
-                "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now),
-            )
-            await tx.execute_many(
-                "INSERT OR IGNORE INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
-                [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
-            )
-            await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+        # Bytes first, then the record that points at them; a failed record takes its bytes along.
+        try:
+            for blob in blobs:
+                await self._blobs.put(blob.key, blob.data)
+            async with self._db.transaction() as tx:
+                seq = await self._next_seq(tx, session_id)
+                await self._check_tool_results(tx, session_id, native, fmt)
+                await tx.execute(
+                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at, token_count) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now, tokens),
+                )
+                await tx.execute_many(
+                    "INSERT OR IGNORE INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
+                    [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
+                )
+                await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+                # Queued for the observer in the same transaction: an acknowledged message is never missed.
+                await tx.execute(
+                    "INSERT INTO observer_queue (message_id, session_id, enqueued_at) VALUES (?, ?, ?)",
+                    (message_id, session_id, now),
+                )
+        except BaseException:
+            if blobs:
+                with anyio.CancelScope(shield=True):
+                    await self._blobs.delete_tree(blob_prefix)
+            raise
+        if self._on_stored is not None:
+            self._on_stored(session_id)
         return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now)
 
     async def get_messages(
-        self, session_id: str, format: str = "openai", limit: int | None = None, cursor: str | None = None
+        self,
+        session_id: str,
+        format: str = "openai",
+        limit: int | None = None,
+        cursor: str | None = None,
+        edit_strategies: Sequence[EditStrategy] | None = None,
     ) -> MessagePage:
         """Read a session's messages oldest first, converted to `format`, a page at a time.
 
-        Raises `NotFound` (unknown session), `InvalidArgument` (format, limit or cursor).
+        `edit_strategies` (see formats/editing.py) edit the whole session on the way out, never
+        what is stored, so they cannot be combined with `limit` or `cursor`.
+        Raises `NotFound` (unknown session), `InvalidArgument` (format, limit, cursor, or a token
+        limit the session's system message or newest turn cannot fit).
         """
         fmt = check_format(format)
         cursors.check_limit(limit, MAX_PAGE)
+        if edit_strategies and (limit is not None or cursor):
+            raise InvalidArgument(
+                "edit_strategies apply to the whole session, so they cannot be combined with limit or cursor; "
+                "omit limit and cursor (a token_limit strategy bounds the size instead)"
+            )
         after = cursors.decode("message", cursor) if cursor else 0
         await self._check_session(session_id)
         rows = await self._db.fetch_all(
-            "SELECT id, seq, body FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT id, seq, body, token_count FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (session_id, after, -1 if limit is None else limit + 1),
         )
         has_more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
-        natives = [await self._load(json.loads(row["body"])) for row in rows]
-        written = from_native(natives, fmt)
+        entries = [
+            Entry(await self._load(json.loads(row["body"])), row["token_count"], index) for index, row in enumerate(rows)
+        ]
+        tokens_before = total_tokens(entries)
+        if edit_strategies:
+            entries = apply_strategies(entries, edit_strategies, self._counter)
+        written = from_native([entry.message for entry in entries], fmt)
         return MessagePage(
             items=written.items,
-            message_ids=[rows[origin]["id"] for origin in written.origins],
+            message_ids=[rows[entries[index].origin]["id"] for index in written.origins],
             system=written.system,
             next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
             has_more=has_more,
+            tokens_before=tokens_before,
+            tokens_after=total_tokens(entries),
+        )
+
+    async def get_token_counts(self, session_id: str) -> TokenCounts:
+        """Every message's token count, as counted when stored. Raises `NotFound` (unknown session)."""
+        await self._check_session(session_id)
+        rows = await self._db.fetch_all(
+            "SELECT id, seq, role, token_count FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+        )
+        items = [MessageTokens(id=row["id"], seq=row["seq"], role=row["role"], tokens=row["token_count"]) for row in rows]
+        return TokenCounts(
+            session_id=session_id, items=items, total=sum(item.tokens for item in items), tokenizer=self._counter.name
         )
 
     async def read_native(self, session_id: str) -> list[dict[str, Any]]:
@@ -180,3 +245,26 @@ def _result_field(fmt: Format, index: int) -> str:
     if fmt == "anthropic":
         return f"content.{index}.tool_use_id"
     return f"parts.{index}.tool_call_id"
+
+
+async def count_missing_tokens(db: Database, counter: TokenCounter) -> int:
+    """Count the messages stored before token counts existed (schema version 4); return how many."""
+    counted = 0
+    while rows := await db.fetch_all("SELECT id, body FROM messages WHERE token_count IS NULL LIMIT ?", (_BACKFILL_BATCH,)):
+        counts = await anyio.to_thread.run_sync(_count_stored, [row["body"] for row in rows], counter)
+        async with db.transaction() as tx:
+            await tx.execute_many("UPDATE messages SET token_count = ? WHERE id = ?", zip(counts, (row["id"] for row in rows)))
+        counted += len(rows)
+    return counted
+
+
+def _count_stored(bodies: list[str], counter: TokenCounter) -> list[int]:
+    """Token counts of stored bodies; blob parts count at their fixed price, so no bytes are read."""
+    counts = []
+    for text in bodies:
+        body = json.loads(text)
+        for part in _binary_parts(body, stored=True):
+            part["data"] = ""
+            del part["blob"]
+        counts.append(message_tokens(Message.model_validate(body), counter))
+    return counts

@@ -14,6 +14,7 @@ class Session(BaseModel):
     created_at: str = Field(description="UTC ISO-8601")
     updated_at: str = Field(description="UTC ISO-8601")
     message_count: int = 0
+    token_count: int = Field(default=0, description="Tokens of all its messages, as counted when each was stored")
 
 
 class SessionPage(BaseModel):
@@ -38,11 +39,102 @@ class MessagePage(BaseModel):
     )
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page")
     has_more: bool
+    tokens_before: int | None = Field(default=None, description="Tokens of this page's messages as stored")
+    tokens_after: int | None = Field(
+        default=None, description="Tokens of the returned messages after edit_strategies (= tokens_before without)"
+    )
+
+
+class MessageTokens(BaseModel):
+    id: str
+    seq: int
+    role: str
+    tokens: int
+
+
+class TokenCounts(BaseModel):
+    session_id: str
+    items: list[MessageTokens] = Field(description="Every message of the session, oldest first")
+    total: int
+    tokenizer: str = Field(description="How this server counts new messages: estimate or tiktoken:<encoding>")
 
 
 class Deleted(BaseModel):
     id: str
     deleted: bool = True
+
+
+TaskStatus = Literal["pending", "running", "success", "failed"]
+TASK_STATUSES: tuple[str, ...] = ("pending", "running", "success", "failed")
+
+
+class TaskData(BaseModel):
+    task_description: str
+    progresses: list[str] = Field(default_factory=list, description="What was done, first person, oldest first")
+    user_preferences: list[str] = Field(default_factory=list, description="What the user asked for about this task")
+
+
+class Task(BaseModel):
+    id: str
+    order: int = Field(description="Position in the session's task list, from 1")
+    status: TaskStatus
+    data: TaskData
+    message_ids: list[str] = Field(default_factory=list, description="Messages that belong to this task, oldest first")
+
+
+class ObserverState(BaseModel):
+    """How far the background observer has got with one session."""
+
+    enabled: bool
+    status: Literal["disabled", "idle", "queued", "running", "retrying", "failed"]
+    pending_messages: int = Field(description="Messages stored but not yet read by the observer")
+    attempts: int = Field(default=0, description="Failed attempts at the current batch")
+    last_error: str | None = None
+    note: str | None = None
+
+
+class TaskList(BaseModel):
+    session_id: str
+    items: list[Task]
+    observer: ObserverState
+
+
+class TokenUsage(BaseModel):
+    calls: int
+    failed_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class SessionProblem(BaseModel):
+    session_id: str
+    attempts: int
+    failed: bool = Field(description="True once the observer gave up; flush the session to retry")
+    last_error: str | None
+    updated_at: str = Field(description="When the last attempt failed")
+    next_attempt_at: str | None = Field(description="When it is retried (backoff doubles per attempt); null once failed")
+
+
+class ObserverStatus(BaseModel):
+    enabled: bool
+    model: str | None = None
+    note: str | None = None
+    queue_depth: int = Field(description="Messages waiting for the observer, all sessions")
+    sessions_pending: int = Field(description="Sessions with messages waiting")
+    sessions_running: int
+    sessions_retrying: list[SessionProblem]
+    sessions_failed: list[SessionProblem]
+    last_error: str | None = Field(default=None, description="The most recent batch error, with its session")
+    tokens: TokenUsage
+
+
+class SessionSummary(BaseModel):
+    session_id: str
+    summary: str = Field(description="The session's tasks, progress and preferences as compact text")
+    task_count: int
+    summary_tokens: int = Field(description="Tokens of `summary`")
+    session_tokens: int = Field(description="Tokens of every stored message, for comparison")
+    observer: ObserverState
 
 
 # Spaces: a tree of folders, pages and the text and SOP blocks on pages.

@@ -14,7 +14,8 @@ from acontext_mcp.store.sqlite import Database, new_id, utc_now
 
 MAX_PAGE = 200
 _SELECT = (
-    "SELECT s.rowid, s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count "
+    "SELECT s.rowid, s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count, "
+    "(SELECT COALESCE(SUM(m.token_count), 0) FROM messages m WHERE m.session_id = s.id) AS token_count "
     "FROM sessions s"
 )
 _UNKNOWN_HINT = "call list_sessions to see the ids that exist, or create_session for a new one"
@@ -85,4 +86,5 @@ def _session(row: sqlite3.Row) -> Session:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         message_count=row["message_count"],
+        token_count=row["token_count"],
     )

@@ -51,6 +51,60 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        3,
+        "observer_tasks_and_queue",
+        (
+            """CREATE TABLE tasks (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                task_order INTEGER NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'success', 'failed')),
+                data TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX tasks_session_order ON tasks(session_id, task_order)",
+            """CREATE TABLE task_messages (
+                task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                PRIMARY KEY (task_id, message_id)
+            )""",
+            """CREATE TABLE observer_queue (
+                message_id TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                enqueued_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX observer_queue_session ON observer_queue(session_id)",
+            """CREATE TABLE observer_sessions (
+                session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT,
+                last_error TEXT,
+                failed INTEGER NOT NULL DEFAULT 0,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE llm_calls (
+                id INTEGER PRIMARY KEY,
+                purpose TEXT NOT NULL,
+                model TEXT NOT NULL,
+                prompt_tokens INTEGER NOT NULL,
+                completion_tokens INTEGER NOT NULL,
+                ok INTEGER NOT NULL,
+                error TEXT,
+                created_at TEXT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        4,
+        "message_token_counts",
+        (
+            # NULL until counted: rows written before this migration are counted when the service opens.
+            "ALTER TABLE messages ADD COLUMN token_count INTEGER",
+            "CREATE INDEX messages_uncounted ON messages(seq) WHERE token_count IS NULL",
+        ),
+    ),
+    Migration(
         5,
         "spaces_and_blocks",
         (

@@ -9,7 +9,7 @@ callers rebuild this index from it whenever it is missing, stale or built for an
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -53,12 +53,20 @@ class BlockIndex:
 
     `embedding` names a LanceDB embedding registry provider (`openai`, `ollama`,
     `sentence-transformers`, ...) and `embedding_model` its model; without one, search is BM25 only.
+    `embedding_options` go to the provider as well (e.g. `base_url` and `api_key` for `openai`).
     """
 
-    def __init__(self, uri: str, embedding: str | None = None, embedding_model: str | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        embedding: str | None = None,
+        embedding_model: str | None = None,
+        embedding_options: Mapping[str, str] | None = None,
+    ) -> None:
         self.uri = uri
         self.embedding = embedding
         self.embedding_model = embedding_model
+        self.embedding_options = dict(embedding_options or {})
         self._table: Any = None
         self._embedder: Any = None
         self._writes = 0
@@ -215,5 +223,10 @@ class BlockIndex:
                     "use openai, ollama or sentence-transformers, or unset it for full-text search only"
                 ) from None
             options = {"name": self.embedding_model} if self.embedding_model else {}
+            for key, value in self.embedding_options.items():
+                if key in provider.sensitive_keys():  # LanceDB takes secrets only as registry variables
+                    registry.set_var(f"acontext_{key}", value)
+                    value = f"$var:acontext_{key}"
+                options[key] = value
             self._embedder = provider.create(**options)
         return self._embedder

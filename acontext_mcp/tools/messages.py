@@ -1,4 +1,4 @@
-"""Tools: send_message, get_messages."""
+"""Tools: send_message, get_messages, get_token_counts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.formats import Format
+from acontext_mcp.formats.editing import EditStrategy
 from acontext_mcp.services.messages import MAX_PAGE
-from acontext_mcp.services.models import MessagePage, StoredMessage
+from acontext_mcp.services.models import MessagePage, StoredMessage, TokenCounts
 from acontext_mcp.context import service_of
 from acontext_mcp.tools._errors import domain_errors
 from acontext_mcp.tools.sessions import SessionId
@@ -48,10 +49,33 @@ def register(server: MCPServer) -> None:
         format: FormatArg = "openai",
         limit: Annotated[int | None, Field(ge=1, le=MAX_PAGE, description="Messages per page; all if omitted")] = None,
         cursor: Annotated[str | None, Field(description="next_cursor of the previous page")] = None,
+        edit_strategies: Annotated[
+            list[EditStrategy] | None,
+            Field(
+                description="Edits applied in order to the whole session on the way out (not with limit/cursor), e.g. "
+                "[{'type': 'remove_tool_result', 'keep_recent_n': 3}, {'type': 'token_limit', 'limit_tokens': 16000}]"
+            ),
+        ] = None,
     ) -> MessagePage:
         """Read a session's messages, oldest first, converted to the format asked for.
 
         Items can be passed straight to that provider's API (for anthropic, pass `system` too).
         message_ids[i] is the stored id of items[i]. Follow next_cursor while has_more is true.
+        To fit a context window, pass edit_strategies: remove_tool_result and remove_tool_call_params
+        blank out old tool output and arguments; token_limit drops the oldest turns and middle_out
+        the turns after the first until the rest fits limit_tokens. Tool calls stay with their results,
+        the system message stays, and stored messages never change. tokens_before/tokens_after report
+        the effect.
         """
-        return await service_of(ctx).messages.get_messages(session_id, format=format, limit=limit, cursor=cursor)
+        return await service_of(ctx).messages.get_messages(
+            session_id, format=format, limit=limit, cursor=cursor, edit_strategies=edit_strategies
+        )
+
+    @server.tool()
+    @domain_errors
+    async def get_token_counts(ctx: Context, session_id: SessionId) -> TokenCounts:
+        """Get the token count of every message in a session and their total.
+
+        Use it to see what takes room before choosing edit_strategies for get_messages.
+        """
+        return await service_of(ctx).messages.get_token_counts(session_id)

@@ -39,7 +39,7 @@ def register(server: MCPServer) -> None:
     @server.tool()
     @domain_errors
     async def get_session(ctx: Context, session_id: SessionId) -> Session:
-        """Get one session: its space, metadata, times and message count."""
+        """Get one session: its space, metadata, times, message count and token count."""
         return await service_of(ctx).sessions.get_session(session_id)
 
     @server.tool()

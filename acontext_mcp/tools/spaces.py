@@ -80,7 +80,7 @@ def register(server: MCPServer) -> None:
     @server.tool()
     @domain_errors
     async def get_block(ctx: Context, space_id: SpaceId, block_id: BlockId) -> Block:
-        """Get one block with its data and path."""
+        """Get one block by id: its type, title, data (an SOP's steps), position and path."""
         return await service_of(ctx).spaces.get_block(space_id, block_id)
 
     @server.tool()

@@ -8,7 +8,9 @@
         ...
         fake.requests                                     # every request body received
 
-When the script is empty, `responder(request)` decides (default: a plain "ok" reply).
+When the script is empty, `responder(request)` decides (default: a plain "ok" reply). It runs in a
+worker thread, so responders may block (e.g. on a barrier shared by concurrent requests).
+Usage reports the request's prompt size as about one token per 4 characters of its messages and tools.
 
 POST /v1/embeddings answers with `hashed_embedding` vectors: deterministic bags of words, so
 texts sharing words are close. `fake.synonyms = {"favourite": "star"}` makes words embed alike;
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
+import anyio.to_thread
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -83,8 +86,8 @@ def hashed_embedding(text: str, dims: int, synonyms: dict[str, str] | None = Non
 class ScriptedOpenAI:
     """Serves POST /v1/chat/completions from a script of replies; records every request."""
 
-    def __init__(self, responder: Callable[[dict[str, Any]], Reply] | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, responder: Callable[[dict[str, Any]], Reply] | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.requests: list[dict[str, Any]] = []
         self.responder = responder or (lambda request: assistant("ok"))
@@ -119,12 +122,13 @@ class ScriptedOpenAI:
         with self._lock:
             self.requests.append(body)
             reply = self._script.popleft() if self._script else None
-        reply = reply or self.responder(body)
+        reply = reply or await anyio.to_thread.run_sync(self.responder, body)
         if "status" in reply:
             return JSONResponse(reply["body"], status_code=reply["status"])
         if "raw" in reply:
             return Response(reply["raw"], media_type="application/json")
-        return JSONResponse(completion(reply["message"], body.get("model", "scripted")))
+        prompt_tokens = len(json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))) // 4
+        return JSONResponse(completion(reply["message"], body.get("model", "scripted"), prompt_tokens=prompt_tokens))
 
     async def _embed(self, request: Request) -> Response:
         body = await request.json()

@@ -17,14 +17,17 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedOpenAI]:
+def fake_openai() -> Iterator[ScriptedOpenAI]:
     with ScriptedOpenAI() as fake:
-        # The embedder is the real `openai` client, configured the usual way.
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
         # Words the fake embedder treats as meaning the same: vectors can match where BM25 cannot.
         fake.synonyms = {"favourite": "star", "bookmark": "star", "project": "repository", "codebase": "repository"}
         yield fake
+
+
+def with_embedder(settings: Settings, fake: ScriptedOpenAI, **extra: str) -> Settings:
+    """The `openai` embedder (the real `openai` client) on the endpoint and key the LLM settings name."""
+    return Settings(**{**settings.model_dump(), "embedding": "openai", "openai_base_url": fake.base_url,
+                       "openai_api_key": "test-key", **extra})
 
 
 async def seed(client: Client, sops: int = 6) -> str:
@@ -49,7 +52,7 @@ async def search(client: Client, sid: str, query: str) -> list[str]:
 
 
 async def test_hybrid_finds_what_bm25_cannot(settings: Settings, fake_openai: ScriptedOpenAI) -> None:
-    hybrid = settings.model_copy(update={"embedding": "openai", "embedding_model": "text-embedding-3-small"})
+    hybrid = with_embedder(settings, fake_openai, embedding_model="text-embedding-3-small")
     query = "favourite this codebase"  # no word in common with any SOP
     async with Client(build_server(hybrid)) as client:
         sid = await seed(client)
@@ -74,7 +77,7 @@ async def test_hybrid_finds_what_bm25_cannot(settings: Settings, fake_openai: Sc
 async def test_a_failing_embedder_gives_a_clear_error_and_keeps_the_data(
     settings: Settings, fake_openai: ScriptedOpenAI
 ) -> None:
-    hybrid = settings.model_copy(update={"embedding": "openai"})
+    hybrid = with_embedder(settings, fake_openai)
     async with Client(build_server(hybrid)) as client:
         sid = await seed(client, sops=1)
         fake_openai.synonyms = {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 from mcp import Client
 
 
@@ -20,3 +22,12 @@ async def call_error(client: Client, tool: str, **arguments: Any) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
     return result.content[0].text  # type: ignore[union-attr]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    """Await `check()` until it is true; fail after `timeout` seconds. For async code that has no event to wait on."""
+    with anyio.move_on_after(timeout) as scope:
+        while not await check():
+            await anyio.sleep(0.02)
+    if scope.cancelled_caught:
+        raise TimeoutError(f"timed out after {timeout}s waiting for {what}")

@@ -1,0 +1,24 @@
+"""Resource: session://{session_id}/tasks, a session's task list as JSON."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from acontext_mcp.context import service_of
+from acontext_mcp.errors import AcontextError
+
+
+def register(server: MCPServer) -> None:
+    @server.resource(
+        "session://{session_id}/tasks",
+        name="session_tasks",
+        description="A session's task list, kept by the background observer, as JSON (same shape as get_tasks)",
+        mime_type="application/json",
+    )
+    async def session_tasks(session_id: str, ctx: Context) -> str:
+        try:
+            tasks = await service_of(ctx).observer.get_tasks(session_id)
+        except AcontextError as exc:
+            raise ResourceError(str(exc)) from exc
+        return tasks.model_dump_json()

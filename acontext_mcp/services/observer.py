@@ -1,0 +1,277 @@
+"""The observer's work queue: which sessions are due, one batch at a time, and what users see of it.
+
+`send_message` queues each message in `observer_queue` in the transaction that stores it. A
+session is due when `batch` messages wait, when its newest has waited `idle_s` seconds, or when
+someone flushes it. A batch runs the task agent and is acknowledged in the transaction that saves
+its tasks; a failure is recorded in `observer_sessions` and retried after `retry_base_s * 2**n`
+seconds, until `max_attempts` marks the session failed. The loop that calls `process` lives in
+background/observer.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import anyio
+
+from acontext_mcp.errors import AcontextError, TimedOut, Unavailable
+from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.models import ObserverState, ObserverStatus, SessionProblem, TaskList
+from acontext_mcp.services.task_agent import TaskAgent
+from acontext_mcp.services.tasks import TaskService
+from acontext_mcp.store.sqlite import Database, utc_now
+
+log = logging.getLogger(__name__)
+
+DISABLED = "observer disabled: set OPENAI_API_KEY or OPENAI_BASE_URL"
+MAX_BACKOFF_S = 600.0
+
+
+@dataclass(frozen=True)
+class ObserverConfig:
+    batch: int = 8
+    idle_s: float = 10.0
+    max_attempts: int = 5
+    retry_base_s: float = 2.0
+
+
+class ObserverService:
+    """The observer's queue and state; `agent` is None when no LLM is configured (the observer is off)."""
+
+    def __init__(
+        self, db: Database, tasks: TaskService, usage: LlmUsage, agent: TaskAgent | None, config: ObserverConfig
+    ) -> None:
+        self._db = db
+        self._tasks = tasks
+        self._usage = usage
+        self._agent = agent
+        self._config = config
+        self._changed = anyio.Event()
+        self._running: set[str] = set()
+        self._flushing: Counter[str] = Counter()
+
+    @property
+    def enabled(self) -> bool:
+        return self._agent is not None
+
+    # -- signalling ------------------------------------------------------------------------
+
+    def changes(self) -> anyio.Event:
+        """An event set at the next change (a message queued, a batch done, a flush asked for).
+
+        Take it before looking at the state, then wait on it: no change is missed in between.
+        """
+        return self._changed
+
+    def notify(self) -> None:
+        """Wake the loop and everyone waiting in `flush`."""
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    # -- the loop's side -------------------------------------------------------------------
+
+    async def schedule(self) -> tuple[list[str], float | None]:
+        """Sessions due now (none already running), and seconds until the next one is due (None: no timer)."""
+        rows = await self._db.fetch_all(
+            "SELECT q.session_id, COUNT(*) AS waiting, MAX(q.enqueued_at) AS newest, "
+            "COALESCE(s.failed, 0) AS failed, s.next_attempt_at FROM observer_queue q "
+            "LEFT JOIN observer_sessions s ON s.session_id = q.session_id GROUP BY q.session_id"
+        )
+        now = datetime.now(UTC).timestamp()
+        due: list[str] = []
+        wait = math.inf
+        for row in rows:
+            if row["failed"] or row["session_id"] in self._running:
+                continue
+            ready = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
+                _timestamp(row["newest"]) + self._config.idle_s
+            )
+            if row["next_attempt_at"]:
+                ready = max(ready, _timestamp(row["next_attempt_at"]))
+            if ready <= now:
+                due.append(row["session_id"])
+            else:
+                wait = min(wait, ready - now)
+        return due, None if wait == math.inf else wait
+
+    def claim(self, session_id: str) -> None:
+        """Mark a session running before its batch is started, so the next `schedule` skips it."""
+        self._running.add(session_id)
+
+    async def process(self, session_id: str) -> None:
+        """Run one batch of a claimed session; record a failure for a later retry. Releases the claim."""
+        try:
+            await self._process(session_id)
+        except Exception as exc:
+            log.warning("observer batch for session %s failed: %s", session_id, exc)
+            await self._record_failure(session_id, exc)
+        finally:
+            self._running.discard(session_id)
+            self.notify()
+
+    async def _process(self, session_id: str) -> None:
+        assert self._agent is not None, "process() needs an LLM"
+        rows = await self._db.fetch_all(
+            "SELECT m.id, m.body FROM observer_queue q JOIN messages m ON m.id = q.message_id "
+            "WHERE q.session_id = ? ORDER BY m.seq LIMIT ?",
+            (session_id, self._config.batch),
+        )
+        if not rows:
+            return
+        messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
+        board = await self._tasks.load_board(session_id)
+        await self._agent.run(board, messages)
+        async with self._db.transaction() as tx:
+            marks = ",".join("?" * len(rows))
+            acked = await tx.execute(
+                f"DELETE FROM observer_queue WHERE message_id IN ({marks})", [row["id"] for row in rows]
+            )
+            if acked != len(rows):
+                raise _AlreadyDone  # another observer on this file got there first; roll back
+            await board.save(tx)
+            await tx.execute(
+                "UPDATE observer_sessions SET attempts = 0, next_attempt_at = NULL, failed = 0, updated_at = ? "
+                "WHERE session_id = ?",
+                (utc_now(), session_id),
+            )
+
+    async def _record_failure(self, session_id: str, exc: Exception) -> None:
+        if isinstance(exc, _AlreadyDone):
+            return
+        row = await self._db.fetch_one("SELECT attempts FROM observer_sessions WHERE session_id = ?", (session_id,))
+        attempts = (row["attempts"] if row else 0) + 1
+        delay = min(self._config.retry_base_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
+        now = datetime.now(UTC)
+        async with self._db.transaction() as tx:
+            # A session deleted meanwhile has nothing left to retry: the WHERE EXISTS writes nothing.
+            await tx.execute(
+                "INSERT INTO observer_sessions (session_id, attempts, next_attempt_at, last_error, failed, updated_at) "
+                "SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?) "
+                "ON CONFLICT (session_id) DO UPDATE SET attempts = excluded.attempts, "
+                "next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, "
+                "failed = excluded.failed, updated_at = excluded.updated_at",
+                (session_id, attempts, (now + timedelta(seconds=delay)).isoformat(), _describe(exc),
+                 attempts >= self._config.max_attempts, now.isoformat(), session_id),
+            )
+
+    # -- what users see ----------------------------------------------------------------------
+
+    async def get_tasks(self, session_id: str) -> TaskList:
+        """A session's tasks with the observer's progress on it. Raises `NotFound` for an unknown session."""
+        items = await self._tasks.list_tasks(session_id)
+        return TaskList(session_id=session_id, items=items, observer=await self.session_state(session_id))
+
+    async def session_state(self, session_id: str) -> ObserverState:
+        row = await self._db.fetch_one(
+            "SELECT (SELECT COUNT(*) FROM observer_queue WHERE session_id = ?) AS waiting, "
+            "s.attempts, s.failed, s.last_error FROM (SELECT 1) LEFT JOIN observer_sessions s ON s.session_id = ?",
+            (session_id, session_id),
+        )
+        assert row is not None
+        waiting, attempts, failed = row["waiting"], row["attempts"] or 0, bool(row["failed"])
+        error = row["last_error"] if attempts or failed else None
+        if not self.enabled:
+            return ObserverState(enabled=False, status="disabled", pending_messages=waiting, note=DISABLED)
+        if failed:
+            status = "failed"
+            note = f"gave up after {attempts} attempts; fix the cause, then call flush to retry"
+        elif session_id in self._running:
+            status, note = "running", None
+        elif attempts:
+            status, note = "retrying", f"attempt {attempts} of {self._config.max_attempts} failed; retrying with backoff"
+        else:
+            status, note = ("queued" if waiting else "idle"), None
+        return ObserverState(
+            enabled=True, status=status, pending_messages=waiting, attempts=attempts, last_error=error, note=note
+        )
+
+    async def status(self) -> ObserverStatus:
+        counts = await self._db.fetch_one(
+            "SELECT COUNT(*) AS depth, COUNT(DISTINCT session_id) AS sessions FROM observer_queue"
+        )
+        assert counts is not None
+        problems = await self._db.fetch_all(
+            "SELECT session_id, attempts, failed, last_error, updated_at, next_attempt_at FROM observer_sessions "
+            "WHERE attempts > 0 OR failed = 1 ORDER BY updated_at DESC"
+        )
+        latest = await self._db.fetch_one(
+            "SELECT session_id, last_error FROM observer_sessions WHERE last_error IS NOT NULL "
+            "ORDER BY updated_at DESC LIMIT 1"
+        )
+        listed = [
+            SessionProblem(session_id=r["session_id"], attempts=r["attempts"], failed=bool(r["failed"]),
+                           last_error=r["last_error"], updated_at=r["updated_at"],
+                           next_attempt_at=None if r["failed"] else r["next_attempt_at"])
+            for r in problems
+        ]
+        return ObserverStatus(
+            enabled=self.enabled,
+            model=self._agent.model if self._agent else None,
+            note=None if self.enabled else DISABLED,
+            queue_depth=counts["depth"],
+            sessions_pending=counts["sessions"],
+            sessions_running=len(self._running),
+            sessions_retrying=[p for p in listed if not p.failed],
+            sessions_failed=[p for p in listed if p.failed],
+            last_error=f"session {latest['session_id']}: {latest['last_error']}" if latest else None,
+            tokens=await self._usage.totals(),
+        )
+
+    async def flush(self, session_id: str, timeout_s: float = 60.0) -> TaskList:
+        """Process a session's queued messages now and return its tasks.
+
+        A failed session is retried from its first attempt. Raises `NotFound` (session),
+        `Unavailable` (observer off, or the session failed again), `TimedOut`.
+        """
+        await self._tasks.list_tasks(session_id)  # NotFound for an unknown session
+        if not self.enabled:
+            raise Unavailable(f"{DISABLED}, then restart the server")
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE observer_sessions SET next_attempt_at = NULL, attempts = CASE WHEN failed THEN 0 "
+                "ELSE attempts END, failed = 0 WHERE session_id = ?",
+                (session_id,),
+            )
+        self._flushing[session_id] += 1
+        self.notify()
+        try:
+            with anyio.move_on_after(timeout_s):
+                while True:
+                    changed = self.changes()
+                    state = await self.session_state(session_id)
+                    if state.status == "failed":
+                        raise Unavailable(
+                            f"the observer gave up on session {session_id!r} after {state.attempts} attempts: "
+                            f"{state.last_error}; fix the cause (see get_observer_status), then flush again"
+                        )
+                    if state.pending_messages == 0 and state.status != "running":
+                        return await self.get_tasks(session_id)
+                    await changed.wait()
+        finally:
+            self._flushing[session_id] -= 1
+            if not self._flushing[session_id]:
+                del self._flushing[session_id]
+        state = await self.session_state(session_id)
+        raise TimedOut(
+            f"flush timed out after {timeout_s:g}s with {state.pending_messages} messages of session {session_id!r} "
+            f"still queued (observer {state.status}{': ' + state.last_error if state.last_error else ''}); "
+            "call flush again with a longer timeout_s, or check get_observer_status"
+        )
+
+
+class _AlreadyDone(Exception):
+    """The batch's queue rows were gone when it came to acknowledge them."""
+
+
+def _describe(exc: Exception) -> str:
+    """Our own errors already say what went wrong; anything else is named by its type too."""
+    return str(exc) if isinstance(exc, AcontextError) else f"{type(exc).__name__}: {exc}"
+
+
+def _timestamp(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()

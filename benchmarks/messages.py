@@ -1,0 +1,121 @@
+"""send_message throughput and latency (in-process, streamable HTTP, stdio) and get_messages on a long session.
+
+Goals (issue 8): > 1,000 messages/s through the in-process service, > 300/s over HTTP.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from contextlib import AsyncExitStack
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client
+
+from acontext_mcp import AcontextService, Settings
+from benchmarks.table import Row, latency_rows, timed
+from tests.support.servers import http_server, stdio_params
+
+
+def conversation_message(i: int) -> dict[str, Any]:
+    """A realistic mix: every fourth message is a tool call, followed by its result."""
+    match i % 4:
+        case 0:
+            return {"role": "user", "content": f"Step {i}: please look at file_{i}.py and fix the failing test."}
+        case 1:
+            return {"role": "assistant", "content": None, "tool_calls": [{
+                "id": f"call_{i}", "type": "function",
+                "function": {"name": "read_file", "arguments": f'{{"path": "src/file_{i}.py"}}'}}]}
+        case 2:
+            return {"role": "tool", "tool_call_id": f"call_{i - 1}", "content": "def f():\n    return 1\n" * 20}
+        case _:
+            return {"role": "assistant", "content": f"I changed file_{i}.py; the test passes now."}
+
+
+async def _send_all(send: Any, session_ids: list[str], per_client: int) -> tuple[float, list[float]]:
+    """Each client sends `per_client` messages to its own session; returns wall time and latencies."""
+    latencies: list[float] = []
+
+    async def client(session_id: str) -> None:
+        for i in range(per_client):
+            message = conversation_message(i)
+            latencies.append(await timed(lambda: send(session_id, message)))
+
+    start = time.perf_counter()
+    async with anyio.create_task_group() as group:
+        for session_id in session_ids:
+            group.start_soon(client, session_id)
+    return time.perf_counter() - start, latencies
+
+
+def _rows(benchmark: str, count: int, wall: float, latencies: list[float], goal: float | None) -> list[Row]:
+    rate = count / wall
+    return [
+        Row(benchmark, "throughput", rate, "msg/s", f"> {goal:,.0f}/s" if goal else "", rate > goal if goal else None),
+        *latency_rows(benchmark, latencies),
+    ]
+
+
+async def in_process(data_dir: Path, clients: int, per_client: int) -> list[Row]:
+    async with AcontextService.open(Settings(data_dir=data_dir)) as acx:
+        sessions = [(await acx.sessions.create_session()).id for _ in range(clients)]
+        wall, latencies = await _send_all(acx.messages.send_message, sessions, per_client)
+    return _rows(f"send_message in-process, {clients} client(s)", clients * per_client, wall, latencies, 1000)
+
+
+async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, goal: float | None) -> list[Row]:
+    """`clients` MCP connections (one for stdio) sending concurrently."""
+    async with Client(target_of()) as first:
+        connections = [first]
+        async with AsyncExitStack() as stack:
+            for _ in range(clients - 1):
+                connections.append(await stack.enter_async_context(Client(target_of())))
+            sessions = [
+                (await c.call_tool("create_session", {})).structured_content["id"]  # type: ignore[index]
+                for c in connections
+            ]
+            by_session = dict(zip(sessions, connections, strict=True))
+
+            async def send(session_id: str, message: dict[str, Any]) -> None:
+                result = await by_session[session_id].call_tool(
+                    "send_message", {"session_id": session_id, "message": message})
+                assert not result.is_error, result.content
+
+            wall, latencies = await _send_all(send, sessions, per_client)
+    return _rows(f"send_message {label}, {clients} client(s)", clients * per_client, wall, latencies, goal)
+
+
+async def read_long_session(data_dir: Path, messages: int) -> list[Row]:
+    async with AcontextService.open(Settings(data_dir=data_dir)) as acx:
+        session = (await acx.sessions.create_session()).id
+        for i in range(messages):
+            await acx.messages.send_message(session, conversation_message(i))
+        rows = []
+        for fmt, label in [("openai", "as written (openai)"), ("anthropic", "converted to anthropic")]:
+            samples = [await timed(lambda: acx.messages.get_messages(session, fmt)) for _ in range(15)]
+            rows.append(Row(f"get_messages, {messages}-message session", f"p50 {label}",
+                            statistics.median(samples) * 1000, "ms"))
+    return rows
+
+
+async def _run(quick: bool) -> list[Row]:
+    per_client = 100 if quick else 500
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        rows += await in_process(root / "inproc1", 1, per_client * 4)
+        rows += await in_process(root / "inproc16", 16, per_client // 2)
+        with http_server(root / "http") as server:
+            for clients in (1, 16):
+                rows += await over_mcp(lambda: server.mcp_url, "streamable HTTP", clients,
+                                       per_client if clients == 1 else per_client // 8, 300)
+        rows += await over_mcp(lambda: stdio_params(root / "stdio"), "stdio", 1, per_client, None)
+        rows += await read_long_session(root / "long", 2000)
+    return rows
+
+
+def run(quick: bool = False) -> list[Row]:
+    return anyio.run(_run, quick)

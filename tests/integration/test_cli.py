@@ -1,0 +1,59 @@
+"""The `acontext-mcp` command line, run as the installed console script."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from acontext_mcp import __version__
+from acontext_mcp.settings import ENV_VARS
+from tests.support.servers import COMMAND, server_env
+
+
+def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, *args], env=server_env(data_dir, **env), capture_output=True, text=True, timeout=60)
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run("--version", data_dir=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"acontext-mcp {__version__}"
+
+
+def test_help_documents_every_flag_and_its_env_var(tmp_path: Path) -> None:
+    result = run("serve", "--help", data_dir=tmp_path)
+    assert result.returncode == 0
+    for flag in ("--transport", "--host", "--port", "--data-dir", "--log-level"):
+        assert flag in result.stdout
+    for env in ("ACONTEXT_MCP_HOME", "ACONTEXT_MCP_TRANSPORT", "ACONTEXT_MCP_PORT"):
+        assert env in result.stdout
+
+
+def test_migrate_creates_then_reports_up_to_date(tmp_path: Path) -> None:
+    data_dir = tmp_path / "flagged"
+    first = run("migrate", "--data-dir", str(data_dir), data_dir=tmp_path / "from-env")
+    assert first.returncode == 0, first.stderr
+    assert "applied 1 sessions_and_messages" in first.stdout
+    assert (data_dir / "acontext.db").is_file()
+    assert not (tmp_path / "from-env").exists()  # the flag wins over ACONTEXT_MCP_HOME
+    second = run("migrate", "--data-dir", str(data_dir), data_dir=tmp_path)
+    assert second.returncode == 0 and "up to date" in second.stdout
+
+
+def test_bad_settings_exit_2_with_a_clear_message(tmp_path: Path) -> None:
+    result = run("serve", data_dir=tmp_path, ACONTEXT_MCP_PORT="not-a-port")
+    assert result.returncode == 2
+    assert "invalid setting port" in result.stderr
+    assert not (tmp_path / "acontext.db").exists()
+
+
+def test_env_var_table_names_are_the_documented_contract() -> None:
+    assert ENV_VARS["data_dir"] == "ACONTEXT_MCP_HOME"
+    assert ENV_VARS["max_message_bytes"] == "ACONTEXT_MAX_MESSAGE_BYTES"
+    assert ENV_VARS["blob_threshold_bytes"] == "ACONTEXT_BLOB_THRESHOLD_BYTES"
+
+
+def test_readme_documents_every_env_var() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    missing = [var for var in ENV_VARS.values() if f"`{var}`" not in readme]
+    assert not missing, f"README settings table lacks {missing}"

@@ -1,0 +1,120 @@
+"""The SQLite store: transactions, WAL, foreign keys and versioned migrations on a real file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from acontext_mcp.store.migrations import MIGRATIONS, Migration, current_version, migrate
+from acontext_mcp.store.sqlite import Database, new_id, utc_now
+
+pytestmark = pytest.mark.anyio
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_pragmas_on_the_file(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "a.db") as db:
+        journal = await db.fetch_one("PRAGMA journal_mode")
+        foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
+    assert journal is not None and journal[0] == "wal"
+    assert foreign_keys is not None and foreign_keys[0] == 1
+
+
+async def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "a.db") as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+            await tx.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(Boom):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (2)")
+                await tx.execute("INSERT INTO t VALUES (3)")
+                raise Boom
+        rows = await db.fetch_all("SELECT x FROM t")
+    assert [row["x"] for row in rows] == [1]
+
+
+async def test_nested_transaction_joins_the_outer_one(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "a.db") as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+        with pytest.raises(Boom):
+            async with db.transaction() as outer:
+                await outer.execute("INSERT INTO t VALUES (1)")
+                async with db.transaction() as inner:
+                    await inner.execute("INSERT INTO t VALUES (2)")
+                raise Boom
+        assert await db.fetch_all("SELECT x FROM t") == []
+
+
+async def test_ids_and_timestamps() -> None:
+    assert len({new_id() for _ in range(100)}) == 100
+    assert len(new_id()) == 36
+    assert utc_now().endswith("+00:00")
+
+
+async def test_migrate_creates_then_is_idempotent(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "a.db") as db:
+        first = await migrate(db)
+        second = await migrate(db)
+        version = await current_version(db)
+    assert [m.version for m in first] == [m.version for m in MIGRATIONS]
+    assert second == []
+    assert version == MIGRATIONS[-1].version
+
+
+async def test_upgrading_an_older_file_keeps_its_data(tmp_path: Path) -> None:
+    """A file written by an older release (only migration 1) is upgraded in place."""
+    path = tmp_path / "old.db"
+    async with Database.open(path) as db:
+        await migrate(db, MIGRATIONS[:1])
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO sessions (id, metadata, created_at, updated_at) VALUES ('s1', '{}', ?, ?)",
+                (utc_now(), utc_now()),
+            )
+    newer = (*MIGRATIONS, Migration(MIGRATIONS[-1].version + 1, "add_note", ("ALTER TABLE sessions ADD COLUMN note TEXT",)))
+    async with Database.open(path) as db:
+        applied = await migrate(db, newer)
+        row = await db.fetch_one("SELECT id, note FROM sessions")
+        versions = [r["version"] for r in await db.fetch_all("SELECT version FROM schema_version ORDER BY version")]
+    assert [m.name for m in applied] == [m.name for m in newer[1:]]
+    assert row is not None and row["id"] == "s1" and row["note"] is None
+    assert versions == [m.version for m in newer]
+
+
+async def test_a_failing_migration_leaves_the_file_at_the_previous_version(tmp_path: Path) -> None:
+    broken = (*MIGRATIONS, Migration(999, "broken", ("CREATE TABLE ok (x)", "NOT SQL")))
+    async with Database.open(tmp_path / "a.db") as db:
+        with pytest.raises(sqlite3.OperationalError):
+            await migrate(db, broken)
+        assert await current_version(db) == MIGRATIONS[-1].version
+        assert await db.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'ok'") is None
+
+
+async def test_foreign_keys_cascade(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "a.db") as db:
+        await migrate(db)
+        now = utc_now()
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES ('s', ?, ?)", (now, now))
+            await tx.execute(
+                "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
+                "VALUES ('m', 's', 1, 'user', 'openai', '{}', ?)",
+                (now,),
+            )
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
+                    "VALUES ('m2', 'nope', 1, 'user', 'openai', '{}', ?)",
+                    (now,),
+                )
+        async with db.transaction() as tx:
+            await tx.execute("DELETE FROM sessions WHERE id = 's'")
+        assert await db.fetch_all("SELECT id FROM messages") == []
