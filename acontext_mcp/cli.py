@@ -3,6 +3,7 @@
     acontext-mcp                         serve over stdio (what MCP hosts spawn)
     acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
     acontext-mcp migrate                 create or upgrade the database, then exit
+    acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
     acontext-mcp reindex                 rebuild the spaces' search index from the database
     acontext-mcp --version
 """
@@ -14,6 +15,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -21,16 +23,24 @@ from acontext_mcp import __version__
 from acontext_mcp.settings import ENV_VARS, Settings
 
 
-def _server_options() -> argparse.ArgumentParser:
-    """Options shared by the top level and `serve`; SUPPRESS keeps unset flags from overriding env vars."""
+DASHBOARD_PORT = 8030
+
+
+def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
+    """Options shared by the top level, `serve` and `dashboard`; SUPPRESS keeps unset flags from
+    overriding env vars. The dashboard has no transport and its own default port.
+    """
     options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     options.add_argument("--data-dir", type=Path, help=f"where data lives (env {ENV_VARS['data_dir']})")
-    options.add_argument(
-        "--transport", choices=["stdio", "sse", "http"], help=f"stdio, or sse/http (both serve /mcp and /sse) "
-        f"(env {ENV_VARS['transport']}, default stdio)"
-    )
+    if not dashboard:
+        options.add_argument(
+            "--transport", choices=["stdio", "sse", "http"], help=f"stdio, or sse/http (both serve /mcp and /sse) "
+            f"(env {ENV_VARS['transport']}, default stdio)"
+        )
     options.add_argument("--host", help=f"HTTP bind address (env {ENV_VARS['host']}, default 127.0.0.1)")
-    options.add_argument("--port", type=int, help=f"HTTP port (env {ENV_VARS['port']}, default 8029)")
+    port_help = (f"HTTP port (default {DASHBOARD_PORT})" if dashboard
+                 else f"HTTP port (env {ENV_VARS['port']}, default 8029)")
+    options.add_argument("--port", type=int, help=port_help)
     options.add_argument("--log-level", help=f"DEBUG, INFO, WARNING, ERROR (env {ENV_VARS['log_level']})")
     options.add_argument(
         "--insecure", action="store_true",
@@ -50,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", parents=[options], help="run the MCP server (default command)")
     commands.add_parser("migrate", parents=[options], help="create or upgrade the database, then exit")
+    about = "serve only the web dashboard, at /dashboard/, on the same data dir"
+    commands.add_parser(
+        "dashboard", parents=[_server_options(dashboard=True)], help=about,
+        description=f"{about}. Read-only; with env {ENV_VARS['token']} set, it asks for that token first.",
+    )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
     return parser
@@ -59,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
     space_id = args.pop("space_id", None)
+    if command == "dashboard":
+        args.setdefault("port", DASHBOARD_PORT)
     try:
         settings = Settings.load(**args)
     except ValidationError as exc:
@@ -68,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     if command == "migrate":
         return _migrate(settings)
+    if command == "dashboard":
+        return _dashboard(settings)
     if command == "reindex":
         return _reindex(settings, space_id)
     return _serve(settings)
@@ -79,10 +98,16 @@ def _serve(settings: Settings) -> int:
 
         build_server(settings).run("stdio")
         return 0
+    from acontext_mcp.server import build_http_app
+
+    where = f"http://{settings.host}:{settings.port}/mcp (and /sse, /dashboard/)"
+    return _run_http(build_http_app(settings), settings, where)
+
+
+def _run_http(app: Any, settings: Settings, where: str) -> int:
     import uvicorn
 
     from acontext_mcp.auth import is_loopback
-    from acontext_mcp.server import build_http_app
 
     if not is_loopback(settings.host) and settings.token is None and not settings.insecure:
         print(
@@ -91,11 +116,8 @@ def _serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-
-    print(f"acontext-mcp: serving http://{settings.host}:{settings.port}/mcp (and /sse), data in {settings.data_dir}",
-          file=sys.stderr)
-    uvicorn.run(build_http_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower())
+    print(f"acontext-mcp: serving {where}, data in {settings.data_dir}", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
     return 0
 
 
@@ -114,6 +136,13 @@ def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _dashboard(settings: Settings) -> int:
+    from acontext_mcp.dashboard import build_dashboard_app
+
+    where = f"the dashboard at http://{settings.host}:{settings.port}/dashboard/"
+    return _run_http(build_dashboard_app(settings), settings, where)
+
+
 def _reindex(settings: Settings, space_id: str | None) -> int:
     import anyio
 
@@ -121,7 +150,7 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
     from acontext_mcp.services import AcontextService
 
     async def run() -> int:
-        async with AcontextService.open(settings) as service:
+        async with AcontextService.open(settings, background=False) as service:
             return (await service.search.rebuild(space_id)).indexed_blocks
 
     try:

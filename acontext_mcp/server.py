@@ -13,7 +13,7 @@ from mcp_types import ListResourcesResult, PaginatedRequestParams
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
@@ -77,7 +77,7 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
 
 
 def build_http_app(settings: Settings) -> Starlette:
-    """One ASGI app: streamable HTTP at /mcp, SSE at /sse (posts to /messages/), and /health.
+    """One ASGI app: streamable HTTP at /mcp, SSE at /sse (posts to /messages/), /health, and /dashboard.
 
     The service is opened once, when the app starts, and shared by every MCP session.
     """
@@ -105,13 +105,21 @@ def build_http_app(settings: Settings) -> Starlette:
             async with server.session_manager.run():
                 yield
 
-    routes: list[Any] = [Route("/health", health, methods=["GET"]), *streamable.routes, *sse.routes]
+    from acontext_mcp.dashboard import build_dashboard  # jinja2 loads only when serving HTTP
+
+    dashboard = build_dashboard(settings, lambda: shared["service"])
+    routes: list[Any] = [
+        Route("/health", health, methods=["GET"]),
+        *streamable.routes,
+        *sse.routes,
+        Mount("/dashboard", app=dashboard),
+    ]
     return Starlette(routes=routes, middleware=streamable.user_middleware, lifespan=lifespan)
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
     """DNS-rebinding protection, always on: loopback names plus `ACONTEXT_MCP_ALLOWED_HOSTS`."""
-    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *settings.allowed_hosts]
+    hosts = list(settings.trusted_hosts)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=hosts,

@@ -147,5 +147,10 @@ class Settings(BaseModel):
         return self.openai_api_key is not None or self.openai_base_url is not None
 
     @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """Host headers HTTP requests may carry (`name:*` = any port): loopback names, then `allowed_hosts`."""
+        return ("127.0.0.1:*", "localhost:*", "[::1]:*", *self.allowed_hosts)
+
+    @property
     def search_index_uri(self) -> str:
         return self.lancedb_uri or str(self.data_dir / "lancedb")

@@ -14,6 +14,7 @@ from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
+from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.search import SearchService
 from acontext_mcp.services.sessions import SessionService
@@ -45,12 +46,14 @@ class AcontextService:
     tasks: TaskService
     observer: ObserverService
     summaries: SummaryService
+    metrics: MetricsService
     search: SearchService
     spaces: SpaceService
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings) -> AsyncIterator[AcontextService]:
+    async def open(cls, settings: Settings, background: bool = True) -> AsyncIterator[AcontextService]:
+        """`background=False` starts no loops: for readers such as the dashboard command."""
         async with Database.open(settings.database_path) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
@@ -73,7 +76,7 @@ class AcontextService:
             sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
             search = SearchService(db, BlockIndex(settings.search_index_uri, settings.embedding,
                                                   settings.embedding_model, embedding_options(settings)))
-            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled else []
+            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled and background else []
             try:
                 async with running(*loops):
                     yield cls(
@@ -91,6 +94,7 @@ class AcontextService:
                         tasks=tasks,
                         observer=observer,
                         summaries=SummaryService(sessions, observer, counter),
+                        metrics=MetricsService(db),
                         search=search,
                         spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
                     )

@@ -17,7 +17,7 @@ def decode(kind: str, cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, position = text.split(":", 1)
-        if tag == kind:
+        if tag == kind and 0 <= int(position) < 2**63:  # what a SQLite INTEGER holds
             return int(position)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass

@@ -18,7 +18,15 @@ from acontext_mcp.formats import Format, check_format, from_native, to_native
 from acontext_mcp.formats.editing import EditStrategy, Entry, apply_strategies, total_tokens
 from acontext_mcp.formats.native import Message
 from acontext_mcp.services import cursors
-from acontext_mcp.services.models import MessagePage, MessageTokens, StoredMessage, TokenCounts
+from acontext_mcp.services.models import (
+    Attachment,
+    MessagePage,
+    MessageTokens,
+    NativeMessage,
+    NativePage,
+    StoredMessage,
+    TokenCounts,
+)
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
@@ -170,6 +178,54 @@ class MessageService:
              **(await self._load(json.loads(row["body"]))).model_dump(mode="json", exclude_none=True)}
             for row in rows
         ]
+
+    async def list_native(self, session_id: str, after_seq: int = 0, limit: int = 100) -> NativePage:
+        """Messages with `seq` over `after_seq`, oldest first, as stored: binary parts kept as blob
+        references (read them with `get_attachment`). Raises `NotFound`, `InvalidArgument` (limit).
+        """
+        cursors.check_limit(limit, MAX_PAGE)
+        await self._check_session(session_id)
+        rows = await self._db.fetch_all(
+            "SELECT id, seq, source_format, body, created_at, token_count FROM messages "
+            "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (session_id, after_seq, limit + 1),
+        )
+        items = [
+            NativeMessage(id=row["id"], seq=row["seq"], source_format=row["source_format"],
+                          created_at=row["created_at"], tokens=row["token_count"], **json.loads(row["body"]))
+            for row in rows[:limit]
+        ]
+        return NativePage(items=items, has_more=len(rows) > limit)
+
+    async def get_attachment(self, session_id: str, message_id: str, part: int, item: int | None = None) -> Attachment:
+        """The bytes of binary part `part` of a message (or of item `item` of that tool-result part).
+
+        Raises `NotFound` when the message, the part, or inline bytes for it do not exist.
+        """
+        row = await self._db.fetch_one(
+            "SELECT body FROM messages WHERE id = ? AND session_id = ?", (message_id, session_id)
+        )
+        if row is None:
+            raise NotFound("message", message_id, f"it is not a message of session {session_id!r}")
+        where = f"{message_id}/{part}" + ("" if item is None else f"/{item}")
+        try:
+            if part < 0 or (item is not None and item < 0):
+                raise IndexError(part)
+            found = json.loads(row["body"])["parts"][part]
+            found = found if item is None else found["content"][item]
+        except (IndexError, KeyError):
+            raise NotFound("part", where, "the message has no such part") from None
+        if found["type"] not in _BINARY_PARTS or not ({"blob", "data"} & found.keys()):
+            raise NotFound("attachment", where, "the part holds no stored bytes (it may be a url or file_id)")
+        if "blob" in found:
+            data = await self._blobs.get(found["blob"]["key"])
+        else:
+            try:
+                data = base64.b64decode(found["data"])
+            except (binascii.Error, ValueError):
+                raise NotFound("attachment", where, "its inline data is not base64") from None
+        media_type = found.get("media_type") or (f"audio/{found['format']}" if "format" in found else None)
+        return Attachment(data=data, media_type=media_type, filename=found.get("filename"))
 
     async def _check_session(self, session_id: str) -> None:
         if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:

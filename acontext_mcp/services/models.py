@@ -137,6 +137,44 @@ class SessionSummary(BaseModel):
     observer: ObserverState
 
 
+class NativeMessage(BaseModel):
+    """A message as stored, in the native format, without loading its blobs."""
+
+    id: str
+    seq: int
+    role: str
+    source_format: str = Field(description="The format it was sent in")
+    created_at: str
+    tokens: int | None = Field(default=None, description="Token count, as counted when stored")
+    parts: list[dict[str, Any]] = Field(
+        description="Native parts; a binary part holds inline `data` or a `blob` reference"
+    )
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class NativePage(BaseModel):
+    items: list[NativeMessage]
+    has_more: bool
+
+
+class Attachment(BaseModel):
+    """The bytes of one binary part (image, file, audio) of a stored message."""
+
+    data: bytes
+    media_type: str | None = None
+    filename: str | None = None
+
+
+class DayCount(BaseModel):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    sessions: int = Field(description="Sessions created that day")
+    messages: int = Field(description="Messages stored that day")
+
+
+class DailyActivity(BaseModel):
+    days: list[DayCount] = Field(description="One entry per day, oldest first")
+
+
 # Spaces: a tree of folders, pages and the text and SOP blocks on pages.
 
 BlockType = Literal["folder", "page", "text", "sop"]

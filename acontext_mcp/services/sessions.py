@@ -45,13 +45,22 @@ class SessionService:
             raise NotFound("session", session_id, _UNKNOWN_HINT)
         return _session(row)
 
-    async def list_sessions(self, limit: int = 50, cursor: str | None = None) -> SessionPage:
-        """Newest first. Raises `InvalidArgument` for a bad limit or cursor."""
+    async def list_sessions(self, limit: int = 50, cursor: str | None = None, query: str | None = None) -> SessionPage:
+        """Newest first; `query` keeps sessions whose id starts with it or whose metadata JSON contains it
+        (case-insensitive for ASCII). Raises `InvalidArgument` for a bad limit or cursor.
+        """
         cursors.check_limit(limit, MAX_PAGE)
-        before = cursors.decode("session", cursor) if cursor else None
-        where = "WHERE s.rowid < ?" if before is not None else ""
-        params = (before, limit + 1) if before is not None else (limit + 1,)
-        rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", params)
+        conditions: list[str] = []
+        params: list[Any] = []
+        if cursor:
+            conditions.append("s.rowid < ?")
+            params.append(cursors.decode("session", cursor))
+        if query:
+            pattern = _like_escape(query)
+            conditions.append("(s.id LIKE ? ESCAPE '\\' OR s.metadata LIKE ? ESCAPE '\\')")
+            params += [f"{pattern}%", f"%{pattern}%"]
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", (*params, limit + 1))
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursors.encode("session", rows[-1]["rowid"]) if has_more else None
@@ -76,6 +85,11 @@ def _encode_metadata(metadata: dict[str, Any] | None, limit: int) -> str:
     if (size := len(encoded.encode())) > limit:
         raise PayloadTooLarge("metadata", size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
     return encoded
+
+
+def _like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern with `ESCAPE '\\'`."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _session(row: sqlite3.Row) -> Session:

@@ -43,6 +43,9 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._write_lock = anyio.Lock()
+        # One statement at a time on the reader: a statement left open while another runs would
+        # make the second read from the first one's (older) snapshot, missing committed writes.
+        self._read_lock = anyio.Lock()
         # True inside a transaction of this task (tasks it spawns inherit it), so nested calls join it.
         self._in_transaction: ContextVar[bool] = ContextVar(f"in_transaction_{id(self)}", default=False)
 
@@ -84,11 +87,11 @@ class Database:
                 self._in_transaction.reset(token)
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, tuple(params)) as cursor:
+        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._reader.execute(sql, tuple(params)) as cursor:
+        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
 
 

@@ -43,12 +43,13 @@ def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-u
 
 
 class HttpServer:
-    """A running `acontext-mcp serve --transport http` process."""
+    """A running `acontext-mcp serve --transport http` (or `dashboard`) process, ready once `ready_path` answers 200."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path, ready_path: str = "/health") -> None:
         self.process = process
         self.port = port
         self.log = log
+        self.ready_path = ready_path
         self.base_url = f"http://127.0.0.1:{port}"
         self.mcp_url = f"{self.base_url}/mcp"
         self.sse_url = f"{self.base_url}/sse"
@@ -57,7 +58,7 @@ class HttpServer:
         if self.process.poll() is not None:
             raise RuntimeError(f"server exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
         try:
-            return httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200
+            return httpx.get(f"{self.base_url}{self.ready_path}", timeout=1).status_code == 200
         except httpx.TransportError:
             return False
 
@@ -69,19 +70,32 @@ class HttpServer:
 
 @contextmanager
 def http_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[HttpServer]:
+    with _server(data_dir, ["serve", "--transport", "http", *args], "/health", extra_env) as server:
+        yield server
+
+
+@contextmanager
+def dashboard_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[HttpServer]:
+    """`acontext-mcp dashboard`: just the dashboard, as for a stdio deployment."""
+    with _server(data_dir, ["dashboard", *args], "/dashboard/static/dashboard.css", extra_env) as server:
+        yield server
+
+
+@contextmanager
+def _server(data_dir: Path, argv: list[str], ready_path: str, extra_env: dict[str, str]) -> Iterator[HttpServer]:
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [COMMAND, "serve", "--transport", "http", "--port", str(port), *args],
+            [COMMAND, *argv, "--port", str(port)],
             env=server_env(data_dir, **extra_env),
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    server = HttpServer(process, port, log)
+    server = HttpServer(process, port, log, ready_path)
     try:
-        wait_for(server.healthy, timeout=30, what="the server's /health")
+        wait_for(server.healthy, timeout=30, what=f"the server's {ready_path}")
         yield server
     finally:
         if process.poll() is None:

@@ -1,0 +1,86 @@
+"""What every dashboard view shares: the `View` record, the template environment, `render`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute
+
+from acontext_mcp.services import AcontextService
+
+ServiceGetter = Callable[[], AcontextService]
+TEMPLATES = Path(__file__).parent / "templates"
+# Image types a browser may show inline; any other bytes (SVG included: it can script) are downloads.
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
+
+
+@dataclass(frozen=True)
+class View:
+    """One page family: its nav entry (`label` linking to `path`, relative to the dashboard) and routes."""
+
+    name: str
+    label: str
+    path: str
+    routes: Sequence[BaseRoute]
+
+
+def pretty_json(value: Any) -> str:
+    """Indented JSON of `value`; JSON text (a tool call's arguments) is parsed first, kept as is if invalid."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` if it is http(s), else None, so user data never becomes a `javascript:` link."""
+    return url if url and urlsplit(url).scheme in ("http", "https") else None
+
+
+ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
+ENVIRONMENT.globals["inline_images"] = INLINE_IMAGES
+ENVIRONMENT.filters.update(pretty_json=pretty_json, compact_json=compact_json, web_url=web_url)
+
+
+def int_param(request: Request, name: str, default: int, maximum: int = 2**62) -> int:
+    """A whole-number query parameter; anything else is a 400 page."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
+        raise HTTPException(400, f"{name} must be a whole number up to {maximum}, got {raw[:40]!r}")
+    return int(raw)
+
+
+def base_url(request: Request) -> str:
+    """The dashboard's own path prefix, e.g. /dashboard."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def service_of(request: Request) -> AcontextService:
+    getter: ServiceGetter = request.app.state.service
+    return getter()
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page (or fragment) with the shared context: base url, nav views, the active view."""
+    state = request.app.state
+    shared = {"base": base_url(request), "views": state.views, "active": "", "login": state.token is not None}
+    return HTMLResponse(ENVIRONMENT.get_template(template).render({**shared, **context}), status_code=status)

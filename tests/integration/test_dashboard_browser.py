@@ -1,0 +1,223 @@
+"""The dashboard in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Screenshots land in test-artifacts/dashboard/. Without chromium (ACONTEXT_CHROMIUM overrides
+the path) these tests skip, unless ACONTEXT_REQUIRE_BROWSER=1 (set by .ci/run), where they fail:
+scripts/browser installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.dashboard import ARTIFACTS, XSS_HTML, XSS_TEXT, Seeded, seed_dir, with_service
+from tests.support.servers import HttpServer, http_server
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path(os.environ.get("ACONTEXT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TOKEN = "let-me-in-please"
+WAIT_MS = 10_000
+
+if not CHROMIUM.exists():
+    reason = f"{CHROMIUM} is missing: run scripts/browser (installs Debian's chromium) first"
+    if os.environ.get("ACONTEXT_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"ACONTEXT_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HttpServer, Seeded, Path]]:
+    data_dir = tmp_path_factory.mktemp("dashboard") / "data"
+    seeded = seed_dir(data_dir)
+    with http_server(data_dir) as server:
+        yield server, seeded, data_dir
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(WAIT_MS)
+    yield opened
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def console_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", record)
+    return errors
+
+
+def test_click_from_the_sessions_list_into_a_session(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, seeded, _ = site
+    errors = console_errors(page)
+    page.goto(f"{server.base_url}/dashboard/")
+    expect(page).to_have_url(f"{server.base_url}/dashboard/sessions")
+    expect(page.locator("table.sessions tbody tr")).to_have_count(2)
+    shot(page, "sessions")
+    page.click(f"a.session-link[href$='{seeded.weather}']")
+    expect(page).to_have_url(f"{server.base_url}/dashboard/sessions/{seeded.weather}")
+    expect(page.locator("li.message")).to_have_count(7)
+    expect(page.locator("li.message .role")).to_have_text(
+        ["system", "user", "assistant", "user", "assistant", "user", "assistant"]
+    )
+    expect(page.locator(".tool-name")).to_have_text("lookup_weather")
+    expect(page.locator(".tool-call pre.json")).to_have_text('{\n  "city": "Paris",\n  "units": "metric"\n}')
+    expect(page.locator(".tool-result")).to_contain_text("18°C, light rain")
+    page.locator(".part.thinking summary").click()
+    expect(page.locator(".part.thinking")).to_contain_text("The user wants a summary.")
+    images = page.locator(".part.image img")
+    expect(images).to_have_count(2)  # the SVG is a download, not an <img>
+    page.wait_for_function("[...document.querySelectorAll('.part.image img')].every(i => i.complete)")
+    widths = images.evaluate_all("imgs => imgs.map(i => [i.naturalWidth, i.naturalHeight])")
+    assert widths == [[160, 160], [8, 8]]  # the blob-backed and the inline image both decode
+    with page.expect_download() as download:
+        page.get_by_text("⬇ plan.pdf").click()
+    assert download.value.suggested_filename == "plan.pdf"
+    shot(page, "session")
+    assert errors == []  # nothing blocked by the Content-Security-Policy, no script errors
+
+
+def test_xss_message_renders_as_text_and_no_dialog_fires(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, seeded, _ = site
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{server.base_url}/dashboard/sessions")
+    expect(page.locator("td.meta")).to_contain_text(["onerror"])
+    page.goto(f"{server.base_url}/dashboard/sessions/{seeded.xss}")
+    expect(page.locator(".part.text")).to_have_text([XSS_TEXT, XSS_HTML])
+    page.locator("summary", has_text="Metadata").click()
+    expect(page.locator(".metadata pre")).to_contain_text('"title": "<img src=x onerror=')
+    assert page.locator("main script, main img[src='x']").count() == 0
+    page.get_by_role("link", name="openai JSON").click()
+    expect(page.locator("#converted")).to_contain_text(XSS_TEXT)
+    shot(page, "xss")
+    assert dialogs == []
+
+
+def test_format_toggle_shows_each_format(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, seeded, _ = site
+    page.goto(f"{server.base_url}/dashboard/sessions/{seeded.weather}")
+    page.get_by_role("link", name="anthropic JSON").click()
+    expect(page.locator("#converted")).to_contain_text('"type": "tool_use"')
+    expect(page.locator("#converted")).to_contain_text('"system": "You are a weather agent."')
+    shot(page, "session-anthropic")
+    page.get_by_role("link", name="openai JSON").click()
+    expect(page.locator("#converted")).to_contain_text('"tool_calls"')
+    page.get_by_role("link", name="Messages").click()
+    expect(page.locator("li.message")).to_have_count(7)
+
+
+def test_new_messages_appear_without_reloading(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, _, data_dir = site
+
+    async def start(service):  # type: ignore[no-untyped-def]
+        session = await service.sessions.create_session(metadata={"purpose": "live"})
+        await service.messages.send_message(session.id, {"role": "user", "content": "first"})
+        return session.id
+
+    session_id = with_service(data_dir, start)
+    page.goto(f"{server.base_url}/dashboard/sessions/{session_id}")
+    expect(page.locator("li.message")).to_have_count(1)
+    first_tokens = int(page.locator("#token-total").inner_text())
+    page.evaluate("window.marker = 'same page'")
+    with_service(data_dir, lambda s: s.messages.send_message(session_id, {"role": "assistant", "content": "second"}))
+    expect(page.locator("li.message .part.text")).to_have_text(["first", "second"])
+    expect(page.locator("#message-count")).to_have_text("2")
+    counts = with_service(data_dir, lambda s: s.messages.get_token_counts(session_id))
+    assert counts.total > first_tokens
+    expect(page.locator("#token-total")).to_have_text(str(counts.total))
+    assert page.evaluate("window.marker") == "same page"  # no reload happened
+
+
+def test_search_box_filters_the_list(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, seeded, _ = site
+    page.goto(f"{server.base_url}/dashboard/sessions")
+    page.get_by_role("searchbox", name="Search sessions").fill("weather-bot")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"\?q=weather-bot$"))
+    expect(page.locator("a.session-link")).to_have_count(1)
+    expect(page.locator("a.session-link")).to_have_text(seeded.weather)
+
+
+def test_metrics_page_draws_the_charts(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, _, _ = site
+    page.goto(f"{server.base_url}/dashboard/sessions")
+    page.get_by_role("navigation", name="Views").get_by_role("link", name="Metrics").click()
+    expect(page.locator("#sessions-per-day rect.series")).to_have_count(30)
+    expect(page.locator("#messages-per-day polyline.series")).to_have_count(1)
+    tallest = page.locator("#messages-per-day circle.series").last.evaluate("c => c.getAttribute('cy')")
+    assert float(tallest) == 0.0  # today has the most messages: its point is at the top
+    expect(page.locator(".panel.pending")).to_have_count(3)
+    shot(page, "metrics")
+
+
+def test_unknown_session_shows_the_404_page(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, _, _ = site
+    response = page.goto(f"{server.base_url}/dashboard/sessions/does-not-exist")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Not found")
+    expect(page.locator("main")).to_contain_text("session 'does-not-exist' not found")
+    shot(page, "not-found")
+
+
+def test_token_login_refuses_a_wrong_token_and_admits_the_right_one(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data_dir = tmp_path_factory.mktemp("guarded") / "data"
+    seeded = seed_dir(data_dir)
+    with http_server(data_dir, ACONTEXT_MCP_TOKEN=TOKEN) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{server.base_url}/dashboard/sessions/{seeded.weather}")
+        expect(page).to_have_url(re.compile(r"/dashboard/login\?next="))
+        page.get_by_label("Token").fill("wrong-token")
+        with page.expect_response(lambda r: r.url.endswith("/dashboard/login")) as refused:
+            page.get_by_role("button", name="Sign in").click()
+        assert refused.value.status == 401
+        expect(page.get_by_role("alert")).to_have_text("That token is not right.")
+        shot(page, "login-refused")
+        page.get_by_label("Token").fill(TOKEN)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{server.base_url}/dashboard/sessions/{seeded.weather}")
+        expect(page.locator("li.message")).to_have_count(7)
+        (cookie,) = context.cookies()
+        assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict") and TOKEN not in cookie["value"]
+        assert page.evaluate("document.cookie") == ""
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(f"{server.base_url}/dashboard/login")
+        page.goto(f"{server.base_url}/dashboard/metrics")
+        expect(page).to_have_url(re.compile(r"/dashboard/login\?next=%2Fmetrics$"))
+        context.close()
