@@ -24,6 +24,9 @@
 | observer_max_attempts | ACONTEXT_OBSERVER_MAX_ATTEMPTS | 5 |
 | observer_retry_base_s | ACONTEXT_OBSERVER_RETRY_BASE_S | 2 (doubles per failed attempt) |
 | observer_concurrency | ACONTEXT_OBSERVER_CONCURRENCY | 4 sessions at once |
+| lancedb_uri | ACONTEXT_LANCEDB_URI | `<data_dir>/lancedb` (a path or an object store URI) |
+| embedding | ACONTEXT_EMBEDDING | none: full-text search only; `openai`, `ollama` or `sentence-transformers` adds vectors |
+| embedding_model | ACONTEXT_EMBEDDING_MODEL | the provider's default model |
 
 The README's settings table mirrors this one.
 """
@@ -65,6 +68,9 @@ ENV_VARS: dict[str, str] = {
     "observer_max_attempts": "ACONTEXT_OBSERVER_MAX_ATTEMPTS",
     "observer_retry_base_s": "ACONTEXT_OBSERVER_RETRY_BASE_S",
     "observer_concurrency": "ACONTEXT_OBSERVER_CONCURRENCY",
+    "lancedb_uri": "ACONTEXT_LANCEDB_URI",
+    "embedding": "ACONTEXT_EMBEDDING",
+    "embedding_model": "ACONTEXT_EMBEDDING_MODEL",
 }
 
 
@@ -111,6 +117,9 @@ class Settings(BaseModel):
     observer_max_attempts: int = Field(default=5, ge=1)
     observer_retry_base_s: float = Field(default=2.0, ge=0)
     observer_concurrency: int = Field(default=4, ge=1)
+    lancedb_uri: str | None = None
+    embedding: str | None = None
+    embedding_model: str | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -141,3 +150,7 @@ class Settings(BaseModel):
     def trusted_hosts(self) -> tuple[str, ...]:
         """Host headers HTTP requests may carry (`name:*` = any port): loopback names, then `allowed_hosts`."""
         return ("127.0.0.1:*", "localhost:*", "[::1]:*", *self.allowed_hosts)
+
+    @property
+    def search_index_uri(self) -> str:
+        return self.lancedb_uri or str(self.data_dir / "lancedb")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import messages, sessions, tasks
+from acontext_mcp.tools import messages, search, sessions, spaces, tasks
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
     messages.register(server)
     tasks.register(server)
+    spaces.register(server)
+    search.register(server)
