@@ -14,20 +14,24 @@ __version__ = "0.1.0"
 from acontext_mcp.services import AcontextService
 from acontext_mcp.errors import (
     AcontextError,
+    Conflict,
     InvalidArgument,
     InvalidMessage,
     NotFound,
     PayloadTooLarge,
+    SearchUnavailable,
 )
 from acontext_mcp.settings import Settings
 
 __all__ = [
     "AcontextError",
     "AcontextService",
+    "Conflict",
     "InvalidArgument",
     "InvalidMessage",
     "NotFound",
     "PayloadTooLarge",
+    "SearchUnavailable",
     "Settings",
     "__version__",
 ]

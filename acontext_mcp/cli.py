@@ -4,6 +4,7 @@
     acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
     acontext-mcp migrate                 create or upgrade the database, then exit
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
+    acontext-mcp reindex                 rebuild the spaces' search index from the database
     acontext-mcp --version
 """
 
@@ -64,12 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard", parents=[_server_options(dashboard=True)], help=about,
         description=f"{about}. Read-only; with env {ENV_VARS['token']} set, it asks for that token first.",
     )
+    reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
+    reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
+    space_id = args.pop("space_id", None)
     if command == "dashboard":
         args.setdefault("port", DASHBOARD_PORT)
     try:
@@ -83,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate(settings)
     if command == "dashboard":
         return _dashboard(settings)
+    if command == "reindex":
+        return _reindex(settings, space_id)
     return _serve(settings)
 
 
@@ -135,3 +141,22 @@ def _dashboard(settings: Settings) -> int:
 
     where = f"the dashboard at http://{settings.host}:{settings.port}/dashboard/"
     return _run_http(build_dashboard_app(settings), settings, where)
+
+
+def _reindex(settings: Settings, space_id: str | None) -> int:
+    import anyio
+
+    from acontext_mcp.errors import AcontextError
+    from acontext_mcp.services import AcontextService
+
+    async def run() -> int:
+        async with AcontextService.open(settings, background=False) as service:
+            return (await service.search.rebuild(space_id)).indexed_blocks
+
+    try:
+        count = anyio.run(run)
+    except AcontextError as exc:
+        print(f"acontext-mcp: {exc}", file=sys.stderr)
+        return 1
+    print(f"{settings.search_index_uri}: indexed {count} blocks" + (f" of space {space_id}" if space_id else ""))
+    return 0

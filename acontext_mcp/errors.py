@@ -6,8 +6,10 @@
     │   └── InvalidMessage  a message that does not fit its declared format
     ├── PayloadTooLarge     input over a configured size limit
     ├── Unavailable         a feature that is switched off or stuck (the observer without an LLM)
+    │   └── SearchUnavailable  the search index (or its embedding provider) failed
     ├── TimedOut            a wait that ran past its deadline (flush)
     ├── LLMError            the language model could not be reached or answered with junk
+    ├── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
     └── InvalidToken        a public artifact URL token that is forged, malformed or expired
 
 Every message says what was wrong and, where it helps, what to do instead.
@@ -59,6 +61,14 @@ class TimedOut(AcontextError):
 
 class LLMError(AcontextError):
     """Raised when the language model cannot be reached or its answer cannot be used."""
+
+
+class SearchUnavailable(Unavailable):
+    """Raised when the search index or its embedding provider fails; stored data is unaffected."""
+
+
+class Conflict(AcontextError):
+    """Raised when a write clashes with stored state, such as a second folder or page at the same path."""
 
 
 class InvalidToken(AcontextError):

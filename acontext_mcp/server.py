@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import ListResourcesResult, PaginatedRequestParams
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from acontext_mcp import __version__, resources, tools
+from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.routes import artifact_route
 from acontext_mcp.services import AcontextService
@@ -23,11 +25,23 @@ INSTRUCTIONS = """\
 acontext-mcp stores an agent's context. Create a session with create_session, store each
 turn with send_message (OpenAI or Anthropic message shapes), and read the conversation back,
 in either shape, with get_messages. When an LLM is configured, a background observer keeps each
-session's task list, with progress and the user's preferences: read it with get_tasks. Keep files
-(plans, code, reports, images) on a disk: create_disk, then upsert_artifact, list_artifacts,
-glob_artifacts, grep_artifacts and get_artifact."""
+session's task list, with progress and the user's preferences: read it with get_tasks. Spaces
+hold learned skills (SOPs) in folders and pages: call experience_search before a task to reuse
+what worked before. Keep files (plans, code, reports, images) on a disk: create_disk, then
+upsert_artifact, list_artifacts, glob_artifacts, grep_artifacts and get_artifact."""
 
 ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
+
+
+class AcontextServer(MCPServer[AcontextService]):
+    """The SDK's server, whose resource list also shows stored records (the pages of each space)."""
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AcontextService], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        listed = await super()._handle_list_resources(ctx, params)
+        listed.resources += await resources.list_stored(ctx.lifespan_context)
+        return listed
 
 
 def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[AcontextService]:
@@ -48,7 +62,7 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
             yield service
 
     token = settings.token.get_secret_value() if settings.token else None
-    server: MCPServer[AcontextService] = MCPServer(
+    server = AcontextServer(
         "acontext-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -60,6 +74,7 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
     )
     tools.register(server)
     resources.register(server)
+    prompts.register(server)
     return server
 
 

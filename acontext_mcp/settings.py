@@ -24,6 +24,9 @@
 | observer_max_attempts | ACONTEXT_OBSERVER_MAX_ATTEMPTS | 5 |
 | observer_retry_base_s | ACONTEXT_OBSERVER_RETRY_BASE_S | 2 (doubles per failed attempt) |
 | observer_concurrency | ACONTEXT_OBSERVER_CONCURRENCY | 4 sessions at once |
+| lancedb_uri | ACONTEXT_LANCEDB_URI | `<data_dir>/lancedb` (a path or an object store URI) |
+| embedding | ACONTEXT_EMBEDDING | none: full-text search only; `openai`, `ollama` or `sentence-transformers` adds vectors |
+| embedding_model | ACONTEXT_EMBEDDING_MODEL | the provider's default model |
 | artifact_url | ACONTEXT_ARTIFACT_URL | `<data_dir>/artifacts`; any fsspec URL (`memory://`, `s3://bucket/prefix`, ...) |
 | max_artifact_bytes | ACONTEXT_MAX_ARTIFACT_BYTES | 64 MiB |
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
@@ -70,6 +73,9 @@ ENV_VARS: dict[str, str] = {
     "observer_max_attempts": "ACONTEXT_OBSERVER_MAX_ATTEMPTS",
     "observer_retry_base_s": "ACONTEXT_OBSERVER_RETRY_BASE_S",
     "observer_concurrency": "ACONTEXT_OBSERVER_CONCURRENCY",
+    "lancedb_uri": "ACONTEXT_LANCEDB_URI",
+    "embedding": "ACONTEXT_EMBEDDING",
+    "embedding_model": "ACONTEXT_EMBEDDING_MODEL",
     "artifact_url": "ACONTEXT_ARTIFACT_URL",
     "max_artifact_bytes": "ACONTEXT_MAX_ARTIFACT_BYTES",
     "public_url": "ACONTEXT_PUBLIC_URL",
@@ -121,6 +127,9 @@ class Settings(BaseModel):
     observer_max_attempts: int = Field(default=5, ge=1)
     observer_retry_base_s: float = Field(default=2.0, ge=0)
     observer_concurrency: int = Field(default=4, ge=1)
+    lancedb_uri: str | None = None
+    embedding: str | None = None
+    embedding_model: str | None = None
     artifact_url: str | None = None
     max_artifact_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     public_url: str | None = None
@@ -156,6 +165,10 @@ class Settings(BaseModel):
     def trusted_hosts(self) -> tuple[str, ...]:
         """Host headers HTTP requests may carry (`name:*` = any port): loopback names, then `allowed_hosts`."""
         return ("127.0.0.1:*", "localhost:*", "[::1]:*", *self.allowed_hosts)
+
+    @property
+    def search_index_uri(self) -> str:
+        return self.lancedb_uri or str(self.data_dir / "lancedb")
 
     @property
     def artifacts_url(self) -> str:

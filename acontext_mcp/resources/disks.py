@@ -1,8 +1,7 @@
 """Resource: disk://{disk_id}/{+path}, one file of a disk (text, or a blob with its mime type).
 
-mcp 2.3's MCPServer gives every read of a template the template's one mime type and lists only
-static resources, so a small server middleware adds each file's own mime type to reads and the
-most recently written files to resources/list.
+mcp 2.3's MCPServer gives every read of a template the template's one mime type, so a small
+server middleware puts each file's own mime type on its disk:// reads.
 """
 
 from __future__ import annotations
@@ -20,15 +19,24 @@ from acontext_mcp.context import service_of
 from acontext_mcp.errors import AcontextError
 from acontext_mcp.services import AcontextService, paths
 from acontext_mcp.services.disks import as_text
-from acontext_mcp.services.models import Artifact
 
 TEMPLATE = "disk://{disk_id}/{+path}"
 MAX_LISTED = 100
 _PARSED = UriTemplate.parse(TEMPLATE)
 
 
-def _uri(artifact: Artifact) -> str:
-    return _PARSED.expand({"disk_id": artifact.disk_id, "path": f"{artifact.file_path[1:]}{artifact.filename}"})
+async def list_artifact_resources(service: AcontextService) -> list[Resource]:
+    """The most recently written files of every disk (at most MAX_LISTED), for the resource list."""
+    return [
+        Resource(
+            uri=_PARSED.expand({"disk_id": artifact.disk_id, "path": f"{artifact.file_path[1:]}{artifact.filename}"}),
+            name=f"{artifact.file_path}{artifact.filename}",
+            description=f"{artifact.size} bytes on disk {artifact.disk_id}, updated {artifact.updated_at}",
+            mime_type=artifact.mime_type,
+            size=artifact.size,
+        )
+        for artifact in await service.disks.recent_artifacts(MAX_LISTED)
+    ]
 
 
 def register(server: MCPServer) -> None:
@@ -48,35 +56,20 @@ def register(server: MCPServer) -> None:
         text = as_text(data)
         return data if text is None else text
 
-    server.middleware.append(_disk_files)
+    server.middleware.append(_artifact_mime_type)
 
 
-async def _disk_files(ctx: ServerRequestContext[AcontextService, Any], call_next: CallNext) -> HandlerResult:
-    """Add disk files to resources/list, and each file's mime type to a disk:// read."""
+async def _artifact_mime_type(ctx: ServerRequestContext[AcontextService, Any], call_next: CallNext) -> HandlerResult:
+    """Give a disk:// read the file's own mime type instead of the template's generic one."""
     result = await call_next(ctx)
-    if not isinstance(result, dict):
+    uri = str((ctx.params or {}).get("uri")) if ctx.method == "resources/read" else ""
+    if not isinstance(result, dict) or not (params := _PARSED.match(uri)):
         return result
-    service: AcontextService = ctx.lifespan_context
-    if ctx.method == "resources/list":
-        listed = [_listed(artifact) for artifact in await service.disks.recent_artifacts(MAX_LISTED)]
-        result["resources"] = [*result.get("resources", []), *listed]
-    elif ctx.method == "resources/read" and (params := _PARSED.match(str((ctx.params or {}).get("uri")))):
-        try:
-            artifact = await service.disks.get_artifact(
-                str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
-            )
-        except AcontextError:  # deleted since the read: keep the generic mime type
-            return result
-        result["contents"] = [{**content, "mimeType": artifact.mime_type} for content in result.get("contents", [])]
+    try:
+        artifact = await ctx.lifespan_context.disks.get_artifact(
+            str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
+        )
+    except AcontextError:  # deleted since the read: keep the generic mime type
+        return result
+    result["contents"] = [{**content, "mimeType": artifact.mime_type} for content in result.get("contents", [])]
     return result
-
-
-def _listed(artifact: Artifact) -> dict[str, Any]:
-    resource = Resource(
-        uri=_uri(artifact),
-        name=f"{artifact.file_path}{artifact.filename}",
-        description=f"{artifact.size} bytes on disk {artifact.disk_id}, updated {artifact.updated_at}",
-        mime_type=artifact.mime_type,
-        size=artifact.size,
-    )
-    return resource.model_dump(by_alias=True, mode="json", exclude_none=True)

@@ -11,13 +11,16 @@ import anyio
 from acontext_mcp.background import running
 from acontext_mcp.background.observer import Observer
 from acontext_mcp.llm import provider_from_settings
+from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
 from acontext_mcp.services.disks import DiskService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.public_urls import UrlSigner
+from acontext_mcp.services.search import SearchService
 from acontext_mcp.services.sessions import SessionService
+from acontext_mcp.services.spaces import SpaceService
 from acontext_mcp.services.summaries import SummaryService
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
@@ -26,6 +29,7 @@ from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.secrets import load_or_create_secret
 from acontext_mcp.store.sqlite import Database
+from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import open_counter
 
 
@@ -46,6 +50,8 @@ class AcontextService:
     observer: ObserverService
     summaries: SummaryService
     metrics: MetricsService
+    search: SearchService
+    spaces: SpaceService
     disks: DiskService
 
     @classmethod
@@ -72,6 +78,8 @@ class AcontextService:
                 ),
             )
             sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
+            search = SearchService(db, BlockIndex(settings.search_index_uri, settings.embedding,
+                                                  settings.embedding_model, embedding_options(settings)))
             loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled and background else []
             try:
                 async with running(*loops):
@@ -91,6 +99,8 @@ class AcontextService:
                         observer=observer,
                         summaries=SummaryService(sessions, observer, counter),
                         metrics=MetricsService(db),
+                        search=search,
+                        spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
                         disks=DiskService(
                             db,
                             BlobStore(settings.artifacts_url),
@@ -104,6 +114,14 @@ class AcontextService:
                 if provider is not None:
                     with anyio.CancelScope(shield=True):
                         await provider.aclose()
+
+
+def embedding_options(settings: Settings) -> dict[str, str]:
+    """The `openai` embedder uses the same endpoint and key as the LLM (OPENAI_BASE_URL, OPENAI_API_KEY)."""
+    if settings.embedding != "openai" or not settings.llm_enabled:
+        return {}  # the openai client then reads its usual environment variables
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
+    return {"api_key": key, **({"base_url": settings.openai_base_url} if settings.openai_base_url else {})}
 
 
 def _url_signer(settings: Settings) -> UrlSigner | None:

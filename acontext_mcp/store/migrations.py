@@ -131,6 +131,43 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX messages_uncounted ON messages(seq) WHERE token_count IS NULL",
         ),
     ),
+    Migration(
+        5,
+        "spaces_and_blocks",
+        (
+            """CREATE TABLE spaces (
+                id TEXT PRIMARY KEY,
+                name TEXT,
+                settings TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE blocks (
+                id TEXT PRIMARY KEY,
+                space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                parent_id TEXT REFERENCES blocks(id) ON DELETE CASCADE,
+                type TEXT NOT NULL CHECK (type IN ('folder', 'page', 'text', 'sop')),
+                title TEXT NOT NULL,
+                data TEXT NOT NULL DEFAULT '{}',
+                sort_order INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX blocks_children ON blocks(space_id, parent_id, sort_order)",
+            "CREATE INDEX blocks_parent ON blocks(parent_id)",
+            # Paths are unambiguous: one folder or page per title within a parent (the root is '').
+            "CREATE UNIQUE INDEX blocks_path ON blocks(space_id, COALESCE(parent_id, ''), title) "
+            "WHERE type IN ('folder', 'page')",
+            # The search index's queue: blocks (or, with block_id '', whole spaces) changed in SQLite
+            # that the index has not caught up on. Written in the same transaction as the change.
+            """CREATE TABLE search_outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                space_id TEXT NOT NULL,
+                block_id TEXT NOT NULL,
+                UNIQUE (space_id, block_id)
+            )""",
+        ),
+    ),
 )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import disks, messages, sessions, tasks
+from acontext_mcp.tools import disks, messages, search, sessions, spaces, tasks
 
 
 def register(server: MCPServer) -> None:
     sessions.register(server)
     messages.register(server)
     tasks.register(server)
+    spaces.register(server)
+    search.register(server)
     disks.register(server)

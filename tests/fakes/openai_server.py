@@ -11,11 +11,18 @@
 When the script is empty, `responder(request)` decides (default: a plain "ok" reply). It runs in a
 worker thread, so responders may block (e.g. on a barrier shared by concurrent requests).
 Usage reports the request's prompt size as about one token per 4 characters of its messages and tools.
+
+POST /v1/embeddings answers with `hashed_embedding` vectors: deterministic bags of words, so
+texts sharing words are close. `fake.synonyms = {"favourite": "star"}` makes words embed alike;
+`fake.embedding_requests` records those request bodies.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import re
 import threading
 import time
 from collections import deque
@@ -66,6 +73,16 @@ def assistant(content: str | None = None, tool_calls: list[tuple[str, dict[str, 
     return {"message": message}
 
 
+def hashed_embedding(text: str, dims: int, synonyms: dict[str, str] | None = None) -> list[float]:
+    """A unit vector with one hashed dimension per word (after mapping `synonyms`)."""
+    vector = [0.0] * dims
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        word = (synonyms or {}).get(word, word)
+        vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % dims] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
 class ScriptedOpenAI:
     """Serves POST /v1/chat/completions from a script of replies; records every request."""
 
@@ -76,7 +93,12 @@ class ScriptedOpenAI:
         self.responder = responder or (lambda request: assistant("ok"))
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        self.synonyms: dict[str, str] = {}
+        self.embedding_requests: list[dict[str, Any]] = []
+        app = Starlette(routes=[
+            Route("/v1/chat/completions", self._complete, methods=["POST"]),
+            Route("/v1/embeddings", self._embed, methods=["POST"]),
+        ])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -107,6 +129,20 @@ class ScriptedOpenAI:
             return Response(reply["raw"], media_type="application/json")
         prompt_tokens = len(json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))) // 4
         return JSONResponse(completion(reply["message"], body.get("model", "scripted"), prompt_tokens=prompt_tokens))
+
+    async def _embed(self, request: Request) -> Response:
+        body = await request.json()
+        with self._lock:
+            self.embedding_requests.append(body)
+        texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        dims = body.get("dimensions") or 1536
+        data = [
+            {"object": "embedding", "index": i, "embedding": hashed_embedding(text, dims, self.synonyms)}
+            for i, text in enumerate(texts)
+        ]
+        tokens = sum(len(text.split()) for text in texts)
+        return JSONResponse({"object": "list", "data": data, "model": body.get("model", "scripted"),
+                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def __enter__(self) -> ScriptedOpenAI:
         self._thread.start()

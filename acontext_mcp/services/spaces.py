@@ -1,0 +1,441 @@
+"""Spaces: Notion-like trees of folders, pages, text and SOP blocks, addressed by paths like /github/GTM.
+
+Folders (and a space's root) hold folders and pages; pages hold text and sop blocks. A folder's
+or page's title is unique within its parent, so a path names one block. Every write commits to
+SQLite first, then tells the search index which blocks changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, PayloadTooLarge
+from acontext_mcp.services.models import (
+    Block,
+    BlocksDeleted,
+    BlockType,
+    Deleted,
+    SopData,
+    Space,
+    SpaceList,
+    SpaceSettings,
+    SpaceTree,
+    TextData,
+    TreeEntry,
+)
+from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+
+if TYPE_CHECKING:
+    from acontext_mcp.services.search import SearchService
+
+CHILD_TYPES: dict[str | None, tuple[BlockType, ...]] = {
+    None: ("folder", "page"),  # the space's root
+    "folder": ("folder", "page"),
+    "page": ("text", "sop"),
+    "text": (),
+    "sop": (),
+}
+BLOCK_TYPES = ("folder", "page", "text", "sop")
+CONTAINERS = ("folder", "page")
+SEARCHABLE = ("page", "text", "sop")
+DATA_MODELS: dict[str, type[BaseModel]] = {"sop": SopData, "text": TextData}
+MAX_TITLE_CHARS = 200
+MAX_TREE_ENTRIES = 1000
+_SPACE_HINT = "call list_spaces to see the ids that exist, or create_space for a new one"
+_BLOCK_HINT = "call list_space to see the blocks and their ids"
+
+
+class Reader(Protocol):
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None: ...
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+
+
+class SpaceService:
+    def __init__(self, db: Database, search: SearchService, max_data_bytes: int) -> None:
+        self._db = db
+        self._search = search
+        self._max_data_bytes = max_data_bytes
+
+    # Spaces
+
+    async def create_space(self, name: str | None = None, settings: SpaceSettings | None = None) -> Space:
+        now = utc_now()
+        space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO spaces (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (space.id, name, space.settings.model_dump_json(), space.created_at, space.updated_at),
+            )
+        return space
+
+    async def get_space(self, space_id: str) -> Space:
+        """Raises `NotFound` for an unknown id."""
+        return await fetch_space(self._db, space_id)
+
+    async def list_spaces(self) -> SpaceList:
+        """Every space, oldest first."""
+        rows = await self._db.fetch_all("SELECT * FROM spaces ORDER BY rowid")
+        return SpaceList(items=[_space_record(row) for row in rows])
+
+    async def delete_space(self, space_id: str) -> Deleted:
+        """Delete a space and every block in it. Raises `NotFound` for an unknown id."""
+        async with self._db.transaction() as tx:
+            if await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,)) == 0:
+                raise NotFound("space", space_id, _SPACE_HINT)
+            await self._search.enqueue(tx, space_id)
+        await self._search.sync()
+        return Deleted(id=space_id)
+
+    # Reading the tree
+
+    async def list_space(self, space_id: str, path: str = "/") -> SpaceTree:
+        """The blocks under `path`, depth first. Raises `NotFound` for an unknown space or path."""
+        await fetch_space(self._db, space_id)
+        top = await resolve(self._db, space_id, path)
+        rows = await self._db.fetch_all(
+            "SELECT id, parent_id, type, title FROM blocks WHERE space_id = ? ORDER BY sort_order", (space_id,)
+        )
+        children: dict[str | None, list[sqlite3.Row]] = {}
+        for row in rows:
+            children.setdefault(row["parent_id"], []).append(row)
+        entries: list[TreeEntry] = []
+        top_path = await block_path(self._db, top) if top else ""
+        stack = [(row, top_path, 0) for row in reversed(children.get(top, []))]
+        while stack and len(entries) < MAX_TREE_ENTRIES:
+            row, parent_path, depth = stack.pop()
+            own_path = f"{parent_path}/{row['title']}" if row["type"] in CONTAINERS else parent_path or "/"
+            entries.append(TreeEntry(id=row["id"], type=row["type"], title=row["title"], path=own_path,
+                                     parent_id=row["parent_id"], depth=depth))
+            stack.extend((child, own_path, depth + 1) for child in reversed(children.get(row["id"], [])))
+        return SpaceTree(space_id=space_id, path=top_path or "/", entries=entries, truncated=bool(stack))
+
+    async def get_block(self, space_id: str, block_id: str) -> Block:
+        """Raises `NotFound` for an unknown space or a block not in it."""
+        await fetch_space(self._db, space_id)
+        return await _block(self._db, space_id, block_id)
+
+    async def read_path(self, space_id: str, path: str) -> tuple[Block | None, list[Block]]:
+        """The folder or page at `path` (None for the root) and its children in order."""
+        await fetch_space(self._db, space_id)
+        node_id = await resolve(self._db, space_id, path)
+        ids = [r["id"] for r in await self._db.fetch_all(
+            "SELECT id FROM blocks WHERE space_id = ? AND parent_id IS ? ORDER BY sort_order", (space_id, node_id)
+        )]
+        blocks = await load_blocks(self._db, [node_id, *ids] if node_id else ids)
+        return (blocks[node_id] if node_id else None), [blocks[i] for i in ids]
+
+    async def list_pages(self, limit: int) -> list[Block]:
+        """Up to `limit` pages across every space, oldest space first, for listing as resources."""
+        rows = await self._db.fetch_all(
+            "SELECT b.id FROM blocks b JOIN spaces s ON s.id = b.space_id WHERE b.type = 'page' "
+            "ORDER BY s.rowid, b.rowid LIMIT ?",
+            (limit,),
+        )
+        blocks = await load_blocks(self._db, [r["id"] for r in rows])
+        return [blocks[r["id"]] for r in rows]
+
+    # Writing blocks
+
+    async def create_block(
+        self, space_id: str, parent_path: str, type: str, title: str, data: dict[str, Any] | None = None
+    ) -> Block:
+        """Add a block as the last child of the folder or page at `parent_path` ("/" is the root).
+
+        Raises `NotFound` (space, path), `InvalidArgument` (type, title, data, a child type the
+        parent cannot hold), `Conflict` (a folder or page of that title already there).
+        """
+        encoded = self._encode_data(type, data)
+        title = _check_title(type, title)
+        block_id, now = new_id(), utc_now()
+        async with self._db.transaction() as tx:
+            await fetch_space(tx, space_id)
+            parent_id = await resolve(tx, space_id, parent_path)
+            await _check_child(tx, parent_id, type, parent_path)
+            await _check_unique(tx, space_id, parent_id, type, title)
+            order = await tx.fetch_one(
+                "SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE space_id = ? AND parent_id IS ?",
+                (space_id, parent_id),
+            )
+            await tx.execute(
+                "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now),
+            )
+            await self._search.enqueue(tx, space_id, [block_id])
+        await self._search.sync()
+        return await _block(self._db, space_id, block_id)
+
+    async def update_block(
+        self, space_id: str, block_id: str, title: str | None = None, data: dict[str, Any] | None = None
+    ) -> Block:
+        """Change a block's title and/or data (data is replaced whole, and validated for its type).
+
+        Raises `NotFound`, `InvalidArgument` (nothing to change, bad title or data), `Conflict`.
+        """
+        if title is None and data is None:
+            raise InvalidArgument("nothing to update: pass a new title, new data, or both")
+        async with self._db.transaction() as tx:
+            await fetch_space(tx, space_id)
+            row = await _block_row(tx, space_id, block_id)
+            sets: dict[str, Any] = {"updated_at": utc_now()}
+            if title is not None:
+                sets["title"] = _check_title(row["type"], title)
+                if sets["title"] != row["title"]:
+                    await _check_unique(tx, space_id, row["parent_id"], row["type"], sets["title"])
+            if data is not None:
+                sets["data"] = self._encode_data(row["type"], data)
+            await tx.execute(
+                f"UPDATE blocks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", (*sets.values(), block_id)
+            )
+            await self._search.enqueue(tx, space_id, await subtree(tx, block_id))
+        await self._search.sync()
+        return await _block(self._db, space_id, block_id)
+
+    async def move_block(
+        self, space_id: str, block_id: str, new_parent_path: str, position: int | None = None
+    ) -> Block:
+        """Move a block (with everything under it) under another parent, at `position` (from 0; default last).
+
+        Raises `NotFound`, `InvalidArgument` (a parent that cannot hold it, a move into itself,
+        a position out of range), `Conflict`.
+        """
+        async with self._db.transaction() as tx:
+            await fetch_space(tx, space_id)
+            row = await _block_row(tx, space_id, block_id)
+            parent_id = await resolve(tx, space_id, new_parent_path)
+            moved = await subtree(tx, block_id)
+            if parent_id in moved:
+                raise InvalidArgument(
+                    f"cannot move {row['type']} {row['title']!r} into {new_parent_path!r}: that is the block "
+                    "itself or inside it; pick a parent outside it"
+                )
+            await _check_child(tx, parent_id, row["type"], new_parent_path)
+            if parent_id != row["parent_id"]:
+                await _check_unique(tx, space_id, parent_id, row["type"], row["title"])
+            await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
+            count = await tx.fetch_one(
+                "SELECT COUNT(*) AS n FROM blocks WHERE space_id = ? AND parent_id IS ? AND id != ?",
+                (space_id, parent_id, block_id),
+            )
+            siblings = count["n"] if count else 0
+            if position is None:
+                position = siblings
+            elif not 0 <= position <= siblings:
+                raise InvalidArgument(f"position {position} is out of range: {new_parent_path!r} has {siblings} "
+                                      f"other children, so use 0..{siblings} (or omit it to move to the end)")
+            await tx.execute(
+                "UPDATE blocks SET sort_order = sort_order + 1 "
+                "WHERE space_id = ? AND parent_id IS ? AND id != ? AND sort_order >= ?",
+                (space_id, parent_id, block_id, position),
+            )
+            await tx.execute(
+                "UPDATE blocks SET parent_id = ?, sort_order = ?, updated_at = ? WHERE id = ?",
+                (parent_id, position, utc_now(), block_id),
+            )
+            await self._search.enqueue(tx, space_id, moved)
+        await self._search.sync()
+        return await _block(self._db, space_id, block_id)
+
+    async def delete_block(self, space_id: str, block_id: str, recursive: bool = False) -> BlocksDeleted:
+        """Delete a block; a folder or page must be empty unless `recursive`, which deletes all under it.
+
+        Raises `NotFound`, `InvalidArgument` (a non-empty folder or page without `recursive`).
+        """
+        async with self._db.transaction() as tx:
+            await fetch_space(tx, space_id)
+            row = await _block_row(tx, space_id, block_id)
+            removed = await subtree(tx, block_id)
+            if len(removed) > 1 and not recursive:
+                raise InvalidArgument(
+                    f"{row['type']} {row['title']!r} is not empty ({len(removed) - 1} blocks under it); "
+                    "delete or move them first, or pass recursive=true to delete everything under it"
+                )
+            await tx.execute("DELETE FROM blocks WHERE id = ?", (block_id,))
+            await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
+            await self._search.enqueue(tx, space_id, removed)
+        await self._search.sync()
+        return BlocksDeleted(id=block_id, block_ids=removed)
+
+    def _encode_data(self, type: str, data: dict[str, Any] | None) -> str:
+        encoded = json.dumps(validate_data(type, data), ensure_ascii=False, allow_nan=False)
+        if (size := len(encoded.encode())) > self._max_data_bytes:
+            raise PayloadTooLarge(f"{type} data", size, self._max_data_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
+        return encoded
+
+
+# Paths and validation
+
+
+def split_path(path: str) -> list[str]:
+    """'/github/GTM' -> ['github', 'GTM']; '/' and '' -> []. Raises `InvalidArgument` for empty segments."""
+    inner = path.strip().strip("/")
+    if not inner:
+        return []
+    parts = inner.split("/")
+    if any(not part.strip() for part in parts):
+        raise InvalidArgument(f"path {path!r} has an empty segment; write paths like /github/GTM")
+    return [part.strip() for part in parts]
+
+
+async def resolve(reader: Reader, space_id: str, path: str) -> str | None:
+    """The id of the folder or page at `path`, or None for the root. Raises `NotFound`."""
+    parent: str | None = None
+    walked = ""
+    for title in split_path(path):
+        walked += f"/{title}"
+        row = await reader.fetch_one(
+            "SELECT id FROM blocks WHERE space_id = ? AND parent_id IS ? AND title = ? AND type IN ('folder', 'page')",
+            (space_id, parent, title),
+        )
+        if row is None:
+            raise NotFound("path", walked, "call list_space to see the folders and pages that exist")
+        parent = row["id"]
+    return parent
+
+
+def validate_data(type: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The block's data checked against its type's model. Raises `InvalidArgument`."""
+    if type not in BLOCK_TYPES:
+        raise InvalidArgument(f"unknown block type {type!r}; use folder, page, text or sop")
+    model = DATA_MODELS.get(type)
+    if model is None:
+        if data is not None and not isinstance(data, dict):
+            raise InvalidArgument(f"{type} data must be a JSON object")
+        return data or {}
+    try:
+        return model.model_validate(data or {}).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'data'}: {error['msg']}" for error in exc.errors()
+        )
+        shape = ('{"use_when": str, "preferences": str, "tool_sops": [{"tool_name": str, "action": str}]}'
+                 if type == "sop" else '{"text": str}')
+        raise InvalidArgument(f"invalid {type} data ({problems}); {type} data looks like {shape}") from None
+
+
+def _check_title(type: str, title: str) -> str:
+    title = title.strip() if isinstance(title, str) else ""
+    if not title:
+        raise InvalidArgument("title must not be empty")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidArgument(f"title is {len(title)} characters, over the limit of {MAX_TITLE_CHARS}")
+    if type in CONTAINERS and ("/" in title or title in (".", "..")):
+        raise InvalidArgument(f"{type} title {title!r} cannot contain '/' or be '.' or '..': titles form paths")
+    return title
+
+
+async def _check_child(reader: Reader, parent_id: str | None, type: str, parent_path: str) -> None:
+    parent_type = None
+    if parent_id is not None:
+        row = await reader.fetch_one("SELECT type FROM blocks WHERE id = ?", (parent_id,))
+        parent_type = row["type"] if row else None
+    allowed = CHILD_TYPES[parent_type]
+    if type not in allowed:
+        where = "the space's root" if parent_id is None else f"{parent_type} {parent_path!r}"
+        hint = {"folder": "folders and pages", "page": "text and sop blocks"}
+        raise InvalidArgument(
+            f"{where} cannot hold a {type} block: it holds only {' and '.join(allowed)} blocks "
+            f"(folders hold {hint['folder']}; pages hold {hint['page']})"
+        )
+
+
+async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, type: str, title: str) -> None:
+    if type not in CONTAINERS:
+        return
+    clash = await reader.fetch_one(
+        "SELECT type FROM blocks WHERE space_id = ? AND parent_id IS ? AND title = ? AND type IN ('folder', 'page')",
+        (space_id, parent_id, title),
+    )
+    if clash is not None:
+        raise Conflict(f"a {clash['type']} titled {title!r} already exists there; choose another title, "
+                       "or use the existing one")
+
+
+async def _close_gap(tx: Writer, space_id: str, parent_id: str | None, order: int, block_id: str) -> None:
+    await tx.execute(
+        "UPDATE blocks SET sort_order = sort_order - 1 "
+        "WHERE space_id = ? AND parent_id IS ? AND id != ? AND sort_order > ?",
+        (space_id, parent_id, block_id, order),
+    )
+
+
+# Loading records
+
+
+async def subtree(reader: Reader, block_id: str) -> list[str]:
+    """The block's id and the ids of everything under it."""
+    rows = await reader.fetch_all(
+        "WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT b.id FROM blocks b JOIN sub ON b.parent_id = sub.id) "
+        "SELECT id FROM sub",
+        (block_id,),
+    )
+    return [row["id"] for row in rows]
+
+
+async def block_path(reader: Reader, block_id: str) -> str:
+    return (await with_paths(reader, [block_id]))[block_id][1]
+
+
+async def with_paths(reader: Reader, ids: Sequence[str]) -> dict[str, tuple[sqlite3.Row, str]]:
+    """Each existing block's row and path (see `Block.path`)."""
+    found: dict[str, tuple[sqlite3.Row, str]] = {}
+    for start in range(0, len(ids), 500):
+        batch = list(ids[start : start + 500])
+        marks = ", ".join("?" * len(batch))
+        rows = await reader.fetch_all(
+            "WITH RECURSIVE up(start, id, parent_id, title, depth) AS ("
+            f" SELECT id, id, parent_id, title, 0 FROM blocks WHERE id IN ({marks})"
+            " UNION ALL SELECT up.start, b.id, b.parent_id, b.title, up.depth + 1"
+            " FROM blocks b JOIN up ON b.id = up.parent_id)"
+            " SELECT start, title FROM up WHERE depth > 0 ORDER BY start, depth DESC",
+            batch,
+        )
+        ancestors: dict[str, list[str]] = {}
+        for row in rows:
+            ancestors.setdefault(row["start"], []).append(row["title"])
+        for row in await reader.fetch_all(f"SELECT * FROM blocks WHERE id IN ({marks})", batch):
+            titles = ancestors.get(row["id"], [])
+            if row["type"] in CONTAINERS:
+                titles = [*titles, row["title"]]
+            found[row["id"]] = (row, "/" + "/".join(titles))
+    return found
+
+
+async def load_blocks(reader: Reader, ids: Sequence[str]) -> dict[str, Block]:
+    """The blocks with these ids that exist, by id."""
+    return {block_id: _block_record(row, path) for block_id, (row, path) in (await with_paths(reader, ids)).items()}
+
+
+async def fetch_space(reader: Reader, space_id: str) -> Space:
+    row = await reader.fetch_one("SELECT * FROM spaces WHERE id = ?", (space_id,))
+    if row is None:
+        raise NotFound("space", space_id, _SPACE_HINT)
+    return _space_record(row)
+
+
+async def _block_row(reader: Reader, space_id: str, block_id: str) -> sqlite3.Row:
+    row = await reader.fetch_one("SELECT * FROM blocks WHERE id = ? AND space_id = ?", (block_id, space_id))
+    if row is None:
+        raise NotFound("block", block_id, _BLOCK_HINT)
+    return row
+
+
+async def _block(reader: Reader, space_id: str, block_id: str) -> Block:
+    await _block_row(reader, space_id, block_id)
+    return (await load_blocks(reader, [block_id]))[block_id]
+
+
+def _space_record(row: sqlite3.Row) -> Space:
+    return Space(id=row["id"], name=row["name"], settings=SpaceSettings.model_validate_json(row["settings"]),
+                 created_at=row["created_at"], updated_at=row["updated_at"])
+
+
+def _block_record(row: sqlite3.Row, path: str) -> Block:
+    return Block(id=row["id"], space_id=row["space_id"], parent_id=row["parent_id"], type=row["type"],
+                 title=row["title"], data=json.loads(row["data"]), sort_order=row["sort_order"], path=path,
+                 created_at=row["created_at"], updated_at=row["updated_at"])
