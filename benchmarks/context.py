@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from acontext_mcp import Settings  # noqa: E402
 from acontext_mcp.server import build_server  # noqa: E402
+from benchmarks.table import Row  # noqa: E402
 from tests.support.mcp import call  # noqa: E402
 from tests.support.rules import anthropic_problems, openai_problems  # noqa: E402
 from tests.support.sessions import tool_session  # noqa: E402
@@ -44,8 +45,10 @@ def cases(budget: int) -> list[tuple[str, str, list[dict[str, Any]] | None]]:
     ]
 
 
-async def run(messages: int, budget: int, runs: int, tokenizer: str) -> None:
+async def measure(messages: int, budget: int, runs: int, tokenizer: str) -> tuple[str, list[dict[str, Any]]]:
+    """Store the session, then time get_messages for each case; return a headline and one dict per case."""
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="acontext-bench-")), tokenizer=tokenizer)  # type: ignore[arg-type]
+    results = []
     async with Client(build_server(settings)) as client:
         session_id = (await call(client, "create_session"))["id"]
         session = tool_session(messages)
@@ -55,10 +58,8 @@ async def run(messages: int, budget: int, runs: int, tokenizer: str) -> None:
         stored = time.perf_counter() - started
         counts = await call(client, "get_token_counts", session_id=session_id)
         calls = sum(len(m.get("tool_calls") or []) for m in session)
-        print(f"session: {len(session)} messages, {calls} tool calls, {counts['total']} tokens ({counts['tokenizer']}); "
-              f"stored in {stored:.1f} s ({1000 * stored / len(session):.2f} ms/message)\n")
-        print("| edit_strategies | format | items | tokens after | valid for OpenAI + Anthropic | p50 ms | p90 ms |")
-        print("|---|---|---:|---:|---|---:|---:|")
+        headline = (f"session: {len(session)} messages, {calls} tool calls, {counts['total']} tokens "
+                    f"({counts['tokenizer']}); stored in {stored:.1f} s ({1000 * stored / len(session):.2f} ms/message)")
         for name, fmt, strategies in cases(budget):
             arguments: dict[str, Any] = {"session_id": session_id, "format": fmt}
             if strategies:
@@ -76,8 +77,21 @@ async def run(messages: int, budget: int, runs: int, tokenizer: str) -> None:
                 problems = openai_problems(pages["openai"]["items"]) + anthropic_problems(pages["anthropic"]["items"])
                 assert problems == [], problems
                 valid = "yes"
-            p90 = statistics.quantiles(times, n=10)[-1]
-            print(f"| {name} | {fmt} | {len(page['items'])} | {page['tokens_after']} | {valid} | {statistics.median(times):.1f} | {p90:.1f} |")
+            results.append({"name": name, "format": fmt, "items": len(page["items"]), "tokens": page["tokens_after"],
+                            "valid": valid, "p50": statistics.median(times),
+                            "p90": statistics.quantiles(times, n=10)[-1]})
+    return headline, results
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Rows for `python -m benchmarks`: p50 per case on a 2,000-message session, 16k budget."""
+    _, results = anyio.run(measure, 2000, 16000, 5 if quick else 15, "auto")
+    return [
+        Row("get_messages via MCP, 2000-message session", f"p50 {r['format']}, {r['name']}", r["p50"], "ms",
+            "16k budget, valid for both APIs" if r["valid"] == "yes" else "",
+            r["tokens"] <= 16000 if r["valid"] == "yes" else None)
+        for r in results
+    ]
 
 
 def other_format(fmt: str) -> str:
@@ -91,7 +105,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--tokenizer", choices=["auto", "tiktoken", "estimate"], default="auto")
     args = parser.parse_args()
-    anyio.run(run, args.messages, args.budget, args.runs, args.tokenizer)
+    headline, results = anyio.run(measure, args.messages, args.budget, args.runs, args.tokenizer)
+    print(f"{headline}\n")
+    print("| edit_strategies | format | items | tokens after | valid for OpenAI + Anthropic | p50 ms | p90 ms |")
+    print("|---|---|---:|---:|---|---:|---:|")
+    for r in results:
+        print(f"| {r['name']} | {r['format']} | {r['items']} | {r['tokens']} | {r['valid']} | {r['p50']:.1f} | {r['p90']:.1f} |")
 
 
 if __name__ == "__main__":

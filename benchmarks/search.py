@@ -24,7 +24,7 @@ import anyio
 
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.store.sqlite import new_id, utc_now
-from benchmarks.table import percentile
+from benchmarks.table import Row, percentile
 from tests.support.sops import SOPS, seed
 
 FILLER = ("customer", "weekly", "urgent", "internal", "staging", "legacy", "beta", "quarterly", "team", "mobile",
@@ -103,6 +103,23 @@ async def recall(settings: Settings) -> tuple[float, float]:
                 top3 += sop.title in got
     total = 2 * len(SOPS)
     return top1 / total, top3 / total
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Rows for `python -m benchmarks`: BM25 recall and fast-search latency at 1k, 10k and 100k SOPs."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        r1, r3 = anyio.run(recall, Settings(data_dir=Path(tmp) / "recall"))
+        rows += [Row("experience_search fast (BM25)", "recall@1", r1, ""), Row("experience_search fast (BM25)", "recall@3", r3, "")]
+        for size in (1000,) if quick else (1000, 10_000, 100_000):
+            r = anyio.run(latency, Settings(data_dir=Path(tmp) / f"lat{size}"), size, 1 if quick else 2)
+            label = f"experience_search fast, {size:,} SOP blocks"
+            rows += [
+                Row(label, "p50", r["p50"], "ms"),
+                Row(label, "p95", r["p95"], "ms", "< 50 ms at 100k" if size == 100_000 else "",
+                    r["p95"] < 50 if size == 100_000 else None),
+            ]
+    return rows
 
 
 def main() -> None:
