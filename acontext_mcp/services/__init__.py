@@ -12,10 +12,12 @@ from acontext_mcp.background import running
 from acontext_mcp.background.observer import Observer
 from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
+from acontext_mcp.services.disks import DiskService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
+from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.search import SearchService
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.services.spaces import SpaceService
@@ -25,6 +27,7 @@ from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
+from acontext_mcp.store.secrets import load_or_create_secret
 from acontext_mcp.store.sqlite import Database
 from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import open_counter
@@ -49,6 +52,7 @@ class AcontextService:
     metrics: MetricsService
     search: SearchService
     spaces: SpaceService
+    disks: DiskService
 
     @classmethod
     @asynccontextmanager
@@ -97,6 +101,14 @@ class AcontextService:
                         metrics=MetricsService(db),
                         search=search,
                         spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
+                        disks=DiskService(
+                            db,
+                            BlobStore(settings.artifacts_url),
+                            max_artifact_bytes=settings.max_artifact_bytes,
+                            max_meta_bytes=settings.max_message_bytes,
+                            signer=_url_signer(settings),
+                            public_url_ttl_seconds=settings.public_url_ttl_seconds,
+                        ),
                     )
             finally:
                 if provider is not None:
@@ -110,3 +122,14 @@ def embedding_options(settings: Settings) -> dict[str, str]:
         return {}  # the openai client then reads its usual environment variables
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
     return {"api_key": key, **({"base_url": settings.openai_base_url} if settings.openai_base_url else {})}
+
+
+def _url_signer(settings: Settings) -> UrlSigner | None:
+    """Signs public artifact URLs, when some HTTP server will serve them."""
+    if settings.public_base_url is None:
+        return None
+    if settings.url_secret:
+        secret = settings.url_secret.get_secret_value().encode()
+    else:
+        secret = load_or_create_secret(settings.data_dir / "url_secret")
+    return UrlSigner(secret, settings.public_base_url)

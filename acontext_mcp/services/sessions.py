@@ -75,15 +75,15 @@ class SessionService:
         return Deleted(id=session_id)
 
 
-def _encode_metadata(metadata: dict[str, Any] | None, limit: int) -> str:
+def _encode_metadata(metadata: dict[str, Any] | None, limit: int, field: str = "metadata") -> str:
     if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidArgument("metadata must be a JSON object")
+        raise InvalidArgument(f"{field} must be a JSON object")
     try:
         encoded = json.dumps(metadata or {}, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise InvalidArgument(f"metadata must be JSON-serialisable: {exc}") from None
+        raise InvalidArgument(f"{field} must be JSON-serialisable: {exc}") from None
     if (size := len(encoded.encode())) > limit:
-        raise PayloadTooLarge("metadata", size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
+        raise PayloadTooLarge(field, size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
     return encoded
 
 
