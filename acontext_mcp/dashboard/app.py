@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from acontext_mcp.dashboard import auth
+from acontext_mcp.dashboard import auth, csrf
 from acontext_mcp.dashboard.pages import ServiceGetter, base_url, render
 from acontext_mcp.dashboard.views import VIEWS
 from acontext_mcp.errors import InvalidArgument, NotFound
@@ -83,7 +83,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return render(request, "error.html", status=404, title="Not found", detail="There is no page at this address.")
-    title = {400: "Bad request", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
+    title = {400: "Bad request", 403: "Forbidden", 405: "Method not allowed", 503: "Not available"}.get(
+        exc.status_code, "Request failed"
+    )
     return render(request, "error.html", status=exc.status_code, title=title, detail=exc.detail)
 
 
@@ -132,6 +134,7 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
     )
     app.state.service = service
     app.state.token = token
+    app.state.csrf_secret = csrf.new_secret()
     app.state.views = VIEWS
     return app
 
