@@ -41,3 +41,13 @@ def test_dashboard_command_refuses_an_open_public_bind(tmp_path: Path) -> None:
     result = run("dashboard", "--host", "0.0.0.0", data_dir=tmp_path)
     assert result.returncode == 2 and "refusing to serve on 0.0.0.0 without a token" in result.stderr
     assert not (tmp_path / "acontext.db").exists()
+
+
+def test_demo_command_loads_once_with_if_empty(data_dir: Path) -> None:
+    first = run("demo", "--if-empty", "--transport", "http", data_dir=data_dir)  # serve flags are accepted
+    assert first.returncode == 0 and "loaded the demo: session" in first.stdout
+    again = run("demo", "--if-empty", data_dir=data_dir)
+    assert again.returncode == 0 and "already has sessions; demo not loaded" in again.stdout
+    with dashboard_server(data_dir) as server:
+        sessions = httpx.get(f"{server.base_url}/dashboard/sessions").text
+    assert sessions.count('class="session-link"') == 2  # the demo session and its earlier tasks, not twice that

@@ -90,6 +90,41 @@ async def seed(service: AcontextService, filler: int = 0) -> Seeded:
     return Seeded(weather=weather.id, xss=xss.id, filler=extra)
 
 
+@dataclass(frozen=True)
+class Stores:
+    """A space and a disk whose titles, SOP text, file names and contents try to inject HTML."""
+
+    space: str
+    page_path: str
+    disk: str
+    xss_file: str
+
+
+XSS_SOP = {
+    "use_when": XSS_TEXT,
+    "preferences": XSS_HTML,
+    "tool_sops": [{"tool_name": "open_page", "action": XSS_HTML}, {"tool_name": XSS_TEXT, "action": "second step"}],
+}
+BINARY = bytes(range(256))
+
+
+async def seed_stores(service: AcontextService) -> Stores:
+    space = await service.spaces.create_space(name=XSS_HTML)
+    await service.spaces.create_block(space.id, "/", "folder", "web")
+    await service.spaces.create_block(space.id, "/web", "page", XSS_HTML)
+    page_path = f"/web/{XSS_HTML}"
+    await service.spaces.create_block(space.id, page_path, "text", XSS_TEXT, {"text": XSS_TEXT})
+    await service.spaces.create_block(space.id, page_path, "sop", XSS_HTML, XSS_SOP)
+    disk = await service.disks.create_disk(name=XSS_HTML)
+    files = [("/notes/", f"{XSS_HTML}.txt", XSS_TEXT, "utf-8"),
+             ("/pics/", "red.png", base64.b64encode(SMALL_PNG).decode(), "base64"),
+             ("/pics/", "drawing.svg", SVG.decode(), "utf-8"),
+             ("/", "data.bin", base64.b64encode(BINARY).decode(), "base64")]
+    for folder, name, content, encoding in files:
+        await service.disks.upsert_artifact(disk.id, folder, name, content, encoding=encoding)  # type: ignore[arg-type]
+    return Stores(space=space.id, page_path=page_path, disk=disk.id, xss_file=f"/notes/{XSS_HTML}.txt")
+
+
 def with_service(data_dir: Path, work: Callable[[AcontextService], Awaitable[T]]) -> T:
     """Run `work` on a service opened on `data_dir`, from synchronous code, as another process would.
 
