@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.integration.test_cli import run
 from tests.support.dashboard import seed_dir
-from tests.support.servers import dashboard_server, http_server
+from tests.support.servers import dashboard_server, http_server, serve_script
 
 
 def test_dashboard_command_serves_the_data_dir_alone(data_dir: Path) -> None:
@@ -51,3 +52,16 @@ def test_demo_command_loads_once_with_if_empty(data_dir: Path) -> None:
     with dashboard_server(data_dir) as server:
         sessions = httpx.get(f"{server.base_url}/dashboard/sessions").text
     assert sessions.count('class="session-link"') == 2  # the demo session and its earlier tasks, not twice that
+
+
+@pytest.mark.parametrize("demo", ["1", "0"])
+def test_the_start_command_loads_the_demo_into_an_empty_data_dir(data_dir: Path, demo: str) -> None:
+    with serve_script(data_dir, ACONTEXT_DEMO=demo) as server:
+        sessions = httpx.get(f"{server.base_url}/dashboard/sessions").text
+        log = server.log.read_text()
+    notes = [line for line in log.splitlines() if "demo" in line]
+    if demo == "1":
+        assert sessions.count('class="session-link"') == 2 and "iPhone 15 Pro Max" in sessions
+        assert len(notes) == 1 and notes[0].startswith("acontext-mcp: loaded the demo")
+    else:
+        assert "No sessions yet" in sessions and notes == []
