@@ -116,7 +116,7 @@ async def load_demo(service: AcontextService, today: datetime | None = None) -> 
     board.link(1, ids[:7])
     await _save(service, board, now)
 
-    history = await service.sessions.create_session(space_id=space.id, metadata={"demo": "earlier tasks"})
+    history = await service.sessions.create_session(metadata={"demo": "earlier tasks"})  # no space: nothing to learn
     for days_ago, statuses in HISTORY:
         board = await service.tasks.load_board(history.id)
         start = len(board.tasks)

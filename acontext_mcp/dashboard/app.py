@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from acontext_mcp.dashboard import auth, csrf
 from acontext_mcp.dashboard.pages import ServiceGetter, base_url, render
 from acontext_mcp.dashboard.views import VIEWS
-from acontext_mcp.errors import InvalidArgument, NotFound
+from acontext_mcp.errors import Conflict, InvalidArgument, NotFound
 from acontext_mcp.services import AcontextService
 from acontext_mcp.settings import Settings
 
@@ -97,6 +97,10 @@ async def invalid_argument(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", status=400, title="Bad request", detail=str(exc))
 
 
+async def conflict(request: Request, exc: Exception) -> Response:
+    return render(request, "error.html", status=409, title="Already done", detail=str(exc))
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """Any unexpected error: a plain page; the traceback goes to the log, never to the browser."""
     try:
@@ -129,6 +133,7 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
             HTTPException: http_error,
             NotFound: not_found,
             InvalidArgument: invalid_argument,
+            Conflict: conflict,
             Exception: server_error,
         },
     )

@@ -293,15 +293,15 @@ async def test_experiences_page_without_a_learner(web: httpx.AsyncClient) -> Non
 
 @dataclass
 class StandInLearner:
-    """The learner's two experience methods, as its service will offer them."""
+    """The learner service's two experience methods (as on the learner branch), for the form's wiring."""
 
     experiences: list[SimpleNamespace]
     decided: list[tuple[str, str, bool]] = field(default_factory=list)
 
-    async def list_pending_experiences(self, space_id: str) -> SimpleNamespace:
+    async def list_pending(self, space_id: str) -> SimpleNamespace:
         return SimpleNamespace(space_id=space_id, items=[e for e in self.experiences if e.space_id == space_id])
 
-    async def confirm_experience(self, space_id: str, experience_id: str, accept: bool) -> Any:
+    async def confirm(self, space_id: str, experience_id: str, accept: bool) -> Any:
         self.decided.append((space_id, experience_id, accept))
         return None
 

@@ -1,7 +1,8 @@
 """Pending experiences: SOPs the learner holds for confirmation, per space, with accept and reject.
 
-The only write the dashboard makes (besides signing in). It calls the learner's
-`list_pending_experiences` and `confirm_experience`; without a learner the page says so.
+The only write the dashboard makes (besides signing in). It calls the learner service's
+`list_pending` and `confirm` (the `list_pending_experiences` and `confirm_experience` tools);
+without a learner the page says so.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ DECISIONS = {"accept": True, "reject": False}
 def learner_of(request: Request) -> Any | None:
     """The service's learner, if this server has one that holds experiences for confirmation."""
     learner = getattr(service_of(request), "learner", None)
-    return learner if hasattr(learner, "confirm_experience") else None
+    return learner if hasattr(learner, "confirm") else None
 
 
 async def experience_list(request: Request) -> Response:
@@ -32,7 +33,7 @@ async def experience_list(request: Request) -> Response:
     spaces: list[tuple[Any, list[Any]]] = []
     if learner is not None:
         for space in (await service_of(request).spaces.list_spaces()).items:
-            pending = (await learner.list_pending_experiences(space.id)).items
+            pending = (await learner.list_pending(space.id)).items
             spaces.append((space, [item for item in pending if item.status == "pending"]))
     token, nonce = csrf.issue(request)
     response = render(request, "experiences.html", active="experiences", available=learner is not None,
@@ -52,7 +53,7 @@ async def decide(request: Request) -> Response:
     if learner is None:
         raise HTTPException(503, "the learner is not available yet on this server")
     params = request.path_params
-    await learner.confirm_experience(params["space_id"], params["experience_id"], DECISIONS[decision])
+    await learner.confirm(params["space_id"], params["experience_id"], DECISIONS[decision])
     done = urlencode({"done": f"{decision}ed"})
     return RedirectResponse(f"{base_url(request)}/experiences?{done}", status_code=303)
 

@@ -92,12 +92,10 @@ async def metrics_page(request: Request) -> Response:
     )
 
 
-async def learner_status(service: Any) -> dict[str, Any] | None:
-    """The learner's queue numbers (its `status()` record as a dict), or None while no learner service exists."""
+async def learner_status(service: Any) -> Any | None:
+    """The learner's `status()` (queue depth, counts, retrying and failed items), or None on a server without one."""
     learner = getattr(service, "learner", None)
-    if learner is None or not hasattr(learner, "status"):
-        return None
-    return dict((await learner.status()).model_dump())
+    return await learner.status() if hasattr(learner, "status") else None
 
 
 VIEW = View(
