@@ -28,10 +28,15 @@ class SessionService:
         self._max_metadata_bytes = max_metadata_bytes
 
     async def create_session(self, space_id: str | None = None, metadata: dict[str, Any] | None = None) -> Session:
-        """Create an empty session. Raises `InvalidArgument` for metadata that is not a JSON object."""
+        """Create an empty session, attached to a space when `space_id` is given (its tasks are learned there).
+
+        Raises `InvalidArgument` for metadata that is not a JSON object, `NotFound` for an unknown space.
+        """
         encoded = _encode_metadata(metadata, self._max_metadata_bytes)
         session_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
+            if space_id is not None and await tx.fetch_one("SELECT 1 FROM spaces WHERE id = ?", (space_id,)) is None:
+                raise NotFound("space", space_id, "call list_spaces to see the ids that exist, or create_space")
             await tx.execute(
                 "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 (session_id, space_id, encoded, now, now),
