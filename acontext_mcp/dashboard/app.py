@@ -32,7 +32,7 @@ SECURITY_HEADERS = {
         "media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # never leaks to other sites; same-origin posts keep their Origin header
     "x-frame-options": "DENY",
 }
 log = logging.getLogger(__name__)
