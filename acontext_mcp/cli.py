@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     about = "serve only the web dashboard, at /dashboard/, on the same data dir"
     commands.add_parser(
         "dashboard", parents=[_server_options(dashboard=True)], help=about,
-        description=f"{about}. Read-only; with env {ENV_VARS['token']} set, it asks for that token first.",
+        description=f"{about}. Read-only but for accepting or rejecting pending experiences; with env "
+        f"{ENV_VARS['token']} set, it asks for that token first.",
     )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")

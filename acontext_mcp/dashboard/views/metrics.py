@@ -46,7 +46,7 @@ def chart(
     height: int = 160,
     ticks: int = 10,
     top: float | None = None,
-    fmt: Callable[[float], str] = lambda v: f"{v:g}",
+    fmt: Callable[[float], str] = lambda v: f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}",
 ) -> Chart:
     """Scale `values` (one per label; None for no data) to fill the plot: the tallest, or `top`, touches the top."""
     present = [v for v in values if v is not None]
