@@ -195,3 +195,32 @@ async def test_deeply_nested_messages_are_refused(client: Client, message: dict,
 async def test_unfit_metadata_creates_no_session(client: Client, metadata: dict, expected: str) -> None:
     assert expected in await call_error(client, "create_session", metadata=metadata)
     assert (await call(client, "list_sessions"))["items"] == []
+
+
+def call_message(*ids: str) -> dict:
+    return {"role": "assistant", "content": None, "tool_calls": [
+        {"id": i, "type": "function", "function": {"name": "f", "arguments": "{}"}} for i in ids]}
+
+
+async def test_tool_call_ids_are_unique_in_a_session(client: Client) -> None:
+    session_id = await new_session(client)
+    error = await call_error(client, "send_message", session_id=session_id, message=call_message("a", "a"))
+    assert "invalid message at tool_calls.1.id: tool call id 'a' is already used in this session" in error
+    await call(client, "send_message", session_id=session_id, message=call_message("a"))
+    error = await call_error(client, "send_message", session_id=session_id, message=call_message("b", "a"))
+    assert "invalid message at tool_calls.1.id" in error
+    assert (await call(client, "get_session", session_id=session_id))["message_count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "fmt"),
+    [({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,!!!!"}}]}, "openai"),
+     ({"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                                "data": "%%%"}}]}, "anthropic")],
+    ids=["openai-data-url", "anthropic-source"],
+)
+async def test_binary_data_must_be_base64(client: Client, message: dict, fmt: str) -> None:
+    session_id = await new_session(client)
+    error = await call_error(client, "send_message", session_id=session_id, message=message, format=fmt)
+    assert "invalid message at image data: is not valid base64" in error
+    assert (await call(client, "get_session", session_id=session_id))["message_count"] == 0
