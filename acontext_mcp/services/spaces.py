@@ -84,10 +84,11 @@ class SpaceService:
         return SpaceList(items=[_space_record(row) for row in rows])
 
     async def delete_space(self, space_id: str) -> Deleted:
-        """Delete a space and every block in it. Raises `NotFound` for an unknown id."""
+        """Delete a space and every block in it; its sessions stay, detached. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:
             if await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,)) == 0:
                 raise NotFound("space", space_id, _SPACE_HINT)
+            await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
             await self._search.enqueue(tx, space_id)
         await self._search.sync()
         return Deleted(id=space_id)
