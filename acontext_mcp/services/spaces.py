@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -327,6 +328,8 @@ def _check_title(type: str, title: str) -> str:
         raise InvalidArgument("title must not be empty")
     if len(title) > MAX_TITLE_CHARS:
         raise InvalidArgument(f"title is {len(title)} characters, over the limit of {MAX_TITLE_CHARS}")
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in title):
+        raise InvalidArgument(f"title {title!r} contains a control character (NUL, newline, ...); remove it")
     if type in CONTAINERS and ("/" in title or title in (".", "..")):
         raise InvalidArgument(f"{type} title {title!r} cannot contain '/' or be '.' or '..': titles form paths")
     return title
