@@ -66,6 +66,9 @@ class SpaceService:
     # Spaces
 
     async def create_space(self, name: str | None = None, settings: SpaceSettings | None = None) -> Space:
+        """Raises `InvalidArgument` for a name over `MAX_TITLE_CHARS`."""
+        if name is not None and len(name) > MAX_TITLE_CHARS:
+            raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_TITLE_CHARS}")
         now = utc_now()
         space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now)
         async with self._db.transaction() as tx:

@@ -309,3 +309,9 @@ async def test_titles_with_control_characters_are_refused(service: AcontextServi
     with pytest.raises(InvalidArgument, match="control character"):
         await service.spaces.create_block(space.id, "/", "folder", title)
     assert (await service.spaces.list_space(space.id)).entries == []
+
+
+async def test_space_names_are_bounded(service: AcontextService) -> None:
+    with pytest.raises(InvalidArgument, match="over the limit"):
+        await service.spaces.create_space("n" * 10_000)
+    assert (await service.spaces.list_spaces()).items == []
