@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class StaticTokenVerifier:
@@ -28,4 +27,8 @@ def auth_settings(base_url: str) -> AuthSettings:
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """Whether binding to `host` keeps the server on this machine (a name other than localhost does not)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -27,7 +27,7 @@ class StoredMessage(BaseModel):
     id: str
     session_id: str
     seq: int = Field(description="Position in the session, from 1")
-    role: str
+    role: str = Field(description="Native role: system, user or assistant (a tool result is stored as user)")
     created_at: str
 
 

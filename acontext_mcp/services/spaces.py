@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, PayloadTooLarge
+from acontext_mcp.services.limits import check_depth
 from acontext_mcp.services.models import (
     Block,
     BlocksDeleted,
@@ -64,6 +66,9 @@ class SpaceService:
     # Spaces
 
     async def create_space(self, name: str | None = None, settings: SpaceSettings | None = None) -> Space:
+        """Raises `InvalidArgument` for a name over `MAX_TITLE_CHARS`."""
+        if name is not None and len(name) > MAX_TITLE_CHARS:
+            raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_TITLE_CHARS}")
         now = utc_now()
         space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now)
         async with self._db.transaction() as tx:
@@ -83,10 +88,11 @@ class SpaceService:
         return SpaceList(items=[_space_record(row) for row in rows])
 
     async def delete_space(self, space_id: str) -> Deleted:
-        """Delete a space and every block in it. Raises `NotFound` for an unknown id."""
+        """Delete a space and every block in it; its sessions stay, detached. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:
             if await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,)) == 0:
                 raise NotFound("space", space_id, _SPACE_HINT)
+            await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
             await self._search.enqueue(tx, space_id)
         await self._search.sync()
         return Deleted(id=space_id)
@@ -262,6 +268,7 @@ class SpaceService:
         return BlocksDeleted(id=block_id, block_ids=removed)
 
     def _encode_data(self, type: str, data: dict[str, Any] | None) -> str:
+        check_depth(data, f"{type} data")
         encoded = json.dumps(validate_data(type, data), ensure_ascii=False, allow_nan=False)
         if (size := len(encoded.encode())) > self._max_data_bytes:
             raise PayloadTooLarge(f"{type} data", size, self._max_data_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
@@ -324,6 +331,8 @@ def _check_title(type: str, title: str) -> str:
         raise InvalidArgument("title must not be empty")
     if len(title) > MAX_TITLE_CHARS:
         raise InvalidArgument(f"title is {len(title)} characters, over the limit of {MAX_TITLE_CHARS}")
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in title):
+        raise InvalidArgument(f"title {title!r} contains a control character (NUL, newline, ...); remove it")
     if type in CONTAINERS and ("/" in title or title in (".", "..")):
         raise InvalidArgument(f"{type} title {title!r} cannot contain '/' or be '.' or '..': titles form paths")
     return title

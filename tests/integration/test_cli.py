@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import httpx
+
 from acontext_mcp import __version__
 from acontext_mcp.settings import ENV_VARS
-from tests.support.servers import COMMAND, server_env
+from tests.support.servers import COMMAND, free_port, server_env, wait_for
 
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -57,3 +59,24 @@ def test_readme_documents_every_env_var() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     missing = [var for var in ENV_VARS.values() if f"`{var}`" not in readme]
     assert not missing, f"README settings table lacks {missing}"
+
+
+def test_serve_script_keeps_http_when_given_flags(tmp_path: Path) -> None:
+    """`scripts/serve --port N` (the README's start command plus a flag) still serves HTTP."""
+    port = free_port()
+    script = Path(__file__).parents[2] / "scripts" / "serve"
+    process = subprocess.Popen([str(script), "--port", str(port)], env=server_env(tmp_path / "data"),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def healthy() -> bool:
+        assert process.poll() is None, f"scripts/serve exited with {process.returncode}"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(healthy, timeout=120, what="scripts/serve's /health")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

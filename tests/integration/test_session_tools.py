@@ -68,3 +68,10 @@ async def test_unknown_space_is_refused_and_nothing_is_created(client: Client) -
     error = await call_error(client, "create_session", space_id="no-such-space")
     assert "space 'no-such-space' not found" in error and "create_space" in error
     assert (await call(client, "list_sessions"))["items"] == []
+
+
+async def test_deleting_a_space_detaches_its_sessions(client: Client) -> None:
+    space_id = (await call(client, "create_space", name="gone"))["id"]
+    session_id = (await call(client, "create_session", space_id=space_id))["id"]
+    await call(client, "delete_space", space_id=space_id)
+    assert (await call(client, "get_session", session_id=session_id))["space_id"] is None

@@ -61,3 +61,4 @@ def test_library_use_without_mcp(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[{'role': 'user', 'content': 'hi'}] False"
+

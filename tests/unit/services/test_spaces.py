@@ -301,3 +301,17 @@ async def test_big_trees_are_listed_in_part(service: AcontextService, space: Spa
     assert (len(tree.entries), tree.truncated) == (MAX_TREE_ENTRIES, True)
     assert [e.title for e in tree.entries[:3]] == ["p", "t0", "t1"]
     assert (await service.spaces.list_space(space.id, "/p")).truncated is True
+
+
+@pytest.mark.parametrize("title", ["\x00x", "line\nbreak", "tab\there"])
+async def test_titles_with_control_characters_are_refused(service: AcontextService, title: str) -> None:
+    space = await service.spaces.create_space("s")
+    with pytest.raises(InvalidArgument, match="control character"):
+        await service.spaces.create_block(space.id, "/", "folder", title)
+    assert (await service.spaces.list_space(space.id)).entries == []
+
+
+async def test_space_names_are_bounded(service: AcontextService) -> None:
+    with pytest.raises(InvalidArgument, match="over the limit"):
+        await service.spaces.create_space("n" * 10_000)
+    assert (await service.spaces.list_spaces()).items == []
