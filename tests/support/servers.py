@@ -85,7 +85,7 @@ def dashboard_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[H
 @contextmanager
 def serve_script(data_dir: Path, *args: str, **extra_env: str) -> Iterator[HttpServer]:
     """`scripts/serve`, the README's start command: bootstrap, the demo into an empty data dir, then HTTP."""
-    with _server(data_dir, ["--transport", "http", *args], "/health", extra_env, SERVE_SCRIPT) as server:
+    with _server(data_dir, list(args), "/health", extra_env, SERVE_SCRIPT) as server:
         yield server
 
 
