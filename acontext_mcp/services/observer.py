@@ -106,6 +106,8 @@ class ObserverService(WorkQueue):
                 "WHERE session_id = ?",
                 (utc_now(), session_id),
             )
+        if board.learning_queued:
+            self._tasks.learnable()
 
     async def _record_failure(self, session_id: str, exc: Exception) -> None:
         if isinstance(exc, _AlreadyDone):

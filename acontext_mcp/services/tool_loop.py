@@ -3,7 +3,7 @@
 The model gets a system prompt, one user message and a set of tools (pydantic argument models,
 so the contract is the same for any model). Each turn's tool calls run in order and are answered
 in the conversation; a bad call (unknown tool, arguments that are not JSON or do not fit, an
-`InvalidArgument` from the tool) is answered with an error the model can read, and the loop goes
+`InvalidArgument`, `NotFound` or `Conflict` from the tool) is answered with an error the model can read, and the loop goes
 on, for at most `max_steps` model calls.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.errors import Conflict, InvalidArgument, NotFound
 from acontext_mcp.llm import ChatProvider
 from acontext_mcp.services.llm_usage import LlmUsage
 
@@ -85,7 +85,7 @@ async def call_tool(tools: Mapping[str, Tool], name: str, arguments: str) -> str
     try:
         result = tools[name].apply(parsed)
         return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
-    except InvalidArgument as exc:
+    except (InvalidArgument, NotFound, Conflict) as exc:
         return f"error: {name}: {exc}"
 
 

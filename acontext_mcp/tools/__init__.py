@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import messages, search, sessions, spaces, tasks
+from acontext_mcp.tools import learner, messages, search, sessions, spaces, tasks
 
 
 def register(server: MCPServer) -> None:
@@ -13,3 +13,4 @@ def register(server: MCPServer) -> None:
     tasks.register(server)
     spaces.register(server)
     search.register(server)
+    learner.register(server)
