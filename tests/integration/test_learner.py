@@ -4,7 +4,7 @@ real `openai` client against a scripted server, places (or merges) it in the spa
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from acontext_mcp.server import build_server
 from tests.fakes import seed
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.integration.test_observer import llm_settings
-from tests.support.llm import Router, agent_of
+from tests.support.llm import Router, agent_of, fake, router  # noqa: F401 (fixtures)
 from tests.support.mcp import call, call_error, eventually
 
 pytestmark = pytest.mark.anyio
@@ -33,17 +33,6 @@ STAR_SOP = {
     "preferences": "",
     "tool_sops": [{"tool_name": "github_star", "action": "star owner/name with the user's token"}],
 }
-
-
-@pytest.fixture
-def router() -> Router:
-    return Router()
-
-
-@pytest.fixture
-def fake(router: Router) -> Iterator[ScriptedOpenAI]:
-    with ScriptedOpenAI(responder=router) as server:
-        yield server
 
 
 @pytest.fixture

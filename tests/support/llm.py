@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from tests.fakes.openai_server import Reply, assistant
+import pytest
+
+from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
 
 # The tool that tells each agent's requests apart.
 AGENTS = {"insert_task": "observer", "submit_sop": "extract", "place_sop": "place", "answer": "search"}
@@ -46,3 +48,15 @@ class Router:
                 if name == agent and match in prompt and queue:
                     return queue.popleft()
         return self.fallback(agent, request)
+
+
+@pytest.fixture
+def router() -> Router:
+    return Router()
+
+
+@pytest.fixture
+def fake(router: Router) -> Iterator[ScriptedOpenAI]:
+    """A scripted OpenAI server answering through `router` (import both fixtures into the test module)."""
+    with ScriptedOpenAI(responder=router) as server:
+        yield server
