@@ -11,7 +11,6 @@ failure is retried after `retry_base_s * 2**n` seconds until `max_attempts` mark
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +25,7 @@ from acontext_mcp.services.models import (
     PendingExperienceList,
     TaskData,
 )
-from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, timestamp
+from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
 from acontext_mcp.services.spaces import SpaceService, fetch_space
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
@@ -61,17 +60,8 @@ class LearnerService(WorkQueue):
             "SELECT id, next_attempt_at FROM learning_queue WHERE status = 'queued' ORDER BY enqueued_at"
         )
         now = datetime.now(UTC).timestamp()
-        due: list[str] = []
-        wait = math.inf
-        for row in rows:
-            if self.running(row["id"]):
-                continue
-            ready = timestamp(row["next_attempt_at"]) if row["next_attempt_at"] else now
-            if ready <= now:
-                due.append(row["id"])
-            else:
-                wait = min(wait, ready - now)
-        return due, None if wait == math.inf else wait
+        return split_due([(row["id"], timestamp(row["next_attempt_at"]) if row["next_attempt_at"] else now)
+                          for row in rows if not self.running(row["id"])], now)
 
     async def _process(self, item_id: str) -> None:
         assert self._agent is not None, "process() needs an LLM"

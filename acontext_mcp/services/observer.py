@@ -11,7 +11,6 @@ background/observer.py.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from datetime import UTC, datetime
 from acontext_mcp.errors import TimedOut, Unavailable
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import ObserverState, ObserverStatus, SessionProblem, TaskList
-from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, timestamp
+from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.store.sqlite import Database, utc_now
@@ -65,21 +64,17 @@ class ObserverService(WorkQueue):
             "LEFT JOIN observer_sessions s ON s.session_id = q.session_id GROUP BY q.session_id"
         )
         now = datetime.now(UTC).timestamp()
-        due: list[str] = []
-        wait = math.inf
+        ready: list[tuple[str, float]] = []
         for row in rows:
-            if row["failed"] or row["session_id"] in self._running:
+            if row["failed"] or self.running(row["session_id"]):
                 continue
-            ready = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
+            at = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
                 timestamp(row["newest"]) + self._config.idle_s
             )
             if row["next_attempt_at"]:
-                ready = max(ready, timestamp(row["next_attempt_at"]))
-            if ready <= now:
-                due.append(row["session_id"])
-            else:
-                wait = min(wait, ready - now)
-        return due, None if wait == math.inf else wait
+                at = max(at, timestamp(row["next_attempt_at"]))
+            ready.append((row["session_id"], at))
+        return split_due(ready, now)
 
     async def _process(self, session_id: str) -> None:
         assert self._agent is not None, "process() needs an LLM"

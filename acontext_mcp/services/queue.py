@@ -10,8 +10,9 @@ into a recorded retry. The loop that drains one is `background.queue.QueueLoop`.
 from __future__ import annotations
 
 import logging
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -98,6 +99,18 @@ class WorkQueue(ABC):
                     return result
                 await changed.wait()
         return None
+
+
+def split_due(ready: Iterable[tuple[str, float]], now: float) -> tuple[list[str], float | None]:
+    """From (key, ready-at timestamp) pairs: the keys due at `now`, and seconds until the next (None: none)."""
+    due: list[str] = []
+    wait = math.inf
+    for key, at in ready:
+        if at <= now:
+            due.append(key)
+        else:
+            wait = min(wait, at - now)
+    return due, None if wait == math.inf else wait
 
 
 def describe(exc: Exception) -> str:

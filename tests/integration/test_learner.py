@@ -15,6 +15,7 @@ from acontext_mcp.server import build_server
 from tests.fakes import seed
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.integration.test_observer import llm_settings
+from tests.integration.test_space_tools import STAR
 from tests.support.llm import Router, agent_of, fake, router  # noqa: F401 (fixtures)
 from tests.support.mcp import call, call_error, eventually
 
@@ -27,11 +28,6 @@ LANDING_SOP = {
         {"tool_name": "write_file", "action": "write index.html with the Tailwind CDN script and the hero section"},
         {"tool_name": "open_browser", "action": "open file:///.../index.html and check the rendered sections"},
     ],
-}
-STAR_SOP = {
-    "use_when": "Star a GitHub repository for the user",
-    "preferences": "",
-    "tool_sops": [{"tool_name": "github_star", "action": "star owner/name with the user's token"}],
 }
 
 
@@ -166,11 +162,11 @@ async def test_near_duplicates_merge_instead_of_adding_twins(
 async def test_confirm_before_learning_holds_sops_until_accepted(learning: Client, router: Router) -> None:
     space_id, session_id = await space_session(learning, confirm_before_learning=True)
     other = (await call(learning, "create_session", space_id=space_id))["id"]
-    router.calls("extract", [("submit_sop", STAR_SOP)], match="Star")
+    router.calls("extract", [("submit_sop", STAR)], match="Star")
     router.calls("extract", [("submit_sop", LANDING_SOP)], match="landing")
     router.calls("place", [("create_folder", {"parent_path": "/", "title": "github"}),
                            ("create_page", {"parent_path": "/github", "title": "basic_ops"}),
-                           ("place_sop", {"page_path": "/github/basic_ops"})], match="Star")
+                           ("place_sop", {"page_path": "/github/basic_ops"})], match="to star")
     router.calls("place", [("create_page", {"parent_path": "/", "title": "web"}),
                            ("place_sop", {"page_path": "/web"})], match="landing")
     await succeed(learning, router, session_id, "Star the acontext repo")
@@ -179,7 +175,7 @@ async def test_confirm_before_learning_holds_sops_until_accepted(learning: Clien
 
     pending = (await call(learning, "list_pending_experiences", space_id=space_id))["items"]
     assert [(p["sop"], p["page_path"], p["status"]) for p in pending] == [
-        (STAR_SOP, "/github/basic_ops", "pending"), (LANDING_SOP, "/web", "pending")]
+        (STAR, "/github/basic_ops", "pending"), (LANDING_SOP, "/web", "pending")]
     assert (await call(learning, "list_space", space_id=space_id))["entries"] == []
     assert (await call(learning, "get_learner_status"))["pending_experiences"] == 2
     star, landing = pending
@@ -216,7 +212,7 @@ async def test_junk_is_retried_then_fails_visibly_while_other_work_flows(
     other = (await call(learning, "create_session", space_id=space_id))["id"]
     junk = ({"raw": "not json {"}, {"status": 500, "body": {"error": {"message": "down"}}})
     router.when("extract", *junk, *junk, match="Broken task")
-    router.calls("extract", [("submit_sop", STAR_SOP)], match="Star")
+    router.calls("extract", [("submit_sop", STAR)], match="Star")
     router.calls("place", [("create_page", {"parent_path": "/", "title": "github"}),
                            ("place_sop", {"page_path": "/github"})])
     await succeed(learning, router, session_id, "Broken task")

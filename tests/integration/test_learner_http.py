@@ -8,7 +8,7 @@ import pytest
 from mcp import Client
 
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.integration.test_learner import STAR_SOP
+from tests.integration.test_space_tools import STAR
 from tests.support.llm import Router
 from tests.support.mcp import call, eventually
 from tests.support.servers import http_server
@@ -41,7 +41,7 @@ async def test_learning_queue_survives_a_crash(data_dir: Path) -> None:
             assert retrying["attempts"] == 1 and "HTTP 503" in retrying["last_error"]
         server.kill()
 
-    router.calls("extract", [("submit_sop", STAR_SOP)])
+    router.calls("extract", [("submit_sop", STAR)])
     router.calls("place", [("create_page", {"parent_path": "/", "title": "github"}),
                            ("place_sop", {"page_path": "/github"})])
     with ScriptedOpenAI(responder=router, port=fake.port) as fake, http_server(
@@ -51,4 +51,4 @@ async def test_learning_queue_survives_a_crash(data_dir: Path) -> None:
             [item] = (await call(client, "flush_learning", space_id=space_id))["items"]
             assert (item["status"], item["attempts"]) == ("learned", 1)
             block = await call(client, "get_block", space_id=space_id, block_id=item["block_id"])
-            assert (block["path"], block["data"]) == ("/github", STAR_SOP)
+            assert (block["path"], block["data"]) == ("/github", STAR)
