@@ -9,7 +9,8 @@
     │   └── SearchUnavailable  the search index (or its embedding provider) failed
     ├── TimedOut            a wait that ran past its deadline (flush)
     ├── LLMError            the language model could not be reached or answered with junk
-    └── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
+    ├── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
+    └── InvalidToken        a public artifact URL token that is forged, malformed or expired
 
 Every message says what was wrong and, where it helps, what to do instead.
 """
@@ -68,3 +69,7 @@ class SearchUnavailable(Unavailable):
 
 class Conflict(AcontextError):
     """Raised when a write clashes with stored state, such as a second folder or page at the same path."""
+
+
+class InvalidToken(AcontextError):
+    """Raised when a signed public URL token is forged, malformed or expired."""

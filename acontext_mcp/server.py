@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
+from acontext_mcp.routes import artifact_route
 from acontext_mcp.services import AcontextService
 from acontext_mcp.settings import Settings
 
@@ -26,7 +27,8 @@ turn with send_message (OpenAI or Anthropic message shapes), and read the conver
 in either shape, with get_messages. When an LLM is configured, a background observer keeps each
 session's task list, with progress and the user's preferences: read it with get_tasks. Spaces
 hold learned skills (SOPs) in folders and pages: call experience_search before a task to reuse
-what worked before."""
+what worked before. Keep files (plans, code, reports, images) on a disk: create_disk, then
+upsert_artifact, list_artifacts, glob_artifacts, grep_artifacts and get_artifact."""
 
 ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
 
@@ -88,9 +90,9 @@ def build_http_app(settings: Settings) -> Starlette:
         yield shared["service"]
 
     server = build_server(settings, provide)
-    # Room for a message at the size limit plus its JSON-RPC envelope, so an oversized
-    # message gets our clear tool error rather than a bare HTTP 413.
-    body_limit = 2 * settings.max_message_bytes + 1024 * 1024
+    # Room for a message or artifact at the size limit plus its JSON-RPC envelope, so an
+    # oversized one gets our clear tool error rather than a bare HTTP 413.
+    body_limit = 2 * max(settings.max_message_bytes, settings.max_artifact_bytes) + 1024 * 1024
     security = transport_security(settings)
     streamable = server.streamable_http_app(max_request_body_size=body_limit, transport_security=security)
     sse = server.sse_app(max_request_body_size=body_limit, transport_security=security)
@@ -110,6 +112,7 @@ def build_http_app(settings: Settings) -> Starlette:
     dashboard = build_dashboard(settings, lambda: shared["service"])
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
+        artifact_route(lambda: shared["service"]),
         *streamable.routes,
         *sse.routes,
         Mount("/dashboard", app=dashboard),

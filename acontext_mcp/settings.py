@@ -32,6 +32,11 @@
 | learner_concurrency | ACONTEXT_LEARNER_CONCURRENCY | 2 tasks at once |
 | learner_max_steps | ACONTEXT_LEARNER_MAX_STEPS | 8 model calls per step (extract, place) |
 | agentic_search_max_steps | ACONTEXT_AGENTIC_SEARCH_MAX_STEPS | 6 model calls |
+| artifact_url | ACONTEXT_ARTIFACT_URL | `<data_dir>/artifacts`; any fsspec URL (`memory://`, `s3://bucket/prefix`, ...) |
+| max_artifact_bytes | ACONTEXT_MAX_ARTIFACT_BYTES | 64 MiB |
+| public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
+| url_secret | ACONTEXT_URL_SECRET | a random secret kept in `<data_dir>/url_secret` |
+| public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
 
 The README's settings table mirrors this one.
 """
@@ -81,6 +86,11 @@ ENV_VARS: dict[str, str] = {
     "learner_concurrency": "ACONTEXT_LEARNER_CONCURRENCY",
     "learner_max_steps": "ACONTEXT_LEARNER_MAX_STEPS",
     "agentic_search_max_steps": "ACONTEXT_AGENTIC_SEARCH_MAX_STEPS",
+    "artifact_url": "ACONTEXT_ARTIFACT_URL",
+    "max_artifact_bytes": "ACONTEXT_MAX_ARTIFACT_BYTES",
+    "public_url": "ACONTEXT_PUBLIC_URL",
+    "url_secret": "ACONTEXT_URL_SECRET",
+    "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
 }
 
 
@@ -135,6 +145,11 @@ class Settings(BaseModel):
     learner_concurrency: int = Field(default=2, ge=1)
     learner_max_steps: int = Field(default=8, ge=1)
     agentic_search_max_steps: int = Field(default=6, ge=1)
+    artifact_url: str | None = None
+    max_artifact_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    public_url: str | None = None
+    url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
+    public_url_ttl_seconds: int = Field(default=3600, gt=0)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -169,3 +184,18 @@ class Settings(BaseModel):
     @property
     def search_index_uri(self) -> str:
         return self.lancedb_uri or str(self.data_dir / "lancedb")
+
+    @property
+    def artifacts_url(self) -> str:
+        """Where artifact bytes live: `artifact_url`, else `<data_dir>/artifacts`."""
+        return self.artifact_url or (self.data_dir / "artifacts").as_uri()
+
+    @property
+    def public_base_url(self) -> str | None:
+        """The base of public artifact URLs; None over stdio unless `public_url` is set."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.transport == "stdio":
+            return None
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"

@@ -14,11 +14,13 @@ from acontext_mcp.background.observer import Observer
 from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
 from acontext_mcp.services.learner import LearnerService
+from acontext_mcp.services.disks import DiskService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
 from acontext_mcp.services.queue import RetryPolicy
+from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.search import SearchService
 from acontext_mcp.services.search_agent import SearchAgent
 from acontext_mcp.services.sessions import SessionService
@@ -31,6 +33,7 @@ from acontext_mcp.services.tool_loop import ToolLoop
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
+from acontext_mcp.store.secrets import load_or_create_secret
 from acontext_mcp.store.sqlite import Database
 from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import open_counter
@@ -56,6 +59,7 @@ class AcontextService:
     search: SearchService
     spaces: SpaceService
     learner: LearnerService
+    disks: DiskService
 
     @classmethod
     @asynccontextmanager
@@ -118,6 +122,14 @@ class AcontextService:
                         search=search,
                         spaces=spaces,
                         learner=learner,
+                        disks=DiskService(
+                            db,
+                            BlobStore(settings.artifacts_url),
+                            max_artifact_bytes=settings.max_artifact_bytes,
+                            max_meta_bytes=settings.max_message_bytes,
+                            signer=_url_signer(settings),
+                            public_url_ttl_seconds=settings.public_url_ttl_seconds,
+                        ),
                     )
             finally:
                 if provider is not None:
@@ -131,3 +143,14 @@ def embedding_options(settings: Settings) -> dict[str, str]:
         return {}  # the openai client then reads its usual environment variables
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
     return {"api_key": key, **({"base_url": settings.openai_base_url} if settings.openai_base_url else {})}
+
+
+def _url_signer(settings: Settings) -> UrlSigner | None:
+    """Signs public artifact URLs, when some HTTP server will serve them."""
+    if settings.public_base_url is None:
+        return None
+    if settings.url_secret:
+        secret = settings.url_secret.get_secret_value().encode()
+    else:
+        secret = load_or_create_secret(settings.data_dir / "url_secret")
+    return UrlSigner(secret, settings.public_base_url)

@@ -28,10 +28,15 @@ class SessionService:
         self._max_metadata_bytes = max_metadata_bytes
 
     async def create_session(self, space_id: str | None = None, metadata: dict[str, Any] | None = None) -> Session:
-        """Create an empty session. Raises `InvalidArgument` for metadata that is not a JSON object."""
+        """Create an empty session, attached to a space when `space_id` is given (its tasks are learned there).
+
+        Raises `InvalidArgument` for metadata that is not a JSON object, `NotFound` for an unknown space.
+        """
         encoded = _encode_metadata(metadata, self._max_metadata_bytes)
         session_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
+            if space_id is not None and await tx.fetch_one("SELECT 1 FROM spaces WHERE id = ?", (space_id,)) is None:
+                raise NotFound("space", space_id, "call list_spaces to see the ids that exist, or create_space")
             await tx.execute(
                 "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 (session_id, space_id, encoded, now, now),
@@ -75,15 +80,15 @@ class SessionService:
         return Deleted(id=session_id)
 
 
-def _encode_metadata(metadata: dict[str, Any] | None, limit: int) -> str:
+def _encode_metadata(metadata: dict[str, Any] | None, limit: int, field: str = "metadata") -> str:
     if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidArgument("metadata must be a JSON object")
+        raise InvalidArgument(f"{field} must be a JSON object")
     try:
         encoded = json.dumps(metadata or {}, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise InvalidArgument(f"metadata must be JSON-serialisable: {exc}") from None
+        raise InvalidArgument(f"{field} must be JSON-serialisable: {exc}") from None
     if (size := len(encoded.encode())) > limit:
-        raise PayloadTooLarge("metadata", size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
+        raise PayloadTooLarge(field, size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
     return encoded
 
 

@@ -8,6 +8,8 @@ import anyio.to_thread
 import fsspec
 from fsspec.core import url_to_fs
 
+from acontext_mcp.errors import InvalidArgument
+
 
 class BlobStore:
     """Bytes under a root URL (`file:///...`, `memory://...`, `s3://...`).
@@ -16,7 +18,10 @@ class BlobStore:
     """
 
     def __init__(self, url: str) -> None:
-        self._fs, root = url_to_fs(url)
+        try:
+            self._fs, root = url_to_fs(url)
+        except ImportError as exc:  # fsspec imports a backend (s3fs, gcsfs, ...) only when its URL is used
+            raise InvalidArgument(f"no fsspec backend installed for {url!r}: {exc}") from None
         self._root = root.rstrip("/")
         self._fs.makedirs(self._root, exist_ok=True)
 
@@ -40,6 +45,23 @@ class BlobStore:
 
     async def get(self, key: str) -> bytes:
         return await anyio.to_thread.run_sync(self._fs.cat_file, self.path(key))
+
+    async def delete(self, key: str) -> None:
+        """Remove one blob; a missing one is not an error."""
+        await anyio.to_thread.run_sync(self._delete, key)
+
+    def _delete(self, key: str) -> None:
+        try:
+            self._fs.rm_file(self.path(key))
+        except FileNotFoundError:
+            pass
+
+    async def sign(self, key: str, expires_in: int) -> str | None:
+        """A presigned URL for the blob where the filesystem offers them (s3, gcs), else None."""
+        try:
+            return str(await anyio.to_thread.run_sync(self._fs.sign, self.path(key), expires_in))
+        except NotImplementedError:
+            return None
 
     async def delete_tree(self, prefix: str) -> None:
         """Remove every blob under `prefix`; a missing prefix is not an error."""

@@ -51,6 +51,33 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        2,
+        "disks_and_artifacts",
+        (
+            """CREATE TABLE disks (
+                id TEXT PRIMARY KEY,
+                name TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE artifacts (
+                id TEXT PRIMARY KEY,
+                disk_id TEXT NOT NULL REFERENCES disks(id) ON DELETE CASCADE,
+                path TEXT NOT NULL,
+                filename TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                mime_type TEXT NOT NULL,
+                is_text INTEGER NOT NULL,
+                sha256 TEXT NOT NULL,
+                meta TEXT NOT NULL DEFAULT '{}',
+                storage_key TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (disk_id, path, filename)
+            )""",
+            "CREATE INDEX artifacts_updated ON artifacts(updated_at)",
+        ),
+    ),
+    Migration(
         3,
         "observer_tasks_and_queue",
         (

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_create_get_delete_session(client: Client) -> None:
-    created = await call(client, "create_session", metadata={"user": "ana", "tags": ["a"]}, space_id="sp1")
+    space_id = (await call(client, "create_space", name="work"))["id"]
+    created = await call(client, "create_session", metadata={"user": "ana", "tags": ["a"]}, space_id=space_id)
+    assert created["space_id"] == space_id
     fetched = await call(client, "get_session", session_id=created["id"])
     assert fetched == {**created, "message_count": 0}
     assert fetched["metadata"] == {"user": "ana", "tags": ["a"]}
@@ -60,3 +62,9 @@ async def test_unknown_session_everywhere(client: Client) -> None:
         ("send_message", {"message": {"role": "user", "content": "x"}}),
     ]:
         assert "session 'missing' not found" in await call_error(client, tool, session_id="missing", **extra)
+
+
+async def test_unknown_space_is_refused_and_nothing_is_created(client: Client) -> None:
+    error = await call_error(client, "create_session", space_id="no-such-space")
+    assert "space 'no-such-space' not found" in error and "create_space" in error
+    assert (await call(client, "list_sessions"))["items"] == []

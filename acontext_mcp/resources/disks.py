@@ -1,0 +1,75 @@
+"""Resource: disk://{disk_id}/{+path}, one file of a disk (text, or a blob with its mime type).
+
+mcp 2.3's MCPServer gives every read of a template the template's one mime type, so a small
+server middleware puts each file's own mime type on its disk:// reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.resources.templates import ResourceSecurity
+from mcp.shared.uri_template import UriTemplate
+from mcp_types import Resource
+
+from acontext_mcp.context import service_of
+from acontext_mcp.errors import AcontextError
+from acontext_mcp.services import AcontextService, paths
+from acontext_mcp.services.disks import as_text
+
+TEMPLATE = "disk://{disk_id}/{+path}"
+MAX_LISTED = 100
+_PARSED = UriTemplate.parse(TEMPLATE)
+
+
+async def list_artifact_resources(service: AcontextService) -> list[Resource]:
+    """The most recently written files of every disk (at most MAX_LISTED), for the resource list."""
+    return [
+        Resource(
+            uri=_PARSED.expand({"disk_id": artifact.disk_id, "path": f"{artifact.file_path[1:]}{artifact.filename}"}),
+            name=f"{artifact.file_path}{artifact.filename}",
+            description=f"{artifact.size} bytes on disk {artifact.disk_id}, updated {artifact.updated_at}",
+            mime_type=artifact.mime_type,
+            size=artifact.size,
+        )
+        for artifact in await service.disks.recent_artifacts(MAX_LISTED)
+    ]
+
+
+def register(server: MCPServer) -> None:
+    @server.resource(
+        TEMPLATE,
+        name="disk_artifact",
+        description="A file on a disk, e.g. disk://<disk_id>/todo/todo.md: text, or a blob with its mime type",
+        mime_type="application/octet-stream",
+        # Our path rules are stricter, and their errors say what was wrong.
+        security=ResourceSecurity(exempt_params={"path"}),
+    )
+    async def disk_artifact(disk_id: str, path: str, ctx: Context) -> str | bytes:
+        try:
+            _, data = await service_of(ctx).disks.read_artifact(disk_id, *paths.split(path))
+        except AcontextError as exc:
+            raise ResourceError(str(exc)) from exc
+        text = as_text(data)
+        return data if text is None else text
+
+    server.middleware.append(_artifact_mime_type)
+
+
+async def _artifact_mime_type(ctx: ServerRequestContext[AcontextService, Any], call_next: CallNext) -> HandlerResult:
+    """Give a disk:// read the file's own mime type instead of the template's generic one."""
+    result = await call_next(ctx)
+    uri = str((ctx.params or {}).get("uri")) if ctx.method == "resources/read" else ""
+    if not isinstance(result, dict) or not (params := _PARSED.match(uri)):
+        return result
+    try:
+        artifact = await ctx.lifespan_context.disks.get_artifact(
+            str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
+        )
+    except AcontextError:  # deleted since the read: keep the generic mime type
+        return result
+    result["contents"] = [{**content, "mimeType": artifact.mime_type} for content in result.get("contents", [])]
+    return result

@@ -1,0 +1,45 @@
+"""Artifact upsert and get_artifact latency by size, through the in-process service, on local disk and memory://.
+
+Run with `python -m benchmarks --only disks`.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from pathlib import Path
+from uuid import uuid4
+
+import anyio
+
+from acontext_mcp import AcontextService, Settings
+from benchmarks.table import Row, latency_rows, timed
+
+SIZES = {"1 KB": 1_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
+
+
+async def measure(settings: Settings, size: int, rounds: int) -> tuple[list[float], list[float]]:
+    """Seconds per upsert (base64 content, replacing the same path) and per get_artifact with content."""
+    content = base64.b64encode(os.urandom(size)).decode()
+    writes: list[float] = []
+    reads: list[float] = []
+    async with AcontextService.open(settings) as acx:
+        disk = await acx.disks.create_disk()
+        for _ in range(rounds):
+            writes.append(await timed(lambda: acx.disks.upsert_artifact(disk.id, "/b/", "f.bin", content, "base64")))
+            reads.append(await timed(lambda: acx.disks.get_artifact(disk.id, "/b/", "f.bin")))
+    return writes, reads
+
+
+def run(quick: bool = False) -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in ("local", "memory"):
+            for label, size in SIZES.items():
+                url = f"memory://bench-{uuid4().hex}" if backend == "memory" else None
+                settings = Settings(data_dir=Path(tmp) / uuid4().hex, artifact_url=url)
+                writes, reads = anyio.run(measure, settings, size, 5 if quick else 20)
+                rows += latency_rows(f"upsert_artifact {label} ({backend})", writes)
+                rows += latency_rows(f"get_artifact {label} ({backend})", reads)
+    return rows
