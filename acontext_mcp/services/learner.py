@@ -15,6 +15,8 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
+
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, TimedOut, Unavailable
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import (
@@ -48,6 +50,7 @@ class LearnerService(WorkQueue):
         self._spaces = spaces
         self._usage = usage
         self._agent = agent
+        self._space_locks: dict[str, anyio.Lock] = {}
 
     @property
     def enabled(self) -> bool:
@@ -77,24 +80,26 @@ class LearnerService(WorkQueue):
             async with self._db.transaction() as tx:
                 await _ack(tx, item_id, "skipped", learned)
             return
-        space = await fetch_space(self._db, item["space_id"])
-        placement = await self._agent.place(space.id, learned)
-        if space.settings.confirm_before_learning:
-            async with self._db.transaction() as tx:
-                experience_id = new_id()
-                await tx.execute(
-                    "INSERT INTO pending_experiences (id, space_id, task_id, session_id, sop, page_path, merge_into, "
-                    "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                    (experience_id, space.id, item["task_id"], item["session_id"], json.dumps(learned),
-                     placement.page_path, placement.merge_into, utc_now()),
-                )
-                await _ack(tx, item_id, "pending", experience_id)
-            return
+        # One placement per space at a time, so two similar tasks learned together merge instead of twinning.
+        async with self._space_locks.setdefault(item["space_id"], anyio.Lock()):
+            space = await fetch_space(self._db, item["space_id"])
+            placement = await self._agent.place(space.id, learned)
+            if space.settings.confirm_before_learning:
+                async with self._db.transaction() as tx:
+                    experience_id = new_id()
+                    await tx.execute(
+                        "INSERT INTO pending_experiences (id, space_id, task_id, session_id, sop, page_path, "
+                        "merge_into, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                        (experience_id, space.id, item["task_id"], item["session_id"], json.dumps(learned),
+                         placement.page_path, placement.merge_into, utc_now()),
+                    )
+                    await _ack(tx, item_id, "pending", experience_id)
+                return
 
-        async def ack(tx: Writer, block_id: str) -> None:
-            await _ack(tx, item_id, "learned", block_id)
+            async def ack(tx: Writer, block_id: str) -> None:
+                await _ack(tx, item_id, "learned", block_id)
 
-        await self._spaces.place_sop(space.id, placement.page_path, learned, placement.merge_into, then=ack)
+            await self._spaces.place_sop(space.id, placement.page_path, learned, placement.merge_into, then=ack)
 
     async def _record_failure(self, item_id: str, exc: Exception) -> None:
         row = await self._db.fetch_one("SELECT attempts FROM learning_queue WHERE id = ?", (item_id,))

@@ -157,7 +157,9 @@ class TaskService:
             )
             if before is None:
                 raise NotFound("task", str(task_order), "call get_tasks to see this session's task orders")
-            await tx.execute("UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), before["id"]))
+            await tx.execute(
+                "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), before["id"])
+            )
             queued = await queue_learning(tx, [before["id"]] if status == "success" != before["status"] else [])
         if queued:
             self.learnable()

@@ -3,8 +3,8 @@
 The model gets a system prompt, one user message and a set of tools (pydantic argument models,
 so the contract is the same for any model). Each turn's tool calls run in order and are answered
 in the conversation; a bad call (unknown tool, arguments that are not JSON or do not fit, an
-`InvalidArgument`, `NotFound` or `Conflict` from the tool) is answered with an error the model can read, and the loop goes
-on, for at most `max_steps` model calls.
+`InvalidArgument`, `NotFound` or `Conflict` from the tool) is answered with an error the model
+can read, and the loop goes on, for at most `max_steps` model calls.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def tool_schemas(args: Mapping[str, type[BaseModel]]) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
-            "function": {"name": name, "description": model.__doc__, "parameters": _untitled(model.model_json_schema())},
+            "function": {
+                "name": name, "description": model.__doc__, "parameters": _untitled(model.model_json_schema())
+            },
         }
         for name, model in args.items()
     ]

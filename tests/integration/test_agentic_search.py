@@ -45,7 +45,8 @@ async def test_the_model_explores_and_answers_with_cited_blocks(
 
     assert [(b["block_id"], b["path"]) for b in found["cited_blocks"]] == [
         (ids["Star a repo"], "/github/GTM"), (ids["Why"], "/github/GTM")]
-    assert found["cited_blocks"][0]["data"] == STAR and found["cited_blocks"][0]["score"] > found["cited_blocks"][1]["score"]
+    star, why = found["cited_blocks"]
+    assert star["data"] == STAR and star["score"] > why["score"]
     assert found["final_answer"].startswith("Search the repo") and found["note"] is None
     assert len(fake.requests) == 3
     first = fake.requests[0]
