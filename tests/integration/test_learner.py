@@ -104,10 +104,11 @@ async def test_seed_task_becomes_an_sop_that_search_and_use_skills_find(
 
 
 async def test_a_trivial_task_is_skipped_and_spaceless_sessions_are_not_learned(
-    learning: Client, router: Router
+    learning: Client, router: Router, fake: ScriptedOpenAI
 ) -> None:
     space_id, session_id = await space_session(learning)
-    router.calls("extract", [("skip", {"reason": "just a greeting, nothing reusable"})])
+    router.calls("extract", [("submit_sop", {"use_when": "greet", "tool_sops": []}), ("write_poem", {})],
+                 [("skip", {"reason": "just a greeting, nothing reusable"})])
     await succeed(learning, router, session_id, "Say hello to the user")
 
     [item] = (await call(learning, "flush_learning", session_id=session_id))["items"]
@@ -115,6 +116,11 @@ async def test_a_trivial_task_is_skipped_and_spaceless_sessions_are_not_learned(
         "skipped", "just a greeting, nothing reusable", None)
     assert (await call(learning, "list_space", space_id=space_id))["entries"] == []
     assert (await call(learning, "get_learner_status"))["skipped"] == 1
+    second = [r for r in fake.requests if agent_of(r) == "extract"][1]
+    assert [m["content"] for m in second["messages"] if m["role"] == "tool"] == [
+        "error: submit_sop: tool_sops is empty: list the tool steps, or call skip if no tool did the work",
+        "error: unknown tool 'write_poem'; use one of submit_sop, skip",
+    ]
 
     loose = (await call(learning, "create_session"))["id"]
     await succeed(learning, router, loose, "Star the acontext repo")
