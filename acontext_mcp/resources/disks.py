@@ -10,7 +10,6 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
@@ -19,6 +18,7 @@ from acontext_mcp.context import service_of
 from acontext_mcp.errors import AcontextError
 from acontext_mcp.services import AcontextService, paths
 from acontext_mcp.services.disks import as_text
+from acontext_mcp.tools._errors import resource_errors
 
 TEMPLATE = "disk://{disk_id}/{+path}"
 MAX_LISTED = 100
@@ -48,11 +48,9 @@ def register(server: MCPServer) -> None:
         # Our path rules are stricter, and their errors say what was wrong.
         security=ResourceSecurity(exempt_params={"path"}),
     )
+    @resource_errors
     async def disk_artifact(disk_id: str, path: str, ctx: Context) -> str | bytes:
-        try:
-            _, data = await service_of(ctx).disks.read_artifact(disk_id, *paths.split(path))
-        except AcontextError as exc:
-            raise ResourceError(str(exc)) from exc
+        _, data = await service_of(ctx).disks.read_artifact(disk_id, *paths.split(path))
         text = as_text(data)
         return data if text is None else text
 

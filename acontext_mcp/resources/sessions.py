@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
 
-from acontext_mcp.errors import AcontextError
 from acontext_mcp.context import service_of
+from acontext_mcp.tools._errors import resource_errors
 
 
 def register(server: MCPServer) -> None:
@@ -18,9 +17,7 @@ def register(server: MCPServer) -> None:
         description="Every message of a session in the native acontext format, as JSON",
         mime_type="application/json",
     )
+    @resource_errors
     async def session_messages(session_id: str, ctx: Context) -> str:
-        try:
-            messages = await service_of(ctx).messages.read_native(session_id)
-        except AcontextError as exc:
-            raise ResourceError(str(exc)) from exc
+        messages = await service_of(ctx).messages.read_native(session_id)
         return json.dumps({"session_id": session_id, "messages": messages}, ensure_ascii=False)

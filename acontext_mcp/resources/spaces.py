@@ -5,12 +5,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp_types import Resource
 
 from acontext_mcp.context import service_of
-from acontext_mcp.errors import AcontextError
+from acontext_mcp.tools._errors import resource_errors
 from acontext_mcp.formats.markdown import render_folder, render_page
 from acontext_mcp.services import AcontextService
 from acontext_mcp.services.models import Block
@@ -47,11 +46,9 @@ def register(server: MCPServer) -> None:
         # Paths name blocks in SQLite, never files, so '..' and the like are just titles that do not exist.
         security=ResourceSecurity(exempt_params={"path"}),
     )
+    @resource_errors
     async def space_page(space_id: str, path: str, ctx: Context) -> str:
-        try:
-            node, children = await service_of(ctx).spaces.read_path(space_id, path)
-        except AcontextError as exc:
-            raise ResourceError(str(exc)) from exc
+        node, children = await service_of(ctx).spaces.read_path(space_id, path)
         if node is not None and node.type == "page":
             return render_page(node, children)
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
 
 from acontext_mcp.context import service_of
-from acontext_mcp.errors import AcontextError
+from acontext_mcp.tools._errors import resource_errors
 
 
 def register(server: MCPServer) -> None:
@@ -16,9 +15,7 @@ def register(server: MCPServer) -> None:
         description="A session's task list, kept by the background observer, as JSON (same shape as get_tasks)",
         mime_type="application/json",
     )
+    @resource_errors
     async def session_tasks(session_id: str, ctx: Context) -> str:
-        try:
-            tasks = await service_of(ctx).observer.get_tasks(session_id)
-        except AcontextError as exc:
-            raise ResourceError(str(exc)) from exc
+        tasks = await service_of(ctx).observer.get_tasks(session_id)
         return tasks.model_dump_json()
