@@ -44,17 +44,14 @@ list with your tools, then call finish.
 - If nothing changed, call finish at once."""
 
 
-_Args = ToolArgs
-
-
-class InsertTask(_Args):
+class InsertTask(ToolArgs):
     """Add a task after the task at after_task_order (0 = first). Returns the new task's order."""
 
     after_task_order: int = Field(description="Insert after this task; 0 inserts first")
     task_description: str = Field(description="What the task is, in one sentence")
 
 
-class UpdateTask(_Args):
+class UpdateTask(ToolArgs):
     """Set a task's status, and optionally rewrite its description."""
 
     task_order: int
@@ -62,28 +59,28 @@ class UpdateTask(_Args):
     task_description: str | None = Field(default=None, description="A new description, or null to keep it")
 
 
-class AppendTaskProgress(_Args):
+class AppendTaskProgress(ToolArgs):
     """Record something the agent did for a task, in the first person ("I have ...")."""
 
     task_order: int
     progress: str
 
 
-class AppendUserPreference(_Args):
+class AppendUserPreference(ToolArgs):
     """Record something the user wants about a task."""
 
     task_order: int
     preference: str
 
 
-class LinkMessages(_Args):
+class LinkMessages(ToolArgs):
     """Link messages (by their [id]) to the task they belong to."""
 
     task_order: int
     message_ids: list[str]
 
 
-class Finish(_Args):
+class Finish(ToolArgs):
     """Stop: the task list is up to date."""
 
 
@@ -116,7 +113,7 @@ def _finish(board: TaskBoard, a: Finish) -> str:
 
 @dataclass(frozen=True)
 class _Tool:
-    args: type[_Args]
+    args: type[ToolArgs]
     apply: Callable[[TaskBoard, Any], str]
 
 
@@ -135,9 +132,6 @@ def tool_schemas() -> list[dict[str, Any]]:
     return schemas_of({name: tool.args for name, tool in TOOLS.items()})
 
 
-AgentRun = LoopRun
-
-
 class TaskAgent:
     def __init__(self, provider: ChatProvider, usage: LlmUsage, max_steps: int = 8) -> None:
         self._loop = ToolLoop(provider, usage, max_steps)
@@ -146,7 +140,7 @@ class TaskAgent:
     def model(self) -> str:
         return self._loop.model
 
-    async def run(self, board: TaskBoard, messages: list[dict[str, Any]]) -> AgentRun:
+    async def run(self, board: TaskBoard, messages: list[dict[str, Any]]) -> LoopRun:
         """Update `board` from `messages` (stored native bodies with their `id`). Raises `LLMError`."""
         tools = {name: Tool(tool.args, partial(tool.apply, board)) for name, tool in TOOLS.items()}
         return await self._loop.run(PURPOSE, SYSTEM_PROMPT, prompt(board, messages), tools, final={"finish"})
