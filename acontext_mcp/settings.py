@@ -8,6 +8,7 @@
 | port | ACONTEXT_MCP_PORT | 8029 |
 | max_message_bytes | ACONTEXT_MAX_MESSAGE_BYTES | 8 MiB |
 | blob_threshold_bytes | ACONTEXT_BLOB_THRESHOLD_BYTES | 64 KiB |
+| max_metadata_bytes | ACONTEXT_MAX_METADATA_BYTES | 64 KiB (session metadata, artifact meta) |
 | log_level | ACONTEXT_LOG_LEVEL | WARNING |
 | token | ACONTEXT_MCP_TOKEN | unset: HTTP transports open (loopback only) |
 | allowed_hosts | ACONTEXT_MCP_ALLOWED_HOSTS | loopback names (`host:port`, `*` port wildcard) |
@@ -62,6 +63,7 @@ ENV_VARS: dict[str, str] = {
     "port": "ACONTEXT_MCP_PORT",
     "max_message_bytes": "ACONTEXT_MAX_MESSAGE_BYTES",
     "blob_threshold_bytes": "ACONTEXT_BLOB_THRESHOLD_BYTES",
+    "max_metadata_bytes": "ACONTEXT_MAX_METADATA_BYTES",
     "log_level": "ACONTEXT_LOG_LEVEL",
     "token": "ACONTEXT_MCP_TOKEN",
     "allowed_hosts": "ACONTEXT_MCP_ALLOWED_HOSTS",
@@ -112,6 +114,7 @@ class Settings(BaseModel):
     port: int = Field(default=8029, ge=0, le=65535)
     max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     blob_threshold_bytes: int = Field(default=64 * 1024, gt=0)
+    max_metadata_bytes: int = Field(default=64 * 1024, gt=0)
     log_level: LogLevel = "WARNING"
     token: SecretStr | None = Field(default=None, description="bearer token the HTTP transports require")
     allowed_hosts: tuple[str, ...] = Field(

@@ -84,7 +84,7 @@ class AcontextService:
                     retry_base_s=settings.observer_retry_base_s,
                 ),
             )
-            sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_message_bytes)
+            sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_metadata_bytes)
             search = SearchService(db, BlockIndex(settings.search_index_uri, settings.embedding,
                                                   settings.embedding_model, embedding_options(settings)))
             spaces = SpaceService(db, search, max_data_bytes=settings.max_message_bytes)
@@ -126,7 +126,7 @@ class AcontextService:
                             db,
                             BlobStore(settings.artifacts_url),
                             max_artifact_bytes=settings.max_artifact_bytes,
-                            max_meta_bytes=settings.max_message_bytes,
+                            max_meta_bytes=settings.max_metadata_bytes,
                             signer=_url_signer(settings),
                             public_url_ttl_seconds=settings.public_url_ttl_seconds,
                         ),

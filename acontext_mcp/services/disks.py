@@ -23,6 +23,7 @@ import anyio.to_thread
 
 from acontext_mcp.errors import InvalidArgument, NotFound, PayloadTooLarge
 from acontext_mcp.services import paths
+from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import (
     Artifact,
     ArtifactContent,
@@ -35,7 +36,6 @@ from acontext_mcp.services.models import (
     GrepResult,
 )
 from acontext_mcp.services.public_urls import UrlSigner
-from acontext_mcp.services.sessions import _encode_metadata
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
@@ -115,7 +115,7 @@ class DiskService:
         folder, name = paths.folder(file_path), paths.filename(filename)
         paths.full_path(folder, name)
         data = self._decode(content, encoding)
-        encoded_meta = _encode_metadata(meta, self._max_meta_bytes, "meta")
+        encoded_meta = encode_json_object(meta, "meta", self._max_meta_bytes)
         await self._require_disk(disk_id)
         sha256, is_text = await anyio.to_thread.run_sync(_describe, data)
         values = {

@@ -18,6 +18,7 @@ from acontext_mcp.formats import Format, check_format, from_native, to_native
 from acontext_mcp.formats.editing import EditStrategy, Entry, apply_strategies, total_tokens
 from acontext_mcp.formats.native import Message
 from acontext_mcp.services import cursors
+from acontext_mcp.services.limits import check_depth
 from acontext_mcp.services.models import (
     Attachment,
     MessagePage,
@@ -68,15 +69,10 @@ class MessageService:
         `NotFound` (unknown session). Nothing is written when it raises.
         """
         fmt = check_format(format)
-        size = len(json.dumps(message, ensure_ascii=False, default=str).encode())
-        if size > self._max_message_bytes:
-            raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
-        native = to_native(message, fmt)
-        await self._check_session(session_id)
         message_id = new_id()
         blob_prefix = f"{session_id}/{message_id}"
-        body, blobs = self._offload(native, blob_prefix)
-        tokens = await anyio.to_thread.run_sync(message_tokens, native, self._counter)
+        native, body, blobs, tokens = await anyio.to_thread.run_sync(self._prepare, message, fmt, blob_prefix)
+        await self._check_session(session_id)
         now = utc_now()
         # Bytes first, then the record that points at them; a failed record takes its bytes along.
         try:
@@ -255,6 +251,20 @@ class MessageService:
                     "store the assistant message with that tool call first",
                 )
 
+    def _prepare(self, message: Any, fmt: Format, blob_prefix: str) -> tuple[Message, dict[str, Any], list[_Blob], int]:
+        """Check and convert a message, off the event loop (it may be megabytes): the native form,
+        the body to store, the blobs to write first, and its tokens."""
+        check_depth(message, "message")
+        size = len(json.dumps(message, ensure_ascii=False, default=str).encode())
+        if size > self._max_message_bytes:
+            raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
+        native = to_native(message, fmt)
+        for part in native.parts:
+            if part.type == "tool-call":
+                check_depth(_parsed_arguments(part.arguments), f"the arguments of tool call {part.id!r}")
+        body, blobs = self._offload(native, blob_prefix)
+        return native, body, blobs, message_tokens(native, self._counter)
+
     def _offload(self, native: Message, prefix: str) -> tuple[dict[str, Any], list[_Blob]]:
         """The message as stored: binary parts over the threshold become blob references."""
         body = native.model_dump(mode="json", exclude_none=True)
@@ -280,6 +290,14 @@ def _binary_parts(body: dict[str, Any], stored: bool = False) -> list[dict[str, 
     key = "blob" if stored else "data"
     parts = [*body["parts"], *(item for part in body["parts"] for item in part.get("content", []))]
     return [part for part in parts if part["type"] in _BINARY_PARTS and key in part]
+
+
+def _parsed_arguments(arguments: str) -> Any:
+    """Tool-call arguments as JSON when they parse (other formats read them so), else as the text."""
+    try:
+        return json.loads(arguments)
+    except (ValueError, RecursionError):
+        return arguments
 
 
 def _canonical_base64(data: str) -> bytes | None:

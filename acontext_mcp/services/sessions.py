@@ -6,8 +6,9 @@ import json
 import sqlite3
 from typing import Any
 
-from acontext_mcp.errors import InvalidArgument, NotFound, PayloadTooLarge
+from acontext_mcp.errors import NotFound
 from acontext_mcp.services import cursors
+from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted, Session, SessionPage
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, new_id, utc_now
@@ -32,7 +33,7 @@ class SessionService:
 
         Raises `InvalidArgument` for metadata that is not a JSON object, `NotFound` for an unknown space.
         """
-        encoded = _encode_metadata(metadata, self._max_metadata_bytes)
+        encoded = encode_json_object(metadata, "metadata", self._max_metadata_bytes)
         session_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
             if space_id is not None and await tx.fetch_one("SELECT 1 FROM spaces WHERE id = ?", (space_id,)) is None:
@@ -78,18 +79,6 @@ class SessionService:
                 raise NotFound("session", session_id, _UNKNOWN_HINT)
         await self._blobs.delete_tree(session_id)
         return Deleted(id=session_id)
-
-
-def _encode_metadata(metadata: dict[str, Any] | None, limit: int, field: str = "metadata") -> str:
-    if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidArgument(f"{field} must be a JSON object")
-    try:
-        encoded = json.dumps(metadata or {}, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgument(f"{field} must be JSON-serialisable: {exc}") from None
-    if (size := len(encoded.encode())) > limit:
-        raise PayloadTooLarge(field, size, limit, "ACONTEXT_MAX_MESSAGE_BYTES")
-    return encoded
 
 
 def _like_escape(text: str) -> str:

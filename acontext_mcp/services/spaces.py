@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, PayloadTooLarge
+from acontext_mcp.services.limits import check_depth
 from acontext_mcp.services.models import (
     Block,
     BlocksDeleted,
@@ -311,6 +312,7 @@ class SpaceService:
         return BlocksDeleted(id=block_id, block_ids=removed)
 
     def _encode_data(self, type: str, data: dict[str, Any] | None) -> str:
+        check_depth(data, f"{type} data")
         encoded = json.dumps(validate_data(type, data), ensure_ascii=False, allow_nan=False)
         if (size := len(encoded.encode())) > self._max_data_bytes:
             raise PayloadTooLarge(f"{type} data", size, self._max_data_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")

@@ -156,3 +156,42 @@ async def test_every_tool_has_a_description_and_output_schema(client: Client) ->
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.output_schema is not None, tool.name
     assert tools["send_message"].input_schema["properties"]["format"]["enum"] == ["openai", "anthropic", "acontext"]
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("message", "fmt", "expected"),
+    [
+        ({"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "f", "input": nested(100)}]},
+         "anthropic", "message: objects or lists nested deeper than 64 levels"),
+        ({"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "f", "arguments": json.dumps(nested(100))}}]},
+         "openai", "the arguments of tool call 'c': objects or lists nested deeper than 64 levels"),
+    ],
+    ids=["anthropic-input", "openai-arguments"],
+)
+async def test_deeply_nested_messages_are_refused(client: Client, message: dict, fmt: str, expected: str) -> None:
+    """Stored messages must read back in every format; JSON-RPC encoders stop at a few hundred levels."""
+    session_id = await new_session(client)
+    assert expected in await call_error(client, "send_message", session_id=session_id, message=message, format=fmt)
+    assert (await call(client, "get_session", session_id=session_id))["message_count"] == 0
+    ok = {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "f", "input": nested(40)}]}
+    await call(client, "send_message", session_id=session_id, message=ok, format="anthropic")
+    assert len((await call(client, "get_messages", session_id=session_id, format="openai"))["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [(nested(100), "metadata: objects or lists nested deeper than 64 levels"),
+     ({"blob": "x" * 70_000}, "over the limit of 65536 bytes (raise ACONTEXT_MAX_METADATA_BYTES")],
+    ids=["deep", "large"],
+)
+async def test_unfit_metadata_creates_no_session(client: Client, metadata: dict, expected: str) -> None:
+    assert expected in await call_error(client, "create_session", metadata=metadata)
+    assert (await call(client, "list_sessions"))["items"] == []

@@ -1,0 +1,52 @@
+"""Shape limits shared by every service that stores user JSON: nesting depth and encoded size.
+
+Deeply nested JSON is refused on the way in, because what is stored must also be serialisable
+on the way out (JSON-RPC encoders stop at a few hundred levels).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from acontext_mcp.errors import InvalidArgument, PayloadTooLarge
+
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            stack += [(child, depth + 1) for child in item.values()]
+        elif isinstance(item, list):
+            stack += [(child, depth + 1) for child in item]
+        else:
+            deepest = max(deepest, depth)
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_JSON_DEPTH:
+            break
+    return deepest
+
+
+def check_depth(value: Any, field: str) -> None:
+    """Raise `InvalidArgument` when `value` nests deeper than `MAX_JSON_DEPTH`."""
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise InvalidArgument(f"{field}: objects or lists nested deeper than {MAX_JSON_DEPTH} levels; flatten it")
+
+
+def encode_json_object(value: dict[str, Any] | None, field: str, limit: int) -> str:
+    """A user JSON object (metadata, meta) encoded for storage; `InvalidArgument` or `PayloadTooLarge` if unfit."""
+    if value is not None and not isinstance(value, dict):
+        raise InvalidArgument(f"{field} must be a JSON object")
+    check_depth(value, field)
+    try:
+        encoded = json.dumps(value or {}, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"{field} must be JSON-serialisable: {exc}") from None
+    if (size := len(encoded.encode())) > limit:
+        raise PayloadTooLarge(field, size, limit, "ACONTEXT_MAX_METADATA_BYTES")
+    return encoded
