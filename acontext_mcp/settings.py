@@ -28,6 +28,11 @@
 | lancedb_uri | ACONTEXT_LANCEDB_URI | `<data_dir>/lancedb` (a path or an object store URI) |
 | embedding | ACONTEXT_EMBEDDING | none: full-text search only; `openai`, `ollama` or `sentence-transformers` adds vectors |
 | embedding_model | ACONTEXT_EMBEDDING_MODEL | the provider's default model |
+| learner_max_attempts | ACONTEXT_LEARNER_MAX_ATTEMPTS | 5 |
+| learner_retry_base_s | ACONTEXT_LEARNER_RETRY_BASE_S | 2 (doubles per failed attempt) |
+| learner_concurrency | ACONTEXT_LEARNER_CONCURRENCY | 2 tasks at once |
+| learner_max_steps | ACONTEXT_LEARNER_MAX_STEPS | 8 model calls per step (extract, place) |
+| agentic_search_max_steps | ACONTEXT_AGENTIC_SEARCH_MAX_STEPS | 6 model calls |
 | artifact_url | ACONTEXT_ARTIFACT_URL | `<data_dir>/artifacts`; any fsspec URL (`memory://`, `s3://bucket/prefix`, ...) |
 | max_artifact_bytes | ACONTEXT_MAX_ARTIFACT_BYTES | 64 MiB |
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
@@ -78,6 +83,11 @@ ENV_VARS: dict[str, str] = {
     "lancedb_uri": "ACONTEXT_LANCEDB_URI",
     "embedding": "ACONTEXT_EMBEDDING",
     "embedding_model": "ACONTEXT_EMBEDDING_MODEL",
+    "learner_max_attempts": "ACONTEXT_LEARNER_MAX_ATTEMPTS",
+    "learner_retry_base_s": "ACONTEXT_LEARNER_RETRY_BASE_S",
+    "learner_concurrency": "ACONTEXT_LEARNER_CONCURRENCY",
+    "learner_max_steps": "ACONTEXT_LEARNER_MAX_STEPS",
+    "agentic_search_max_steps": "ACONTEXT_AGENTIC_SEARCH_MAX_STEPS",
     "artifact_url": "ACONTEXT_ARTIFACT_URL",
     "max_artifact_bytes": "ACONTEXT_MAX_ARTIFACT_BYTES",
     "public_url": "ACONTEXT_PUBLIC_URL",
@@ -133,6 +143,11 @@ class Settings(BaseModel):
     lancedb_uri: str | None = None
     embedding: str | None = None
     embedding_model: str | None = None
+    learner_max_attempts: int = Field(default=5, ge=1)
+    learner_retry_base_s: float = Field(default=2.0, ge=0)
+    learner_concurrency: int = Field(default=2, ge=1)
+    learner_max_steps: int = Field(default=8, ge=1)
+    agentic_search_max_steps: int = Field(default=6, ge=1)
     artifact_url: str | None = None
     max_artifact_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     public_url: str | None = None

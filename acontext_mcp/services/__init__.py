@@ -9,21 +9,27 @@ from dataclasses import dataclass
 import anyio
 
 from acontext_mcp.background import running
+from acontext_mcp.background.learner import Learner
 from acontext_mcp.background.observer import Observer
 from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
+from acontext_mcp.services.learner import LearnerService
 from acontext_mcp.services.disks import DiskService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer import ObserverConfig, ObserverService
+from acontext_mcp.services.queue import RetryPolicy
 from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.search import SearchService
+from acontext_mcp.services.search_agent import SearchAgent
 from acontext_mcp.services.sessions import SessionService
+from acontext_mcp.services.skill_agent import SkillAgent
 from acontext_mcp.services.spaces import SpaceService
 from acontext_mcp.services.summaries import SummaryService
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
+from acontext_mcp.services.tool_loop import ToolLoop
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
@@ -39,7 +45,7 @@ class AcontextService:
 
     Open it with `async with AcontextService.open(settings) as acx:`; the database is
     migrated before the services exist, and background loops (the observer, when an LLM is
-    configured) run until the block ends.
+    configured: the observer and the learner) run until the block ends.
     """
 
     settings: Settings
@@ -52,6 +58,7 @@ class AcontextService:
     metrics: MetricsService
     search: SearchService
     spaces: SpaceService
+    learner: LearnerService
     disks: DiskService
 
     @classmethod
@@ -63,7 +70,7 @@ class AcontextService:
             blobs = BlobStore(settings.blobs_url)
             counter = open_counter(settings.tokenizer)
             await count_missing_tokens(db, counter)
-            tasks, usage = TaskService(db), LlmUsage(db)
+            tasks, usage = TaskService(db, on_learnable=lambda: learner.notify()), LlmUsage(db)
             provider = provider_from_settings(settings)
             observer = ObserverService(
                 db,
@@ -80,7 +87,20 @@ class AcontextService:
             sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_metadata_bytes)
             search = SearchService(db, BlockIndex(settings.search_index_uri, settings.embedding,
                                                   settings.embedding_model, embedding_options(settings)))
-            loops = [Observer(observer, settings.observer_concurrency).run] if observer.enabled and background else []
+            spaces = SpaceService(db, search, max_data_bytes=settings.max_message_bytes)
+            learner = LearnerService(
+                db,
+                spaces,
+                usage,
+                SkillAgent(ToolLoop(provider, usage, settings.learner_max_steps), spaces, search) if provider else None,
+                RetryPolicy(settings.learner_max_attempts, settings.learner_retry_base_s),
+            )
+            if provider is not None:
+                search.agent = SearchAgent(ToolLoop(provider, usage, settings.agentic_search_max_steps), spaces, search)
+            loops = [
+                Observer(observer, settings.observer_concurrency).run,
+                Learner(learner, settings.learner_concurrency).run,
+            ] if provider is not None and background else []
             try:
                 async with running(*loops):
                     yield cls(
@@ -100,7 +120,8 @@ class AcontextService:
                         summaries=SummaryService(sessions, observer, counter),
                         metrics=MetricsService(db),
                         search=search,
-                        spaces=SpaceService(db, search, max_data_bytes=settings.max_message_bytes),
+                        spaces=spaces,
+                        learner=learner,
                         disks=DiskService(
                             db,
                             BlobStore(settings.artifacts_url),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from acontext_mcp.llm import ChatProvider, ChatReply
@@ -25,10 +26,13 @@ class LlmUsage:
         await self._record(purpose, reply.model, reply.prompt_tokens, reply.completion_tokens, None)
         return reply
 
-    async def totals(self) -> TokenUsage:
+    async def totals(self, purposes: Sequence[str] | None = None) -> TokenUsage:
+        """Calls and tokens so far: every call, or only those made for `purposes`."""
+        where = f"WHERE purpose IN ({', '.join('?' * len(purposes))})" if purposes else ""
         row = await self._db.fetch_one(
             "SELECT COUNT(*) AS calls, COALESCE(SUM(1 - ok), 0) AS failed, COALESCE(SUM(prompt_tokens), 0) AS prompt, "
-            "COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls"
+            f"COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls {where}",
+            tuple(purposes or ()),
         )
         assert row is not None
         return TokenUsage(

@@ -300,6 +300,69 @@ class SpaceList(BaseModel):
     items: list[Space] = Field(description="Every space, oldest first")
 
 
+# The learner: tasks that succeeded, turned into SOPs.
+
+LearningStatus = Literal["queued", "learned", "skipped", "pending", "failed"]
+
+
+class LearningItem(BaseModel):
+    """One succeeded task in the learner's queue, and what became of it."""
+
+    id: str
+    task_id: str
+    session_id: str
+    space_id: str
+    task_description: str
+    status: LearningStatus = Field(description="queued (waiting or retrying), learned (an SOP was added or merged), "
+                                   "skipped (too simple), pending (awaiting confirm_experience), failed (gave up)")
+    attempts: int = Field(description="Failed attempts so far")
+    last_error: str | None = None
+    next_attempt_at: str | None = Field(default=None, description="When a failed attempt is retried")
+    block_id: str | None = Field(default=None, description="learned: the SOP block added or merged into")
+    skip_reason: str | None = Field(default=None, description="skipped: why the task taught nothing")
+    experience_id: str | None = Field(default=None, description="pending: the experience to confirm")
+    enqueued_at: str
+    updated_at: str
+
+
+class LearningItems(BaseModel):
+    items: list[LearningItem] = Field(description="Oldest first")
+
+
+class LearnerStatus(BaseModel):
+    enabled: bool
+    model: str | None = None
+    note: str | None = None
+    queue_depth: int = Field(description="Tasks waiting to be learned (retrying ones included)")
+    running: int
+    retrying: list[LearningItem]
+    failed: list[LearningItem] = Field(description="Items the learner gave up on, with their errors; "
+                                       "flush_learning retries them")
+    learned: int
+    skipped: int
+    pending_experiences: int = Field(description="Learned SOPs awaiting confirm_experience")
+    tokens: TokenUsage = Field(description="LLM use by the learner and agentic search")
+
+
+class PendingExperience(BaseModel):
+    """A learned SOP held for confirmation (the space has confirm_before_learning on)."""
+
+    id: str
+    space_id: str
+    task_id: str
+    session_id: str
+    sop: SopData
+    page_path: str = Field(description="The page it will be added to when accepted")
+    merge_into: str | None = Field(default=None, description="The sop block it will be merged into instead, if any")
+    status: Literal["pending", "accepted", "rejected"]
+    block_id: str | None = Field(default=None, description="accepted: the SOP block added or merged into")
+    created_at: str
+    decided_at: str | None = None
+
+
+class PendingExperienceList(BaseModel):
+    space_id: str
+    items: list[PendingExperience] = Field(description="Oldest first")
 class Disk(BaseModel):
     id: str
     name: str | None = None

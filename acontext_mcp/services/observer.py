@@ -11,25 +11,19 @@ background/observer.py.
 from __future__ import annotations
 
 import json
-import logging
-import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import anyio
-
-from acontext_mcp.errors import AcontextError, TimedOut, Unavailable
+from acontext_mcp.errors import TimedOut, Unavailable
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import ObserverState, ObserverStatus, SessionProblem, TaskList
+from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.store.sqlite import Database, utc_now
 
-log = logging.getLogger(__name__)
-
 DISABLED = "observer disabled: set OPENAI_API_KEY or OPENAI_BASE_URL"
-MAX_BACKOFF_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -40,38 +34,25 @@ class ObserverConfig:
     retry_base_s: float = 2.0
 
 
-class ObserverService:
-    """The observer's queue and state; `agent` is None when no LLM is configured (the observer is off)."""
+class ObserverService(WorkQueue):
+    """The observer's queue (keyed by session) and state; `agent` is None when no LLM is configured."""
+
+    name = "observer batch for session"
 
     def __init__(
         self, db: Database, tasks: TaskService, usage: LlmUsage, agent: TaskAgent | None, config: ObserverConfig
     ) -> None:
+        super().__init__(RetryPolicy(config.max_attempts, config.retry_base_s))
         self._db = db
         self._tasks = tasks
         self._usage = usage
         self._agent = agent
         self._config = config
-        self._changed = anyio.Event()
-        self._running: set[str] = set()
         self._flushing: Counter[str] = Counter()
 
     @property
     def enabled(self) -> bool:
         return self._agent is not None
-
-    # -- signalling ------------------------------------------------------------------------
-
-    def changes(self) -> anyio.Event:
-        """An event set at the next change (a message queued, a batch done, a flush asked for).
-
-        Take it before looking at the state, then wait on it: no change is missed in between.
-        """
-        return self._changed
-
-    def notify(self) -> None:
-        """Wake the loop and everyone waiting in `flush`."""
-        self._changed.set()
-        self._changed = anyio.Event()
 
     # -- the loop's side -------------------------------------------------------------------
 
@@ -83,36 +64,17 @@ class ObserverService:
             "LEFT JOIN observer_sessions s ON s.session_id = q.session_id GROUP BY q.session_id"
         )
         now = datetime.now(UTC).timestamp()
-        due: list[str] = []
-        wait = math.inf
+        ready: list[tuple[str, float]] = []
         for row in rows:
-            if row["failed"] or row["session_id"] in self._running:
+            if row["failed"] or self.running(row["session_id"]):
                 continue
-            ready = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
-                _timestamp(row["newest"]) + self._config.idle_s
+            at = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
+                timestamp(row["newest"]) + self._config.idle_s
             )
             if row["next_attempt_at"]:
-                ready = max(ready, _timestamp(row["next_attempt_at"]))
-            if ready <= now:
-                due.append(row["session_id"])
-            else:
-                wait = min(wait, ready - now)
-        return due, None if wait == math.inf else wait
-
-    def claim(self, session_id: str) -> None:
-        """Mark a session running before its batch is started, so the next `schedule` skips it."""
-        self._running.add(session_id)
-
-    async def process(self, session_id: str) -> None:
-        """Run one batch of a claimed session; record a failure for a later retry. Releases the claim."""
-        try:
-            await self._process(session_id)
-        except Exception as exc:
-            log.warning("observer batch for session %s failed: %s", session_id, exc)
-            await self._record_failure(session_id, exc)
-        finally:
-            self._running.discard(session_id)
-            self.notify()
+                at = max(at, timestamp(row["next_attempt_at"]))
+            ready.append((row["session_id"], at))
+        return split_due(ready, now)
 
     async def _process(self, session_id: str) -> None:
         assert self._agent is not None, "process() needs an LLM"
@@ -139,14 +101,15 @@ class ObserverService:
                 "WHERE session_id = ?",
                 (utc_now(), session_id),
             )
+        if board.learning_queued:
+            self._tasks.learnable()
 
     async def _record_failure(self, session_id: str, exc: Exception) -> None:
         if isinstance(exc, _AlreadyDone):
             return
         row = await self._db.fetch_one("SELECT attempts FROM observer_sessions WHERE session_id = ?", (session_id,))
         attempts = (row["attempts"] if row else 0) + 1
-        delay = min(self._config.retry_base_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
-        now = datetime.now(UTC)
+        next_at, failed = self.retry.next_attempt(attempts)
         async with self._db.transaction() as tx:
             # A session deleted meanwhile has nothing left to retry: the WHERE EXISTS writes nothing.
             await tx.execute(
@@ -155,8 +118,7 @@ class ObserverService:
                 "ON CONFLICT (session_id) DO UPDATE SET attempts = excluded.attempts, "
                 "next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, "
                 "failed = excluded.failed, updated_at = excluded.updated_at",
-                (session_id, attempts, (now + timedelta(seconds=delay)).isoformat(), _describe(exc),
-                 attempts >= self._config.max_attempts, now.isoformat(), session_id),
+                (session_id, attempts, next_at, describe(exc), failed, utc_now(), session_id),
             )
 
     # -- what users see ----------------------------------------------------------------------
@@ -239,19 +201,21 @@ class ObserverService:
             )
         self._flushing[session_id] += 1
         self.notify()
+
+        async def settled() -> TaskList | None:
+            state = await self.session_state(session_id)
+            if state.status == "failed":
+                raise Unavailable(
+                    f"the observer gave up on session {session_id!r} after {state.attempts} attempts: "
+                    f"{state.last_error}; fix the cause (see get_observer_status), then flush again"
+                )
+            if state.pending_messages == 0 and state.status != "running":
+                return await self.get_tasks(session_id)
+            return None
+
         try:
-            with anyio.move_on_after(timeout_s):
-                while True:
-                    changed = self.changes()
-                    state = await self.session_state(session_id)
-                    if state.status == "failed":
-                        raise Unavailable(
-                            f"the observer gave up on session {session_id!r} after {state.attempts} attempts: "
-                            f"{state.last_error}; fix the cause (see get_observer_status), then flush again"
-                        )
-                    if state.pending_messages == 0 and state.status != "running":
-                        return await self.get_tasks(session_id)
-                    await changed.wait()
+            if (tasks := await self.wait_until(settled, timeout_s)) is not None:
+                return tasks
         finally:
             self._flushing[session_id] -= 1
             if not self._flushing[session_id]:
@@ -266,12 +230,3 @@ class ObserverService:
 
 class _AlreadyDone(Exception):
     """The batch's queue rows were gone when it came to acknowledge them."""
-
-
-def _describe(exc: Exception) -> str:
-    """Our own errors already say what went wrong; anything else is named by its type too."""
-    return str(exc) if isinstance(exc, AcontextError) else f"{type(exc).__name__}: {exc}"
-
-
-def _timestamp(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()

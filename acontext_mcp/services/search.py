@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -21,6 +21,9 @@ from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, Ind
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
 from acontext_mcp.store.sqlite import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
+
+if TYPE_CHECKING:
+    from acontext_mcp.services.search_agent import SearchAgent
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class SearchService:
         self._index = index
         self._ready = False
         self._lock = anyio.Lock()
+        self.agent: SearchAgent | None = None  # set once the spaces exist, when an LLM is configured
 
     async def experience_search(
         self,
@@ -66,6 +70,8 @@ class SearchService:
                 f"query is {len(query)} characters, over the limit of {MAX_QUERY_CHARS}; describe the task briefly"
             )
         await fetch_space(self._db, space_id)
+        if mode == "agentic" and self.agent is not None:
+            return await self.agent.search(space_id, query, limit)
         with self._reporting("search"):
             await self._ensure_ready()
             hits = await self._index.search(space_id, query, limit, types)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -135,6 +135,10 @@ class SpaceService:
         blocks = await load_blocks(self._db, [node_id, *ids] if node_id else ids)
         return (blocks[node_id] if node_id else None), [blocks[i] for i in ids]
 
+    async def blocks_in(self, space_id: str, ids: Sequence[str]) -> dict[str, Block]:
+        """The blocks of this space among `ids`, by id; other ids are left out."""
+        return {i: b for i, b in (await load_blocks(self._db, ids)).items() if b.space_id == space_id}
+
     async def list_pages(self, limit: int) -> list[Block]:
         """Up to `limit` pages across every space, oldest space first, for listing as resources."""
         rows = await self._db.fetch_all(
@@ -157,22 +161,67 @@ class SpaceService:
         """
         encoded = self._encode_data(type, data)
         title = _check_title(type, title)
-        block_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
             await fetch_space(tx, space_id)
             parent_id = await resolve(tx, space_id, parent_path)
             await _check_child(tx, parent_id, type, parent_path)
             await _check_unique(tx, space_id, parent_id, type, title)
-            order = await tx.fetch_one(
-                "SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE space_id = ? AND parent_id IS ?",
-                (space_id, parent_id),
-            )
-            await tx.execute(
-                "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now),
-            )
+            block_id = await _insert(tx, space_id, parent_id, type, title, encoded)
             await self._search.enqueue(tx, space_id, [block_id])
+        await self._search.sync()
+        return await _block(self._db, space_id, block_id)
+
+    async def place_sop(
+        self,
+        space_id: str,
+        page_path: str,
+        sop: dict[str, Any],
+        merge_into: str | None = None,
+        then: Callable[[Writer, str], Awaitable[None]] | None = None,
+    ) -> Block:
+        """Add an SOP to the page at `page_path`, creating the folders and page on the way, in one transaction;
+        or, with `merge_into` (an sop block of the space), merge it into that block (see `merge_sops`).
+        `then(tx, block_id)` runs last in the same transaction (e.g. to acknowledge the work).
+
+        Raises `NotFound` (space, merge target), `InvalidArgument` (path through a page or onto a
+        folder, bad titles, malformed SOP data).
+        """
+        data = validate_data("sop", sop)
+        async with self._db.transaction() as tx:
+            await fetch_space(tx, space_id)
+            if merge_into is not None:
+                row = await _block_row(tx, space_id, merge_into)
+                if row["type"] != "sop":
+                    raise InvalidArgument(f"block {merge_into!r} is a {row['type']}, not an sop; merge into an sop")
+                block_id = merge_into
+                merged = merge_sops(json.loads(row["data"]), data)
+                await tx.execute("UPDATE blocks SET data = ?, updated_at = ? WHERE id = ?",
+                                 (self._encode_data("sop", merged), utc_now(), block_id))
+            else:
+                titles = split_path(page_path)
+                if not titles:
+                    raise InvalidArgument("an SOP goes on a page: give a page path such as /github/basic_ops")
+                parent_id: str | None = None
+                created: list[str] = []
+                for depth, title in enumerate(titles):
+                    type = "page" if depth == len(titles) - 1 else "folder"
+                    title = _check_title(type, title)
+                    row = await tx.fetch_one(
+                        "SELECT id, type FROM blocks WHERE space_id = ? AND parent_id IS ? AND title = ? "
+                        "AND type IN ('folder', 'page')",
+                        (space_id, parent_id, title),
+                    )
+                    if row is not None and row["type"] != type:
+                        raise InvalidArgument(f"{title!r} in {page_path!r} is a {row['type']}, not a {type}; "
+                                              "SOPs go on pages, and pages sit in folders")
+                    parent_id = row["id"] if row else await _insert(tx, space_id, parent_id, type, title, "{}")
+                    created += [] if row else [parent_id]
+                block_id = await _insert(tx, space_id, parent_id, "sop", sop_title(data),
+                                         self._encode_data("sop", data))
+                await self._search.enqueue(tx, space_id, created)
+            await self._search.enqueue(tx, space_id, [block_id])
+            if then is not None:
+                await then(tx, block_id)
         await self._search.sync()
         return await _block(self._db, space_id, block_id)
 
@@ -363,6 +412,38 @@ async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, ty
     if clash is not None:
         raise Conflict(f"a {clash['type']} titled {title!r} already exists there; choose another title, "
                        "or use the existing one")
+
+
+async def _insert(tx: Writer, space_id: str, parent_id: str | None, type: str, title: str, encoded: str) -> str:
+    """Insert a checked block as its parent's last child; return its id."""
+    block_id, now = new_id(), utc_now()
+    order = await tx.fetch_one(
+        "SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE space_id = ? AND parent_id IS ?",
+        (space_id, parent_id),
+    )
+    await tx.execute(
+        "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now),
+    )
+    return block_id
+
+
+def sop_title(sop: dict[str, Any]) -> str:
+    """An SOP block's title: its use_when, cut to a title's length."""
+    text = " ".join(sop["use_when"].split())
+    return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+
+def merge_sops(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """One SOP from two near-duplicates: the existing use_when and steps stay first; the new SOP adds
+    the steps whose tool the existing one never calls, and preferences it does not state yet."""
+    known_tools = {step["tool_name"] for step in existing["tool_sops"]}
+    steps = existing["tool_sops"] + [step for step in new["tool_sops"] if step["tool_name"] not in known_tools]
+    preferences = [p for p in (existing["preferences"].strip(), new["preferences"].strip()) if p]
+    if len(preferences) == 2 and preferences[1].lower() in preferences[0].lower():
+        preferences = preferences[:1]
+    return {"use_when": existing["use_when"], "preferences": "; ".join(preferences), "tool_sops": steps}
 
 
 async def _close_gap(tx: Writer, space_id: str, parent_id: str | None, order: int, block_id: str) -> None:

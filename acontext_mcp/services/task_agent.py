@@ -8,18 +8,20 @@ and the loop goes on.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.formats.transcript import transcript
 from acontext_mcp.llm import ChatProvider
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.tasks import TaskBoard
+from acontext_mcp.services.tool_loop import LoopRun, Tool, ToolArgs, ToolLoop, parse_call
+from acontext_mcp.services.tool_loop import tool_schemas as schemas_of
 
 PURPOSE = "task_agent"
 
@@ -42,18 +44,14 @@ list with your tools, then call finish.
 - If nothing changed, call finish at once."""
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class InsertTask(_Args):
+class InsertTask(ToolArgs):
     """Add a task after the task at after_task_order (0 = first). Returns the new task's order."""
 
     after_task_order: int = Field(description="Insert after this task; 0 inserts first")
     task_description: str = Field(description="What the task is, in one sentence")
 
 
-class UpdateTask(_Args):
+class UpdateTask(ToolArgs):
     """Set a task's status, and optionally rewrite its description."""
 
     task_order: int
@@ -61,28 +59,28 @@ class UpdateTask(_Args):
     task_description: str | None = Field(default=None, description="A new description, or null to keep it")
 
 
-class AppendTaskProgress(_Args):
+class AppendTaskProgress(ToolArgs):
     """Record something the agent did for a task, in the first person ("I have ...")."""
 
     task_order: int
     progress: str
 
 
-class AppendUserPreference(_Args):
+class AppendUserPreference(ToolArgs):
     """Record something the user wants about a task."""
 
     task_order: int
     preference: str
 
 
-class LinkMessages(_Args):
+class LinkMessages(ToolArgs):
     """Link messages (by their [id]) to the task they belong to."""
 
     task_order: int
     message_ids: list[str]
 
 
-class Finish(_Args):
+class Finish(ToolArgs):
     """Stop: the task list is up to date."""
 
 
@@ -115,7 +113,7 @@ def _finish(board: TaskBoard, a: Finish) -> str:
 
 @dataclass(frozen=True)
 class _Tool:
-    args: type[_Args]
+    args: type[ToolArgs]
     apply: Callable[[TaskBoard, Any], str]
 
 
@@ -130,65 +128,22 @@ TOOLS: dict[str, _Tool] = {
 
 
 def tool_schemas() -> list[dict[str, Any]]:
-    """The tools in the Chat Completions `tools` shape, without pydantic's titles (they only cost tokens)."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": name,
-                "description": tool.args.__doc__,
-                "parameters": _untitled(tool.args.model_json_schema()),
-            },
-        }
-        for name, tool in TOOLS.items()
-    ]
-
-
-def _untitled(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {k: _untitled(v) for k, v in schema.items() if not (k == "title" and isinstance(v, str))}
-    if isinstance(schema, list):
-        return [_untitled(v) for v in schema]
-    return schema
-
-
-@dataclass(frozen=True)
-class AgentRun:
-    steps: int
-    finished: bool
-    tool_errors: int
+    """The task agent's tools in the Chat Completions `tools` shape."""
+    return schemas_of({name: tool.args for name, tool in TOOLS.items()})
 
 
 class TaskAgent:
     def __init__(self, provider: ChatProvider, usage: LlmUsage, max_steps: int = 8) -> None:
-        self._provider = provider
-        self._usage = usage
-        self._max_steps = max_steps
-        self._schemas = tool_schemas()
+        self._loop = ToolLoop(provider, usage, max_steps)
 
     @property
     def model(self) -> str:
-        return self._provider.model
+        return self._loop.model
 
-    async def run(self, board: TaskBoard, messages: list[dict[str, Any]]) -> AgentRun:
+    async def run(self, board: TaskBoard, messages: list[dict[str, Any]]) -> LoopRun:
         """Update `board` from `messages` (stored native bodies with their `id`). Raises `LLMError`."""
-        conversation: list[dict[str, Any]] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": prompt(board, messages)},
-        ]
-        errors = 0
-        for step in range(1, self._max_steps + 1):
-            reply = await self._usage.chat(self._provider, PURPOSE, conversation, self._schemas)
-            conversation.append(reply.as_message())
-            if not reply.tool_calls:
-                return AgentRun(step, True, errors)
-            for call in reply.tool_calls:
-                result = apply_call(board, call.name, call.arguments)
-                errors += result.startswith("error")
-                conversation.append({"role": "tool", "tool_call_id": call.id, "content": result})
-            if any(call.name == "finish" for call in reply.tool_calls):
-                return AgentRun(step, True, errors)
-        return AgentRun(self._max_steps, False, errors)
+        tools = {name: Tool(tool.args, partial(tool.apply, board)) for name, tool in TOOLS.items()}
+        return await self._loop.run(PURPOSE, SYSTEM_PROMPT, prompt(board, messages), tools, final={"finish"})
 
 
 def prompt(board: TaskBoard, messages: list[dict[str, Any]]) -> str:
@@ -197,20 +152,10 @@ def prompt(board: TaskBoard, messages: list[dict[str, Any]]) -> str:
 
 def apply_call(board: TaskBoard, name: str, arguments: str) -> str:
     """Run one tool call on the board; the text answers the model, starting with "ok" or "error"."""
-    tool = TOOLS.get(name)
-    if tool is None:
-        return f"error: unknown tool {name!r}; use one of {', '.join(TOOLS)}"
+    parsed = parse_call({n: t.args for n, t in TOOLS.items()}, name, arguments)
+    if isinstance(parsed, str):
+        return parsed
     try:
-        raw = json.loads(arguments or "{}")
-    except ValueError as exc:
-        return f"error: arguments of {name} are not valid JSON ({exc}); send a JSON object"
-    try:
-        args = tool.args.model_validate(raw)
-    except ValidationError as exc:
-        problem = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "arguments"
-        return f"error: {name} {where}: {problem['msg']}"
-    try:
-        return tool.apply(board, args)
+        return TOOLS[name].apply(board, parsed)
     except InvalidArgument as exc:
         return f"error: {name}: {exc}"

@@ -7,6 +7,7 @@ the transaction that acknowledges the batch, so a failed batch leaves no half-wr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from acontext_mcp.errors import InvalidArgument, NotFound
@@ -23,6 +24,7 @@ class _Entry:
     data: TaskData
     message_ids: list[str]
     new: bool = False
+    was: str | None = None  # the status as loaded
     changed: set[str] = field(default_factory=set)
     new_links: list[str] = field(default_factory=list)
 
@@ -37,6 +39,7 @@ class TaskBoard:
         self.session_id = session_id
         self._entries = entries
         self._known = known_message_ids
+        self.learning_queued = 0  # tasks `save` queued for the learner
 
     @property
     def tasks(self) -> list[Task]:
@@ -121,6 +124,9 @@ class TaskBoard:
             "INSERT OR IGNORE INTO task_messages (task_id, message_id) VALUES (?, ?)",
             [(entry.id, m) for entry in self._entries for m in entry.new_links],
         )
+        self.learning_queued = await queue_learning(
+            tx, [e.id for e in self._entries if e.status == "success" and e.was != "success"]
+        )
 
     def _entry(self, order: int) -> _Entry:
         if not 1 <= order <= len(self._entries):
@@ -130,8 +136,14 @@ class TaskBoard:
 
 
 class TaskService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_learnable: Callable[[], None] | None = None) -> None:
         self._db = db
+        self._on_learnable = on_learnable
+
+    def learnable(self) -> None:
+        """Tell the learner that tasks were queued for it (after the transaction that queued them)."""
+        if self._on_learnable is not None:
+            self._on_learnable()
 
     async def list_tasks(self, session_id: str) -> list[Task]:
         """A session's tasks in order. Raises `NotFound` for an unknown session."""
@@ -143,12 +155,17 @@ class TaskService:
         check_status(status)
         await self._check_session(session_id)
         async with self._db.transaction() as tx:
-            changed = await tx.execute(
-                "UPDATE tasks SET status = ?, updated_at = ? WHERE session_id = ? AND task_order = ?",
-                (status, utc_now(), session_id, task_order),
+            before = await tx.fetch_one(
+                "SELECT id, status FROM tasks WHERE session_id = ? AND task_order = ?", (session_id, task_order)
             )
-            if not changed:
+            if before is None:
                 raise NotFound("task", str(task_order), "call get_tasks to see this session's task orders")
+            await tx.execute(
+                "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), before["id"])
+            )
+            queued = await queue_learning(tx, [before["id"]] if status == "success" != before["status"] else [])
+        if queued:
+            self.learnable()
         tasks = await self.list_tasks(session_id)
         return tasks[task_order - 1]
 
@@ -166,7 +183,8 @@ class TaskService:
             linked.setdefault(link["task_id"], []).append(link["message_id"])
         known = await self._db.fetch_all("SELECT id FROM messages WHERE session_id = ?", (session_id,))
         entries = [
-            _Entry(row["id"], row["status"], TaskData.model_validate_json(row["data"]), linked.get(row["id"], []))
+            _Entry(row["id"], row["status"], TaskData.model_validate_json(row["data"]), linked.get(row["id"], []),
+                   was=row["status"])
             for row in rows
         ]
         return TaskBoard(session_id, entries, {row["id"] for row in known})
@@ -174,6 +192,27 @@ class TaskService:
     async def _check_session(self, session_id: str) -> None:
         if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
             raise NotFound("session", session_id, _UNKNOWN_SESSION)
+
+
+async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
+    """Queue tasks that just succeeded for the learner, with their data and linked messages as they are now.
+
+    Only tasks of sessions attached to an existing space are queued, and a task at most once while
+    it waits. Returns how many were queued; call `TaskService.learnable` after the commit.
+    """
+    queued = 0
+    for task_id in task_ids:
+        now = utc_now()
+        queued += await tx.execute(
+            "INSERT OR IGNORE INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
+            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, "
+            "(SELECT json_group_array(message_id) FROM (SELECT tm.message_id FROM task_messages tm "
+            "JOIN messages m ON m.id = tm.message_id WHERE tm.task_id = t.id ORDER BY m.seq)), 'queued', ?, ? "
+            "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
+            "WHERE t.id = ? AND t.status = 'success'",
+            (new_id(), now, now, task_id),
+        )
+    return queued
 
 
 def check_status(status: str) -> TaskStatus:

@@ -168,6 +168,45 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "learning_queue_and_pending_experiences",
+        (
+            # Tasks that succeeded in a session attached to a space, queued for the learner in the
+            # transaction that set their status. `task` and `message_ids` are snapshots at that moment.
+            """CREATE TABLE learning_queue (
+                id TEXT PRIMARY KEY,
+                task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                task TEXT NOT NULL,
+                message_ids TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('queued', 'learned', 'skipped', 'pending', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT,
+                last_error TEXT,
+                outcome TEXT,
+                enqueued_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE UNIQUE INDEX learning_queue_open ON learning_queue(task_id) WHERE status IN ('queued', 'failed')",
+            "CREATE INDEX learning_queue_status ON learning_queue(status, space_id)",
+            """CREATE TABLE pending_experiences (
+                id TEXT PRIMARY KEY,
+                space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                task_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                sop TEXT NOT NULL,
+                page_path TEXT NOT NULL,
+                merge_into TEXT,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected')),
+                block_id TEXT,
+                created_at TEXT NOT NULL,
+                decided_at TEXT
+            )""",
+            "CREATE INDEX pending_experiences_space ON pending_experiences(space_id, status)",
+        ),
+    ),
 )
 
 

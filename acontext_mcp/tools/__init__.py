@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import disks, messages, search, sessions, spaces, tasks
+from acontext_mcp.tools import disks, learner, messages, search, sessions, spaces, tasks
 
 
 def register(server: MCPServer) -> None:
@@ -13,4 +13,5 @@ def register(server: MCPServer) -> None:
     tasks.register(server)
     spaces.register(server)
     search.register(server)
+    learner.register(server)
     disks.register(server)

@@ -22,12 +22,15 @@ def register(server: MCPServer) -> None:
         query: Annotated[str, Field(description=f"The task at hand, in plain words (up to {MAX_QUERY_CHARS} "
                                                 "characters)")],
         mode: Annotated[Literal["fast", "agentic"], Field(description="fast: the search index; agentic: an LLM "
-                                                                      "explores the space (falls back to fast "
-                                                                      "without an LLM)")] = "fast",
+                                                                      "explores the space and writes final_answer "
+                                                                      "(slower; falls back to fast, with a note, "
+                                                                      "without an LLM or if it fails)")] = "fast",
         limit: Annotated[int, Field(ge=1, le=MAX_RESULTS, description="Most blocks to return")] = 5,
     ) -> ExperienceSearchResult:
         """Find what a space has learned that fits a task: SOPs (tool steps that worked before), notes and
-        pages, best first. Call it before starting a task that may have been done before."""
+        pages, best first. Call it before starting a task that may have been done before. In agentic mode
+        the blocks are the ones the model cited and final_answer says what to do; `note` tells when a
+        fallback to fast search happened, and why."""
         return await service_of(ctx).search.experience_search(space_id, query, mode=mode, limit=limit)
 
     @server.tool()

@@ -1,0 +1,260 @@
+"""The learner's queue: tasks that succeeded in sessions attached to a space become SOPs in that space.
+
+A task's status turning `success` (by the observer or `update_task_status`) queues it in
+`learning_queue`, in the same transaction (services/tasks.py `queue_learning`). Each item runs the
+skill agent (extract, then place) and is acknowledged in the transaction that writes its SOP; a
+failure is retried after `retry_base_s * 2**n` seconds until `max_attempts` marks it failed. With
+`confirm_before_learning` on, the SOP and its planned place wait in `pending_experiences` for
+`confirm_experience`. The loop that calls `process` lives in background/learner.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+
+from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, TimedOut, Unavailable
+from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.models import (
+    LearnerStatus,
+    LearningItem,
+    LearningItems,
+    PendingExperience,
+    PendingExperienceList,
+    TaskData,
+)
+from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
+from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
+from acontext_mcp.services.spaces import SpaceService, fetch_space
+from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+
+DISABLED = "learner waiting: no LLM is configured; set OPENAI_API_KEY or OPENAI_BASE_URL and restart"
+LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
+_EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for confirmation"
+
+
+class LearnerService(WorkQueue):
+    """The learner's queue and its pending experiences; `agent` is None when no LLM is configured."""
+
+    name = "learning item"
+
+    def __init__(
+        self, db: Database, spaces: SpaceService, usage: LlmUsage, agent: SkillAgent | None, retry: RetryPolicy
+    ) -> None:
+        super().__init__(retry)
+        self._db = db
+        self._spaces = spaces
+        self._usage = usage
+        self._agent = agent
+        self._space_locks: dict[str, anyio.Lock] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._agent is not None
+
+    # -- the loop's side -------------------------------------------------------------------
+
+    async def schedule(self) -> tuple[list[str], float | None]:
+        rows = await self._db.fetch_all(
+            "SELECT id, next_attempt_at FROM learning_queue WHERE status = 'queued' ORDER BY enqueued_at"
+        )
+        now = datetime.now(UTC).timestamp()
+        return split_due([(row["id"], timestamp(row["next_attempt_at"]) if row["next_attempt_at"] else now)
+                          for row in rows if not self.running(row["id"])], now)
+
+    async def _process(self, item_id: str) -> None:
+        assert self._agent is not None, "process() needs an LLM"
+        item = await self._db.fetch_one("SELECT * FROM learning_queue WHERE id = ? AND status = 'queued'", (item_id,))
+        if item is None:
+            return  # done meanwhile, or its session or space was deleted
+        ids = json.loads(item["message_ids"])
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetch_all(f"SELECT id, body FROM messages WHERE id IN ({marks}) ORDER BY seq", ids)
+        messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
+        learned = await self._agent.extract(TaskData.model_validate_json(item["task"]), messages)
+        if isinstance(learned, str):
+            async with self._db.transaction() as tx:
+                await _ack(tx, item_id, "skipped", learned)
+            return
+        # One placement per space at a time, so two similar tasks learned together merge instead of twinning.
+        async with self._space_locks.setdefault(item["space_id"], anyio.Lock()):
+            space = await fetch_space(self._db, item["space_id"])
+            placement = await self._agent.place(space.id, learned)
+            if space.settings.confirm_before_learning:
+                async with self._db.transaction() as tx:
+                    experience_id = new_id()
+                    await tx.execute(
+                        "INSERT INTO pending_experiences (id, space_id, task_id, session_id, sop, page_path, "
+                        "merge_into, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                        (experience_id, space.id, item["task_id"], item["session_id"], json.dumps(learned),
+                         placement.page_path, placement.merge_into, utc_now()),
+                    )
+                    await _ack(tx, item_id, "pending", experience_id)
+                return
+
+            async def ack(tx: Writer, block_id: str) -> None:
+                await _ack(tx, item_id, "learned", block_id)
+
+            await self._spaces.place_sop(space.id, placement.page_path, learned, placement.merge_into, then=ack)
+
+    async def _record_failure(self, item_id: str, exc: Exception) -> None:
+        row = await self._db.fetch_one("SELECT attempts FROM learning_queue WHERE id = ?", (item_id,))
+        if row is None:
+            return
+        attempts = row["attempts"] + 1
+        next_at, failed = self.retry.next_attempt(attempts)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE learning_queue SET attempts = ?, next_attempt_at = ?, last_error = ?, status = ?, "
+                "updated_at = ? WHERE id = ? AND status = 'queued'",
+                (attempts, None if failed else next_at, describe(exc), "failed" if failed else "queued",
+                 utc_now(), item_id),
+            )
+
+    # -- what users see ----------------------------------------------------------------------
+
+    async def status(self) -> LearnerStatus:
+        counts = {row["status"]: row["n"] for row in await self._db.fetch_all(
+            "SELECT status, COUNT(*) AS n FROM learning_queue GROUP BY status")}
+        problems = await self._items("WHERE q.status = 'failed' OR (q.status = 'queued' AND q.attempts > 0)")
+        pending = await self._db.fetch_one("SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending'")
+        return LearnerStatus(
+            enabled=self.enabled,
+            model=self._agent.model if self._agent else None,
+            note=None if self.enabled else DISABLED,
+            queue_depth=counts.get("queued", 0),
+            running=len(self._running),
+            retrying=[p for p in problems if p.status == "queued"],
+            failed=[p for p in problems if p.status == "failed"],
+            learned=counts.get("learned", 0),
+            skipped=counts.get("skipped", 0),
+            pending_experiences=pending["n"] if pending else 0,
+            tokens=await self._usage.totals(LLM_PURPOSES),
+        )
+
+    async def flush(self, space_id: str | None, session_id: str | None, timeout_s: float = 60.0) -> LearningItems:
+        """Learn the queued tasks of a space or a session now (failed ones retried), wait, and return its items.
+
+        Raises `InvalidArgument` (neither or both ids), `NotFound`, `Unavailable` (no LLM, or an
+        item failed again), `TimedOut`.
+        """
+        where, param = await self._scope(space_id, session_id)
+        if not self.enabled:
+            raise Unavailable(DISABLED)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE learning_queue SET status = 'queued', attempts = 0, next_attempt_at = NULL "
+                f"WHERE {where} AND status = 'failed'", (param,)
+            )
+            await tx.execute(f"UPDATE learning_queue SET next_attempt_at = NULL WHERE {where} AND status = 'queued'",
+                             (param,))
+        self.notify()
+
+        async def settled() -> LearningItems | None:
+            items = await self._items(f"WHERE q.{where}", (param,))
+            if failed := [i for i in items if i.status == "failed"]:
+                raise Unavailable(f"the learner gave up on task {failed[0].task_id!r} after {failed[0].attempts} "
+                                  f"attempts: {failed[0].last_error}; fix the cause (see get_learner_status), "
+                                  "then flush_learning again")
+            busy = any(i.status == "queued" or self.running(i.id) for i in items)
+            return None if busy else LearningItems(items=items)
+
+        if (items := await self.wait_until(settled, timeout_s)) is not None:
+            return items
+        raise TimedOut(f"flush_learning timed out after {timeout_s:g}s with tasks still queued; call it again with a "
+                       "longer timeout_s, or check get_learner_status")
+
+    async def list_items(self, space_id: str | None, session_id: str | None) -> LearningItems:
+        """The learner's items for a space or a session, oldest first. Raises `InvalidArgument`, `NotFound`."""
+        where, param = await self._scope(space_id, session_id)
+        return LearningItems(items=await self._items(f"WHERE q.{where}", (param,)))
+
+    async def list_pending(self, space_id: str) -> PendingExperienceList:
+        """A space's experiences waiting for confirm_experience, oldest first. Raises `NotFound`."""
+        await fetch_space(self._db, space_id)
+        rows = await self._db.fetch_all(
+            "SELECT * FROM pending_experiences WHERE space_id = ? AND status = 'pending' ORDER BY rowid", (space_id,)
+        )
+        return PendingExperienceList(space_id=space_id, items=[_experience(row) for row in rows])
+
+    async def confirm(self, space_id: str, experience_id: str, accept: bool) -> PendingExperience:
+        """Accept (add or merge the SOP where it was planned) or reject a pending experience.
+
+        Raises `NotFound` (space, experience), `Conflict` (already decided).
+        """
+        await fetch_space(self._db, space_id)
+        row = await self._db.fetch_one(
+            "SELECT * FROM pending_experiences WHERE id = ? AND space_id = ?", (experience_id, space_id)
+        )
+        if row is None:
+            raise NotFound("experience", experience_id, _EXPERIENCE_HINT)
+        if row["status"] != "pending":
+            raise Conflict(f"experience {experience_id!r} was already {row['status']}; nothing to do")
+
+        async def decide(tx: Writer, block_id: str | None) -> None:
+            changed = await tx.execute(
+                "UPDATE pending_experiences SET status = ?, block_id = ?, decided_at = ? "
+                "WHERE id = ? AND status = 'pending'",
+                ("accepted" if accept else "rejected", block_id, utc_now(), experience_id),
+            )
+            if not changed:  # decided by someone else meanwhile: roll the placement back
+                raise Conflict(f"experience {experience_id!r} was decided meanwhile; nothing to do")
+
+        if not accept:
+            async with self._db.transaction() as tx:
+                await decide(tx, None)
+        else:
+            sop = json.loads(row["sop"])
+            merge_into = row["merge_into"]
+            if merge_into and await self._db.fetch_one("SELECT 1 FROM blocks WHERE id = ?", (merge_into,)) is None:
+                merge_into = None  # the twin was deleted since: add it on the planned page instead
+            await self._spaces.place_sop(space_id, row["page_path"], sop, merge_into, then=decide)
+        decided = await self._db.fetch_one("SELECT * FROM pending_experiences WHERE id = ?", (experience_id,))
+        assert decided is not None
+        return _experience(decided)
+
+    async def _scope(self, space_id: str | None, session_id: str | None) -> tuple[str, str]:
+        if (space_id is None) == (session_id is None):
+            raise InvalidArgument("give exactly one of space_id or session_id")
+        if space_id is not None:
+            await fetch_space(self._db, space_id)
+            return "space_id = ?", space_id
+        if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
+            raise NotFound("session", str(session_id), "call list_sessions to see the ids that exist")
+        return "session_id = ?", str(session_id)
+
+    async def _items(self, where: str, params: tuple[Any, ...] = ()) -> list[LearningItem]:
+        rows = await self._db.fetch_all(f"SELECT * FROM learning_queue q {where} ORDER BY q.enqueued_at, q.rowid",
+                                        params)
+        return [_item(row) for row in rows]
+
+
+async def _ack(tx: Writer, item_id: str, status: str, outcome: str) -> None:
+    await tx.execute(
+        "UPDATE learning_queue SET status = ?, outcome = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+        (status, outcome, utc_now(), item_id),
+    )
+
+
+def _item(row: sqlite3.Row) -> LearningItem:
+    outcome = {"learned": "block_id", "skipped": "skip_reason", "pending": "experience_id"}.get(row["status"])
+    return LearningItem(
+        id=row["id"], task_id=row["task_id"], session_id=row["session_id"], space_id=row["space_id"],
+        task_description=TaskData.model_validate_json(row["task"]).task_description, status=row["status"],
+        attempts=row["attempts"], last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"] if row["status"] == "queued" else None,
+        enqueued_at=row["enqueued_at"], updated_at=row["updated_at"],
+        **({outcome: row["outcome"]} if outcome else {}),
+    )
+
+
+def _experience(row: sqlite3.Row) -> PendingExperience:
+    return PendingExperience(
+        id=row["id"], space_id=row["space_id"], task_id=row["task_id"], session_id=row["session_id"],
+        sop=json.loads(row["sop"]), page_path=row["page_path"], merge_into=row["merge_into"], status=row["status"],
+        block_id=row["block_id"], created_at=row["created_at"], decided_at=row["decided_at"],
+    )

@@ -1,0 +1,265 @@
+"""The skill agent: turns one task that succeeded into an SOP, then decides where in the space it goes.
+
+Two bounded tool loops (services/tool_loop.py). Extract: `submit_sop(use_when, preferences,
+tool_sops)` or `skip(reason)` for a task too simple to teach anything. Place: walk the space with
+`list_space`, plan new folders and pages with `create_folder` and `create_page`, and finish with
+`place_sop(page_path)` or `merge_into(block_id)` (a near-duplicate SOP). Placing only plans: the
+tree is written afterwards, in one transaction (`SpaceService.place_sop`), so model junk never
+leaves half a tree. An SOP whose tool steps match an existing one, with a similar use_when, is
+merged without asking the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import Field
+
+from acontext_mcp.errors import AcontextError, InvalidArgument, LLMError, NotFound
+from acontext_mcp.formats.transcript import transcript
+from acontext_mcp.services.models import CitedBlock, TaskData, ToolSop
+from acontext_mcp.services.search import SearchService
+from acontext_mcp.services.spaces import MAX_TITLE_CHARS, SpaceService, split_path, validate_data
+from acontext_mcp.services.tool_loop import Tool, ToolArgs, ToolLoop
+
+log = logging.getLogger(__name__)
+
+EXTRACT_PURPOSE = "learner_extract"
+PLACE_PURPOSE = "learner_place"
+SIMILAR_USE_WHEN = 0.5  # word overlap (Jaccard) of use_when, with the same tool steps, that makes a twin
+MAX_LISTED = 200
+NUDGE = "Call one of the tools; a reply without a tool call does nothing."
+
+EXTRACT_PROMPT = """\
+You turn a task an AI agent finished successfully into a reusable SOP (standard operating
+procedure) for next time, or skip it.
+
+- use_when: the kind of request this SOP is for, general enough to match similar future tasks
+  ("Build a product landing page with Tailwind CSS"), not this one instance.
+- preferences: the user's preferences that shaped the work, as one short sentence, or "".
+- tool_sops: the tool calls that did the work, in order, each with the action to take
+  (what to pass, what to check). Leave out dead ends and retries.
+- Skip (with a reason) when the task is too simple to be worth a procedure: small talk, a single
+  obvious step, nothing reusable."""
+
+PLACE_PROMPT = """\
+You file a new SOP into a space: a tree of folders and pages (like Notion). Folders hold folders
+and pages; pages hold SOPs. Look around with list_space, reuse a fitting folder and page, or plan
+new ones with create_folder and create_page (short lowercase titles such as web/landing_pages),
+then call place_sop with the page path. If an SOP listed as similar already covers the same
+procedure, call merge_into with its block id instead of adding a twin."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    page_path: str
+    merge_into: str | None = None
+
+
+# Extract
+
+
+class SubmitSop(ToolArgs):
+    """Submit the SOP learned from the task."""
+
+    use_when: str = Field(description="The kind of request this procedure is for")
+    preferences: str = Field(default="", description="User preferences that shaped it, or empty")
+    tool_sops: list[ToolSop] = Field(description="The tool steps, in order")
+
+
+class Skip(ToolArgs):
+    """Skip the task: it is too simple to learn a procedure from."""
+
+    reason: str = Field(description="Why there is nothing reusable to learn")
+
+
+@dataclass
+class _Extracted:
+    sop: dict[str, Any] | None = None
+    skip_reason: str | None = None
+
+    def submit(self, args: SubmitSop) -> str:
+        sop = validate_data("sop", args.model_dump())
+        if not sop["tool_sops"]:
+            raise InvalidArgument("tool_sops is empty: list the tool steps, or call skip if no tool did the work")
+        self.sop, self.skip_reason = sop, None
+        return "ok: SOP recorded"
+
+    def skip(self, args: Skip) -> str:
+        if not args.reason.strip():
+            raise InvalidArgument("reason must say why the task is skipped")
+        self.skip_reason, self.sop = args.reason.strip(), None
+        return "ok: skipped"
+
+
+# Place
+
+
+class ListSpace(ToolArgs):
+    """List the folders, pages and SOPs under a path ("/" is the root), including ones you planned."""
+
+    path: str = Field(default="/", description='A folder or page path such as "/github"')
+
+
+class CreateFolder(ToolArgs):
+    """Plan a new folder under a folder (or "/")."""
+
+    parent_path: str
+    title: str
+
+
+class CreatePage(ToolArgs):
+    """Plan a new page under a folder (or "/")."""
+
+    parent_path: str
+    title: str
+
+
+class PlaceSop(ToolArgs):
+    """Put the new SOP on this page (existing or planned); this ends the task."""
+
+    page_path: str
+
+
+class MergeInto(ToolArgs):
+    """Merge the new SOP into this existing SOP block instead of adding a twin; this ends the task."""
+
+    block_id: str
+
+
+@dataclass
+class _TreePlan:
+    """The space's folders and pages (by path: type), its SOPs (id: (page path, title)), and planned additions."""
+
+    containers: dict[str, str]
+    sops: dict[str, tuple[str, str]]
+    planned: set[str] = field(default_factory=set)
+    placement: Placement | None = None
+
+    def list(self, args: ListSpace) -> str:
+        base = "/" + "/".join(split_path(args.path))
+        if base != "/" and base not in self.containers:
+            raise NotFound("path", base, "list / to see the folders and pages that exist")
+        prefix = "" if base == "/" else base
+        lines = [f"{self.containers[p]} {p}{' (planned)' if p in self.planned else ''}"
+                 for p in sorted(self.containers) if p.startswith(prefix + "/") or p == prefix]
+        lines += [f"  sop [{block_id}] on {page}: {title}" for block_id, (page, title) in self.sops.items()
+                  if page == prefix or page.startswith(prefix + "/")]
+        if not lines:
+            return "ok: (empty: create_folder or create_page to start)"
+        return "ok:\n" + "\n".join(lines[:MAX_LISTED])
+
+    def create(self, type: str, parent_path: str, title: str) -> str:
+        parent = "/" + "/".join(split_path(parent_path))
+        if parent != "/" and self.containers.get(parent) != "folder":
+            what = self.containers.get(parent)
+            raise InvalidArgument(f"{parent!r} is {'a page' if what else 'not a folder'}; "
+                                  f"put a {type} under / or an existing or planned folder")
+        title = title.strip()
+        if not title or "/" in title or title in (".", "..") or len(title) > MAX_TITLE_CHARS:
+            raise InvalidArgument("title must be a non-empty name without '/' (up to 200 characters)")
+        path = f"{parent.rstrip('/')}/{title}"
+        if path in self.containers:
+            return f"ok: {path} already exists as a {self.containers[path]}; use it"
+        self.containers[path] = type
+        self.planned.add(path)
+        return f"ok: planned {type} {path}"
+
+    def place(self, args: PlaceSop) -> str:
+        path = "/" + "/".join(split_path(args.page_path))
+        if self.containers.get(path) != "page":
+            raise InvalidArgument(f"{path!r} is not a page; create_page first, or pick a page from list_space")
+        self.placement = Placement(path)
+        return f"ok: the SOP goes on {path}"
+
+    def merge(self, args: MergeInto) -> str:
+        if args.block_id not in self.sops:
+            raise InvalidArgument(f"{args.block_id!r} is not an SOP of this space; use an id list_space shows")
+        self.placement = Placement(self.sops[args.block_id][0], args.block_id)
+        return "ok: the SOP will be merged"
+
+
+class SkillAgent:
+    def __init__(self, loop: ToolLoop, spaces: SpaceService, search: SearchService) -> None:
+        self._loop = loop
+        self._spaces = spaces
+        self._search = search
+
+    @property
+    def model(self) -> str:
+        return self._loop.model
+
+    async def extract(self, task: TaskData, messages: list[dict[str, Any]]) -> dict[str, Any] | str:
+        """The SOP learned from a task, or (a str) the reason it was skipped. Raises `LLMError`."""
+        state = _Extracted()
+        tools = {"submit_sop": Tool(SubmitSop, state.submit), "skip": Tool(Skip, state.skip)}
+        run = await self._loop.run(EXTRACT_PURPOSE, EXTRACT_PROMPT, _task_prompt(task, messages), tools,
+                                   final=set(tools), nudge=NUDGE)
+        if not run.finished:
+            raise LLMError(f"the model neither submitted an SOP nor skipped within {run.steps} steps")
+        return state.sop if state.sop is not None else state.skip_reason or ""
+
+    async def place(self, space_id: str, sop: dict[str, Any]) -> Placement:
+        """Where the SOP goes: a twin to merge into, or a page the model picks. Raises `LLMError`, `NotFound`."""
+        similar = await self._similar(space_id, sop)
+        twin = next((b for b in similar if _is_twin(b.data, sop)), None)
+        if twin is not None:
+            return Placement(twin.path, twin.block_id)
+        tree = await self._spaces.list_space(space_id)
+        plan = _TreePlan(
+            containers={e.path: e.type for e in tree.entries if e.type in ("folder", "page")},
+            sops={e.id: (e.path, e.title) for e in tree.entries if e.type == "sop"},
+        )
+        tools = {
+            "list_space": Tool(ListSpace, plan.list),
+            "create_folder": Tool(CreateFolder, lambda a: plan.create("folder", a.parent_path, a.title)),
+            "create_page": Tool(CreatePage, lambda a: plan.create("page", a.parent_path, a.title)),
+            "place_sop": Tool(PlaceSop, plan.place),
+            "merge_into": Tool(MergeInto, plan.merge),
+        }
+        run = await self._loop.run(PLACE_PURPOSE, PLACE_PROMPT, _place_prompt(sop, similar), tools,
+                                   final={"place_sop", "merge_into"}, nudge=NUDGE)
+        if not run.finished or plan.placement is None:
+            raise LLMError(f"the model did not place the SOP within {run.steps} steps")
+        return plan.placement
+
+    async def _similar(self, space_id: str, sop: dict[str, Any]) -> list[CitedBlock]:
+        query = " ".join([sop["use_when"], *(step["tool_name"] for step in sop["tool_sops"])])[:2000]
+        try:
+            return (await self._search.experience_search(space_id, query, limit=5, types=["sop"])).cited_blocks
+        except AcontextError as exc:  # e.g. the index is down: place without the hint, never guess a twin
+            log.warning("learner: similar-SOP search failed (%s); placing without it", exc)
+            return []
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _is_twin(existing: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Same tool steps in the same order, and use_when texts sharing most of their words."""
+    if [s["tool_name"] for s in existing.get("tool_sops", [])] != [s["tool_name"] for s in new["tool_sops"]]:
+        return False
+    a, b = _words(existing.get("use_when", "")), _words(new["use_when"])
+    return bool(a | b) and len(a & b) / len(a | b) >= SIMILAR_USE_WHEN
+
+
+def _task_prompt(task: TaskData, messages: list[dict[str, Any]]) -> str:
+    lines = [f"Task: {task.task_description}"]
+    lines += [f"Progress: {p}" for p in task.progresses]
+    lines += [f"User preference: {p}" for p in task.user_preferences]
+    lines += ["", "Messages of the task:", transcript(messages) if messages else "(none linked)"]
+    return "\n".join(lines)
+
+
+def _place_prompt(sop: dict[str, Any], similar: list[CitedBlock]) -> str:
+    steps = "\n".join(f"{n}. {s['tool_name']}: {s['action']}" for n, s in enumerate(sop["tool_sops"], 1))
+    lines = [f"New SOP, use when: {sop['use_when']}", f"Preferences: {sop['preferences'] or '-'}", steps]
+    if similar:
+        lines += ["", "Similar SOPs already in the space:"]
+        lines += [f"[{b.block_id}] on {b.path}: {b.data.get('use_when', b.title)} "
+                  f"(tools: {', '.join(s['tool_name'] for s in b.data.get('tool_sops', []))})" for b in similar]
+    return "\n".join(lines)
