@@ -102,6 +102,14 @@ async def load_demo(service: AcontextService, today: datetime | None = None) -> 
     """Write the seed scenario through the services (no LLM involved); see the module docstring."""
     now = today or datetime.now(UTC)
     space = await service.spaces.create_space(name=SPACE_NAME)
+    parent = "/"
+    for title in SOP_FOLDER.strip("/").split("/"):
+        await service.spaces.create_block(space.id, parent, "folder", title)
+        parent = f"{parent.rstrip('/')}/{title}"
+    await service.spaces.create_block(space.id, SOP_FOLDER, "page", SOP_PAGE)
+    await service.spaces.create_block(space.id, SOP_PATH, "text", "Where this came from", {"text": SOP_NOTE})
+    sop = await service.spaces.create_block(space.id, SOP_PATH, "sop", SOP_TITLE, SOP)
+
     session = await service.sessions.create_session(
         space_id=space.id, metadata={"demo": "iPhone 15 Pro Max landing page", "agent": "web-builder"}
     )
@@ -114,7 +122,7 @@ async def load_demo(service: AcontextService, today: datetime | None = None) -> 
         board.append_progress(1, progress)
     board.append_preference(1, PREFERENCE)
     board.link(1, ids[:7])
-    await _save(service, board, now)
+    await _save(service, board, now, learned=sop.id)
 
     history = await service.sessions.create_session(metadata={"demo": "earlier tasks"})  # no space: nothing to learn
     for days_ago, statuses in HISTORY:
@@ -125,24 +133,24 @@ async def load_demo(service: AcontextService, today: datetime | None = None) -> 
             board.update(n, status)
         await _save(service, board, now - timedelta(days=days_ago))
 
-    parent = "/"
-    for title in SOP_FOLDER.strip("/").split("/"):
-        await service.spaces.create_block(space.id, parent, "folder", title)
-        parent = f"{parent.rstrip('/')}/{title}"
-    await service.spaces.create_block(space.id, SOP_FOLDER, "page", SOP_PAGE)
-    await service.spaces.create_block(space.id, SOP_PATH, "text", "Where this came from", {"text": SOP_NOTE})
-    sop = await service.spaces.create_block(space.id, SOP_PATH, "sop", SOP_TITLE, SOP)
-
     disk = await service.disks.create_disk(name="demo site")
     await service.disks.upsert_artifact(disk.id, "/site/", "index.html", HERO_HTML, meta={"session": session.id})
     return Demo(space.id, session.id, history.id, disk.id, sop.id)
 
 
-async def _save(service: AcontextService, board: TaskBoard, at: datetime) -> None:
-    """Save a board as the observer would, acknowledging the session's queued messages with it."""
+async def _save(service: AcontextService, board: TaskBoard, at: datetime, learned: str | None = None) -> None:
+    """Save a board as the observer would, acknowledging the session's queued messages with it; the task
+    that succeeded is recorded as learned into the `learned` SOP block, as the learner would have.
+    """
+    stamp = at.isoformat(timespec="microseconds")
     async with service.db.transaction() as tx:
-        await board.save(tx, now=at.isoformat(timespec="microseconds"))
+        await board.save(tx, now=stamp)
         await tx.execute("DELETE FROM observer_queue WHERE session_id = ?", (board.session_id,))
+        await tx.execute(
+            "UPDATE learning_queue SET status = 'learned', outcome = ?, updated_at = ? "
+            "WHERE session_id = ? AND status = 'queued'",
+            (learned, stamp, board.session_id),
+        )
 
 
 async def has_sessions(service: AcontextService) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from acontext_mcp.demo import SOP, SOP_PAGE, TASKS
 from tests.integration.test_cli import run
 from tests.support.dashboard import (
-    ARTIFACTS, XSS_HTML, XSS_TEXT, Seeded, Stores, seed_dir, seed_stores, with_service,
+    ARTIFACTS, STAR_SOP, XSS_HTML, XSS_TEXT, Seeded, Stores, seed_dir, seed_pending, seed_stores, with_service,
 )
 from tests.support.servers import HttpServer, http_server
 
@@ -183,7 +183,7 @@ def test_metrics_page_draws_the_charts(page: Page, site: tuple[HttpServer, Seede
     expect(page.locator("#messages-per-day polyline.series")).to_have_count(1)
     tallest = page.locator("#messages-per-day circle.series").last.evaluate("c => c.getAttribute('cy')")
     assert float(tallest) == 0.0  # today has the most messages: its point is at the top
-    expect(page.locator(".panel.pending")).to_have_count(1)  # the learner's, until it lands
+    expect(page.locator("#learner-queue .learner-queue-depth")).to_have_text("0")
     shot(page, "metrics")
 
 
@@ -308,3 +308,27 @@ def test_unknown_space_and_disk_show_the_404_page(page: Page, site: tuple[HttpSe
         response = page.goto(f"{server.base_url}/dashboard/{path}")
         assert response is not None and response.status == 404, path
         expect(page.locator("h1")).to_have_text("Not found")
+
+
+def test_accept_and_reject_pending_experiences(page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
+    data_dir = tmp_path_factory.mktemp("learning") / "data"
+    pending = seed_pending(data_dir)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with http_server(data_dir) as server:
+        page.goto(f"{server.base_url}/dashboard/sessions")
+        page.get_by_role("navigation", name="Views").get_by_role("link", name="Experiences").click()
+        expect(page.locator("article.experience")).to_have_count(2)
+        expect(page.locator("article.experience .use-when")).to_have_text([STAR_SOP["use_when"], XSS_TEXT])
+        shot(page, "experiences")
+        star, xss = (page.locator(f"#experience-{e}") for e in pending.experiences)
+        star.get_by_role("button", name="Accept").click()
+        expect(page.get_by_role("status")).to_have_text("Experience accepted.")
+        expect(page.locator("article.experience")).to_have_count(1)
+        xss.get_by_role("button", name="Reject").click()
+        expect(page.get_by_role("status")).to_have_text("Experience rejected.")
+        expect(page.locator("article.experience")).to_have_count(0)
+        page.goto(f"{server.base_url}/dashboard/spaces/{pending.space}?path=/github/basic_ops")
+        expect(page.locator(".block-sop .use-when")).to_have_text(STAR_SOP["use_when"])
+        shot(page, "experience-accepted")
+    assert dialogs == []

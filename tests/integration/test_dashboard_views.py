@@ -5,9 +5,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -17,7 +16,9 @@ from acontext_mcp import AcontextService, Settings
 from acontext_mcp.demo import PREFERENCE, PROGRESSES, SOP, SOP_PATH, SOP_TITLE, TASKS, Demo, load_demo
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.integration.test_dashboard_http import dashboard_client, links
-from tests.support.dashboard import BINARY, SMALL_PNG, SVG, XSS_HTML, XSS_TEXT, Stores, seed_stores
+from tests.support.dashboard import (
+    BINARY, SMALL_PNG, STAR_SOP, SVG, XSS_HTML, XSS_TEXT, Pending, Stores, seed_pending, seed_stores,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -183,11 +184,6 @@ async def test_success_rate_is_scaled_to_percent(web: httpx.AsyncClient, service
     assert "3 of 4 finished tasks succeeded" in panel
 
 
-async def test_learner_panel_says_not_available(web: httpx.AsyncClient) -> None:
-    page = (await web.get("/dashboard/metrics")).text
-    assert "Learner not available" in page
-
-
 # Spaces
 
 
@@ -284,71 +280,68 @@ async def test_bad_paths_give_a_400_page(web: httpx.AsyncClient, stores: Stores,
 # Pending experiences
 
 
-async def test_experiences_page_without_a_learner(web: httpx.AsyncClient) -> None:
-    page = await web.get("/dashboard/experiences")
-    assert page.status_code == 200 and 'id="learner-unavailable"' in page.text
-    cookie = page.headers["set-cookie"]
-    assert "acontext_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
-
-
-@dataclass
-class StandInLearner:
-    """The learner service's two experience methods (as on the learner branch), for the form's wiring."""
-
-    experiences: list[SimpleNamespace]
-    decided: list[tuple[str, str, bool]] = field(default_factory=list)
-
-    async def list_pending(self, space_id: str) -> SimpleNamespace:
-        return SimpleNamespace(space_id=space_id, items=[e for e in self.experiences if e.space_id == space_id])
-
-    async def confirm(self, space_id: str, experience_id: str, accept: bool) -> Any:
-        self.decided.append((space_id, experience_id, accept))
-        return None
-
-
 @dataclass(frozen=True)
-class WithLearner:
+class NoLearner:
+    """The service as a server without the skill learner has it."""
+
     inner: AcontextService
-    learner: StandInLearner
+    learner: None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
+async def test_without_a_learner_the_pages_say_so(settings: Settings, service: AcontextService) -> None:
+    async with dashboard_client(settings, NoLearner(service)) as web:  # type: ignore[arg-type]
+        page = await web.get("/dashboard/experiences")
+        assert page.status_code == 200 and 'id="learner-unavailable"' in page.text
+        assert "Learner not available" in (await web.get("/dashboard/metrics")).text
+        cookie = page.headers["set-cookie"]
+        assert "acontext_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is None  # no forms to post
+
+
 @pytest.fixture
-async def learning(settings: Settings, service: AcontextService, stores: Stores
-                   ) -> AsyncIterator[tuple[httpx.AsyncClient, StandInLearner]]:
-    pending = SimpleNamespace(id="exp-1", space_id=stores.space, task_id="t", session_id="s", status="pending",
-                              sop={**SOP, "use_when": XSS_TEXT}, page_path="/web/x", merge_into=None)
-    learner = StandInLearner([pending])
-    async with dashboard_client(settings, WithLearner(service, learner)) as client:  # type: ignore[arg-type]
-        yield client, learner
+def pending(data_dir: Path, service: AcontextService) -> Pending:
+    return seed_pending(data_dir)
 
 
-def form_of(page: str, decision: str) -> tuple[str, dict[str, str]]:
+def form_of(page: str, experience_id: str, decision: str) -> tuple[str, dict[str, str]]:
     forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', page, re.S)
-    action, body = next((a, b) for a, b in forms if f'value="{decision}"' in b)
+    action, body = next((a, b) for a, b in forms if a.endswith(experience_id) and f'value="{decision}"' in b)
     return action, dict(re.findall(r'name="([^"]+)" value="([^"]+)"', body))
 
 
-async def test_accept_and_reject_post_with_the_csrf_token(learning: tuple[httpx.AsyncClient, StandInLearner],
-                                                          stores: Stores) -> None:
-    web, learner = learning
+async def test_accept_and_reject_post_with_the_csrf_token(
+    web: httpx.AsyncClient, service: AcontextService, pending: Pending
+) -> None:
+    star, xss = pending.experiences
     page = (await web.get("/dashboard/experiences")).text
     assert_escaped(page)
-    assert text_of(page, "use-when") == [XSS_TEXT] and text_of(page, "page-path") == ["/web/x"]
-    for decision in ("accept", "reject"):
-        action, fields = form_of(page, decision)
+    assert text_of(page, "use-when") == [STAR_SOP["use_when"], XSS_TEXT]
+    assert text_of(page, "page-path") == ["/github/basic_ops", "/web"]
+    for experience, decision in ((star, "accept"), (xss, "reject")):
+        action, fields = form_of(page, experience, decision)
         done = await web.post(action, data=fields)
         assert done.status_code == 303 and done.headers["location"] == f"/dashboard/experiences?done={decision}ed"
         assert f"Experience {decision}ed." in (await web.get(done.headers["location"])).text
-    assert learner.decided == [(stores.space, "exp-1", True), (stores.space, "exp-1", False)]
+    tree = await service.spaces.list_space(pending.space)
+    assert [(e.type, e.path) for e in tree.entries] == [
+        ("folder", "/github"), ("page", "/github/basic_ops"), ("sop", "/github/basic_ops")]
+    assert (await service.learner.list_pending(pending.space)).items == []
+    action, fields = form_of(page, star, "accept")
+    again = await web.post(action, data=fields)
+    assert again.status_code == 409 and "already accepted" in again.text
+    metrics = (await web.get("/dashboard/metrics")).text
+    assert 'class="learner-queue-depth">0<' in metrics and 'class="learner-enabled">off<' in metrics
 
 
 @pytest.mark.parametrize("attack", ["no token", "wrong token", "no cookie", "other origin", "bad decision"])
-async def test_forged_posts_are_refused(learning: tuple[httpx.AsyncClient, StandInLearner], attack: str) -> None:
-    web, learner = learning
-    action, fields = form_of((await web.get("/dashboard/experiences")).text, "accept")
+async def test_forged_posts_are_refused(
+    web: httpx.AsyncClient, service: AcontextService, pending: Pending, attack: str
+) -> None:
+    action, fields = form_of((await web.get("/dashboard/experiences")).text, pending.experiences[0], "accept")
     headers = {}
     if attack == "no token":
         del fields["csrf"]
@@ -362,4 +355,5 @@ async def test_forged_posts_are_refused(learning: tuple[httpx.AsyncClient, Stand
         fields["decision"] = "maybe"
     response = await web.post(action, data=fields, headers=headers)
     assert response.status_code == (400 if attack == "bad decision" else 403)
-    assert learner.decided == []
+    assert len((await service.learner.list_pending(pending.space)).items) == 2
+    assert (await service.spaces.list_space(pending.space)).entries == []

@@ -94,7 +94,11 @@ async def test_task_outcomes_count_finished_tasks_by_the_day_they_were_last_upda
     from acontext_mcp.demo import HISTORY, load_demo
 
     at = datetime(2026, 3, 10, 12, tzinfo=UTC)
-    await load_demo(service, today=at)
+    demo = await load_demo(service, today=at)
+    learner = await service.learner.status()  # the demo's SOP counts as learned from task 1: nothing queued
+    assert (learner.queue_depth, learner.learned) == (0, 1)
+    [item] = (await service.learner.list_items(demo.space_id, None)).items
+    assert item.block_id == demo.sop_block_id
     days = await service.metrics.task_outcomes(days=7, today=at.date())
     expected = [(s.count("success"), s.count("failed")) for _, s in HISTORY] + [(1, 0)]  # today: the demo's task 1
     assert [(d.success, d.failed) for d in days] == expected
