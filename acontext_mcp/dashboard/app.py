@@ -83,9 +83,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return render(request, "error.html", status=404, title="Not found", detail="There is no page at this address.")
-    title = {400: "Bad request", 403: "Forbidden", 405: "Method not allowed", 503: "Not available"}.get(
-        exc.status_code, "Request failed"
-    )
+    title = {400: "Bad request", 403: "Forbidden", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
     return render(request, "error.html", status=exc.status_code, title=title, detail=exc.detail)
 
 

@@ -1,13 +1,12 @@
 """Pending experiences: SOPs the learner holds for confirmation, per space, with accept and reject.
 
 The only write the dashboard makes (besides signing in). It calls the learner service's
-`list_pending` and `confirm` (the `list_pending_experiences` and `confirm_experience` tools);
-without a learner the page says so.
+`list_pending` and `confirm` (the `list_pending_experiences` and `confirm_experience` tools),
+which need no LLM.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from starlette.exceptions import HTTPException
@@ -22,22 +21,13 @@ MAX_FORM_BYTES = 4 * 1024
 DECISIONS = {"accept": True, "reject": False}
 
 
-def learner_of(request: Request) -> Any | None:
-    """The service's learner, if this server has one that holds experiences for confirmation."""
-    learner = getattr(service_of(request), "learner", None)
-    return learner if hasattr(learner, "confirm") else None
-
-
 async def experience_list(request: Request) -> Response:
-    learner = learner_of(request)
-    spaces: list[tuple[Any, list[Any]]] = []
-    if learner is not None:
-        for space in (await service_of(request).spaces.list_spaces()).items:
-            pending = (await learner.list_pending(space.id)).items
-            spaces.append((space, [item for item in pending if item.status == "pending"]))
+    service = service_of(request)
+    spaces = [(space, (await service.learner.list_pending(space.id)).items)
+              for space in (await service.spaces.list_spaces()).items]
     token, nonce = csrf.issue(request)
-    response = render(request, "experiences.html", active="experiences", available=learner is not None,
-                      spaces=spaces, csrf_token=token, csrf_field=csrf.FIELD,
+    response = render(request, "experiences.html", active="experiences", spaces=spaces,
+                      learning=service.learner.enabled, csrf_token=token, csrf_field=csrf.FIELD,
                       done=request.query_params.get("done"))
     return csrf.set_cookie(request, response, nonce)
 
@@ -49,11 +39,8 @@ async def decide(request: Request) -> Response:
     decision = form.get("decision", [""])[0]
     if decision not in DECISIONS:
         raise HTTPException(400, "decision must be accept or reject")
-    learner = learner_of(request)
-    if learner is None:
-        raise HTTPException(503, "the learner is not available yet on this server")
     params = request.path_params
-    await learner.confirm(params["space_id"], params["experience_id"], DECISIONS[decision])
+    await service_of(request).learner.confirm(params["space_id"], params["experience_id"], DECISIONS[decision])
     done = urlencode({"done": f"{decision}ed"})
     return RedirectResponse(f"{base_url(request)}/experiences?{done}", status_code=303)
 

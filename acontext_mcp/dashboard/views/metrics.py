@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -88,14 +87,8 @@ async def metrics_page(request: Request) -> Response:
         token_totals={"calls": sum(d.calls for d in tokens), "prompt": sum(d.prompt_tokens for d in tokens),
                       "completion": sum(d.completion_tokens for d in tokens)},
         observer=await service.observer.status(),
-        learner=await learner_status(service),
+        learner=await service.learner.status(),
     )
-
-
-async def learner_status(service: Any) -> Any | None:
-    """The learner's `status()` (queue depth, counts, retrying and failed items), or None on a server without one."""
-    learner = getattr(service, "learner", None)
-    return await learner.status() if hasattr(learner, "status") else None
 
 
 VIEW = View(
