@@ -14,28 +14,35 @@ from acontext_mcp.errors import InvalidArgument, PayloadTooLarge
 MAX_JSON_DEPTH = 64
 
 
-def json_depth(value: Any) -> int:
-    """How deeply lists and objects nest in `value` (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
+def json_shape(value: Any) -> tuple[int, int]:
+    """How deeply lists and objects nest in `value` (a scalar is 0), and the characters of its strings.
+
+    Iterative, and it stops counting once the depth is over `MAX_JSON_DEPTH`.
+    """
+    deepest, chars, stack = 0, 0, [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
+            chars += sum(len(key) for key in item if isinstance(key, str))
             stack += [(child, depth + 1) for child in item.values()]
         elif isinstance(item, list):
             stack += [(child, depth + 1) for child in item]
         else:
+            chars += len(item) if isinstance(item, str) else 0
             deepest = max(deepest, depth)
             continue
         deepest = max(deepest, depth + 1)
         if deepest > MAX_JSON_DEPTH:
             break
-    return deepest
+    return deepest, chars
 
 
-def check_depth(value: Any, field: str) -> None:
-    """Raise `InvalidArgument` when `value` nests deeper than `MAX_JSON_DEPTH`."""
-    if json_depth(value) > MAX_JSON_DEPTH:
+def check_depth(value: Any, field: str) -> int:
+    """Raise `InvalidArgument` when `value` nests deeper than `MAX_JSON_DEPTH`; else return its string characters."""
+    depth, chars = json_shape(value)
+    if depth > MAX_JSON_DEPTH:
         raise InvalidArgument(f"{field}: objects or lists nested deeper than {MAX_JSON_DEPTH} levels; flatten it")
+    return chars
 
 
 def encode_json_object(value: dict[str, Any] | None, field: str, limit: int) -> str:

@@ -33,6 +33,7 @@ from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
+_INLINE_PREPARE_CHARS = 64 * 1024
 _BACKFILL_BATCH = 500
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
 
@@ -71,7 +72,10 @@ class MessageService:
         fmt = check_format(format)
         message_id = new_id()
         blob_prefix = f"{session_id}/{message_id}"
-        native, body, blobs, tokens = await anyio.to_thread.run_sync(self._prepare, message, fmt, blob_prefix)
+        if check_depth(message, "message") > _INLINE_PREPARE_CHARS:  # megabytes of base64: keep the event loop free
+            native, body, blobs, tokens = await anyio.to_thread.run_sync(self._prepare, message, fmt, blob_prefix)
+        else:  # the usual small message: a thread hop would cost more than the work
+            native, body, blobs, tokens = self._prepare(message, fmt, blob_prefix)
         await self._check_session(session_id)
         now = utc_now()
         # Bytes first, then the record that points at them; a failed record takes its bytes along.
@@ -271,7 +275,6 @@ class MessageService:
     def _prepare(self, message: Any, fmt: Format, blob_prefix: str) -> tuple[Message, dict[str, Any], list[_Blob], int]:
         """Check and convert a message, off the event loop (it may be megabytes): the native form,
         the body to store, the blobs to write first, and its tokens."""
-        check_depth(message, "message")
         size = len(json.dumps(message, ensure_ascii=False, default=str).encode())
         if size > self._max_message_bytes:
             raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
