@@ -34,6 +34,7 @@ from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
 _INLINE_PREPARE_CHARS = 64 * 1024
+_UNKNOWN_SESSION = "call list_sessions to see the ids that exist, or create_session"
 _BACKFILL_BATCH = 500
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
 
@@ -76,7 +77,8 @@ class MessageService:
             native, body, blobs, tokens = await anyio.to_thread.run_sync(self._prepare, message, fmt, blob_prefix)
         else:  # the usual small message: a thread hop would cost more than the work
             native, body, blobs, tokens = self._prepare(message, fmt, blob_prefix)
-        await self._check_session(session_id)
+        if blobs:  # the transaction checks the session too; this spares writing bytes for nothing
+            await self._check_session(session_id)
         now = utc_now()
         # Bytes first, then the record that points at them; a failed record takes its bytes along.
         try:
@@ -230,7 +232,7 @@ class MessageService:
 
     async def _check_session(self, session_id: str) -> None:
         if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
-            raise NotFound("session", session_id, "call list_sessions to see the ids that exist, or create_session")
+            raise NotFound("session", session_id, _UNKNOWN_SESSION)
 
     @staticmethod
     async def _next_seq(tx: Writer, session_id: str) -> int:
@@ -240,7 +242,7 @@ class MessageService:
             (session_id, session_id),
         )
         if row is None or not row["present"]:
-            raise NotFound("session", session_id, "it was deleted while the message was being stored")
+            raise NotFound("session", session_id, _UNKNOWN_SESSION)
         return int(row["last"]) + 1
 
     @staticmethod

@@ -86,33 +86,35 @@ class Database:
             finally:
                 self._in_transaction.reset(token)
 
+    # Each statement is one round trip to the connection's thread (`execute_fetchall` runs and
+    # drains it there), so a read never holds a statement, or its WAL snapshot, open.
+
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._read_lock, self._reader.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        async with self._read_lock:
+            return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
 
 class Writer:
-    """The handle a transaction yields: reads and writes on the writer connection."""
+    """The handle a transaction yields: reads and writes on the writer connection, one round trip each."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        async with self._connection.execute(sql, tuple(params)) as cursor:
-            return cursor.rowcount
+        cursor = await self._connection.execute(sql, tuple(params))
+        return cursor.rowcount
 
     async def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         await self._connection.executemany(sql, [tuple(row) for row in rows])
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self._connection.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self._connection.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._connection.execute_fetchall(sql, tuple(params)))
