@@ -5,6 +5,7 @@
     acontext-mcp migrate                 create or upgrade the database, then exit
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
     acontext-mcp reindex                 rebuild the spaces' search index from the database
+    acontext-mcp demo [--if-empty]       load the seed scenario (a session, its tasks, a learned SOP)
     acontext-mcp --version
 """
 
@@ -63,10 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     about = "serve only the web dashboard, at /dashboard/, on the same data dir"
     commands.add_parser(
         "dashboard", parents=[_server_options(dashboard=True)], help=about,
-        description=f"{about}. Read-only; with env {ENV_VARS['token']} set, it asks for that token first.",
+        description=f"{about}. Read-only but for accepting or rejecting pending experiences; with env "
+        f"{ENV_VARS['token']} set, it asks for that token first.",
     )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
+    demo = commands.add_parser(
+        "demo", parents=[options], help="load the seed scenario for the dashboard (no LLM needed)",
+        description="Load the seed scenario: a space 'demo', a session with 8 messages and its 3 observed tasks, "
+        "the SOP learned from the first, a disk, and earlier task outcomes. Server flags are accepted and ignored.",
+    )
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when the data dir already has sessions")
     return parser
 
 
@@ -74,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
     space_id = args.pop("space_id", None)
+    if_empty = args.pop("if_empty", False)
     if command == "dashboard":
         args.setdefault("port", DASHBOARD_PORT)
     try:
@@ -89,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dashboard(settings)
     if command == "reindex":
         return _reindex(settings, space_id)
+    if command == "demo":
+        return _demo(settings, if_empty)
     return _serve(settings)
 
 
@@ -159,4 +170,21 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
         print(f"acontext-mcp: {exc}", file=sys.stderr)
         return 1
     print(f"{settings.search_index_uri}: indexed {count} blocks" + (f" of space {space_id}" if space_id else ""))
+    return 0
+
+
+def _demo(settings: Settings, if_empty: bool) -> int:
+    import anyio
+
+    from acontext_mcp.demo import has_sessions, load_demo
+    from acontext_mcp.services import AcontextService
+
+    async def run() -> str:
+        async with AcontextService.open(settings, background=False) as service:
+            if if_empty and await has_sessions(service):
+                return "the data dir already has sessions; demo not loaded"
+            demo = await load_demo(service)
+            return f"loaded the demo: session {demo.session_id} in space {demo.space_id}"
+
+    print(f"acontext-mcp: {anyio.run(run)} ({settings.data_dir})")
     return 0

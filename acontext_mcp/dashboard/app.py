@@ -17,10 +17,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from acontext_mcp.dashboard import auth
+from acontext_mcp.dashboard import auth, csrf
 from acontext_mcp.dashboard.pages import ServiceGetter, base_url, render
 from acontext_mcp.dashboard.views import VIEWS
-from acontext_mcp.errors import InvalidArgument, NotFound
+from acontext_mcp.errors import Conflict, InvalidArgument, NotFound
 from acontext_mcp.services import AcontextService
 from acontext_mcp.settings import Settings
 
@@ -32,7 +32,7 @@ SECURITY_HEADERS = {
         "media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # never leaks to other sites; same-origin posts keep their Origin header
     "x-frame-options": "DENY",
 }
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return render(request, "error.html", status=404, title="Not found", detail="There is no page at this address.")
-    title = {400: "Bad request", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
+    title = {400: "Bad request", 403: "Forbidden", 405: "Method not allowed"}.get(exc.status_code, "Request failed")
     return render(request, "error.html", status=exc.status_code, title=title, detail=exc.detail)
 
 
@@ -93,6 +93,10 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 async def invalid_argument(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", status=400, title="Bad request", detail=str(exc))
+
+
+async def conflict(request: Request, exc: Exception) -> Response:
+    return render(request, "error.html", status=409, title="Already done", detail=str(exc))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -127,11 +131,13 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
             HTTPException: http_error,
             NotFound: not_found,
             InvalidArgument: invalid_argument,
+            Conflict: conflict,
             Exception: server_error,
         },
     )
     app.state.service = service
     app.state.token = token
+    app.state.csrf_secret = csrf.new_secret()
     app.state.views = VIEWS
     return app
 

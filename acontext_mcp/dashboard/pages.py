@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 import jinja2
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
 from acontext_mcp.services import AcontextService
@@ -84,3 +85,14 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     state = request.app.state
     shared = {"base": base_url(request), "views": state.views, "active": "", "login": state.token is not None}
     return HTMLResponse(ENVIRONMENT.get_template(template).render({**shared, **context}), status_code=status)
+
+
+def file_response(data: bytes, media_type: str | None, filename: str | None, inline: bool = True) -> Response:
+    """Stored bytes: safe images (and audio) shown inline when `inline`, anything else as a sandboxed download."""
+    media_type = media_type or ""
+    headers = {"content-security-policy": "default-src 'none'; sandbox", "cache-control": "private, max-age=3600"}
+    if inline and (media_type in INLINE_IMAGES or media_type.startswith("audio/")):
+        return Response(data, media_type=media_type, headers=headers)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", filename or "") or "attachment"
+    headers["content-disposition"] = f'attachment; filename="{name}"'
+    return Response(data, media_type="application/octet-stream", headers=headers)

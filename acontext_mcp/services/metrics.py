@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from acontext_mcp.errors import InvalidArgument
-from acontext_mcp.services.models import DailyActivity, DayCount
+from acontext_mcp.services.models import DailyActivity, DayCount, DayOutcomes, DayTokens
 from acontext_mcp.store.sqlite import Database
 
 MAX_DAYS = 366
@@ -19,16 +20,39 @@ class MetricsService:
         """Sessions created and messages stored on each of the last `days` UTC days (today included),
         oldest first, with zero for quiet days. Raises `InvalidArgument` for `days` outside 1..366.
         """
-        if not 1 <= days <= MAX_DAYS:
-            raise InvalidArgument(f"days must be between 1 and {MAX_DAYS}, got {days}")
-        last = today or datetime.now(UTC).date()
-        first = last - timedelta(days=days - 1)
+        first, span = _span(days, today)
         counts = {table: await self._per_day(table, first) for table in ("sessions", "messages")}
-        span = [(first + timedelta(days=n)).isoformat() for n in range(days)]
         return DailyActivity(
             days=[DayCount(day=d, sessions=counts["sessions"].get(d, 0), messages=counts["messages"].get(d, 0))
                   for d in span]
         )
+
+    async def task_outcomes(self, days: int = 30, today: date | None = None) -> list[DayOutcomes]:
+        """Per UTC day, oldest first: tasks last updated that day that ended in success, and in failed.
+        Raises `InvalidArgument` as `daily_activity` does.
+        """
+        first, span = _span(days, today)
+        rows = await self._sums(
+            "SELECT substr(updated_at, 1, 10) AS day, SUM(status = 'success') AS success, "
+            "SUM(status = 'failed') AS failed FROM tasks WHERE updated_at >= ? GROUP BY day", first
+        )
+        return [DayOutcomes(day=d, **rows.get(d, {"success": 0, "failed": 0})) for d in span]
+
+    async def llm_tokens(self, days: int = 30, today: date | None = None) -> list[DayTokens]:
+        """Per UTC day, oldest first: language-model calls made and the tokens they cost.
+        Raises `InvalidArgument` as `daily_activity` does.
+        """
+        first, span = _span(days, today)
+        rows = await self._sums(
+            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS calls, SUM(prompt_tokens) AS prompt_tokens, "
+            "SUM(completion_tokens) AS completion_tokens FROM llm_calls WHERE created_at >= ? GROUP BY day", first
+        )
+        zero = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        return [DayTokens(day=d, **rows.get(d, zero)) for d in span]
+
+    async def _sums(self, sql: str, first: date) -> dict[str, dict[str, Any]]:
+        rows = await self._db.fetch_all(sql, (first.isoformat(),))
+        return {row["day"]: {k: int(row[k] or 0) for k in row.keys() if k != "day"} for row in rows}
 
     async def _per_day(self, table: str, first: date) -> dict[str, int]:
         rows = await self._db.fetch_all(
@@ -37,3 +61,12 @@ class MetricsService:
             (first.isoformat(),),
         )
         return {row["day"]: int(row["n"]) for row in rows}
+
+
+def _span(days: int, today: date | None) -> tuple[date, list[str]]:
+    """The first of the last `days` UTC days (ending `today`) and each day's date. Raises `InvalidArgument`."""
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidArgument(f"days must be between 1 and {MAX_DAYS}, got {days}")
+    last = today or datetime.now(UTC).date()
+    first = last - timedelta(days=days - 1)
+    return first, [(first + timedelta(days=n)).isoformat() for n in range(days)]

@@ -175,6 +175,25 @@ class DailyActivity(BaseModel):
     days: list[DayCount] = Field(description="One entry per day, oldest first")
 
 
+class DayOutcomes(BaseModel):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    success: int = Field(description="Tasks last updated that day whose status is success")
+    failed: int = Field(description="Tasks last updated that day whose status is failed")
+
+    @property
+    def success_rate(self) -> float | None:
+        """success / (success + failed), or None on a day without finished tasks."""
+        finished = self.success + self.failed
+        return self.success / finished if finished else None
+
+
+class DayTokens(BaseModel):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
 # Spaces: a tree of folders, pages and the text and SOP blocks on pages.
 
 BlockType = Literal["folder", "page", "text", "sop"]

@@ -98,9 +98,12 @@ class TaskBoard:
             lines += [f"   user preference: {p}" for p in entry.data.user_preferences]
         return "\n".join(lines)
 
-    async def save(self, tx: Writer) -> None:
-        """Write a board's edits inside the caller's transaction; fields nobody edited are left alone."""
-        now = utc_now()
+    async def save(self, tx: Writer, now: str | None = None) -> None:
+        """Write a board's edits inside the caller's transaction; fields nobody edited are left alone.
+
+        `now` (UTC ISO-8601) stamps the changed tasks; the demo uses it to write past outcomes.
+        """
+        now = now or utc_now()
         for order, entry in enumerate(self._entries, 1):
             data = json.dumps(entry.data.model_dump(), ensure_ascii=False)
             if entry.new:

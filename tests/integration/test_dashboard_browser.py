@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dashboard import ARTIFACTS, XSS_HTML, XSS_TEXT, Seeded, seed_dir, with_service
+from acontext_mcp.demo import SOP, SOP_PAGE, TASKS
+from tests.integration.test_cli import run
+from tests.support.dashboard import (
+    ARTIFACTS, STAR_SOP, XSS_HTML, XSS_TEXT, Seeded, Stores, seed_dir, seed_pending, seed_stores, with_service,
+)
 from tests.support.servers import HttpServer, http_server
 
 pytestmark = pytest.mark.slow
@@ -179,7 +183,7 @@ def test_metrics_page_draws_the_charts(page: Page, site: tuple[HttpServer, Seede
     expect(page.locator("#messages-per-day polyline.series")).to_have_count(1)
     tallest = page.locator("#messages-per-day circle.series").last.evaluate("c => c.getAttribute('cy')")
     assert float(tallest) == 0.0  # today has the most messages: its point is at the top
-    expect(page.locator(".panel.pending")).to_have_count(3)
+    expect(page.locator("#learner-queue .learner-queue-depth")).to_have_text("0")
     shot(page, "metrics")
 
 
@@ -221,3 +225,110 @@ def test_token_login_refuses_a_wrong_token_and_admits_the_right_one(
         page.goto(f"{server.base_url}/dashboard/metrics")
         expect(page).to_have_url(re.compile(r"/dashboard/login\?next=%2Fmetrics$"))
         context.close()
+
+
+def test_a_newcomer_sees_the_demo_session_its_tasks_the_learned_sop_and_the_chart(
+    page: Page, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The issue's "done when": `acontext-mcp demo` (what scripts/serve runs first) on a fresh data dir."""
+    data_dir = tmp_path_factory.mktemp("newcomer") / "data"
+    loaded = run("demo", "--if-empty", data_dir=data_dir)
+    assert loaded.returncode == 0, loaded.stderr
+    errors = console_errors(page)
+    with http_server(data_dir) as server:
+        page.goto(f"{server.base_url}/dashboard")
+        expect(page.locator("table.sessions tbody tr")).to_have_count(2)
+        page.locator("tr", has_text="iPhone 15 Pro Max").locator("a.session-link").click()
+        expect(page.locator("li.message")).to_have_count(8)
+        page.get_by_role("link", name="Tasks", exact=True).click()
+        expect(page.locator("li.task .description")).to_have_text(TASKS)
+        expect(page.locator("li.task .badge")).to_have_text(["success", "pending", "pending"])
+        expect(page.locator("#task-1 .progresses li")).to_have_count(2)
+        expect(page.locator("#task-1 .preferences li")).to_have_text(["Plain black hero background, no gradient"])
+        shot(page, "demo-tasks")
+        page.locator("a.message-link", has_text="#6").click()
+        expect(page).to_have_url(re.compile(r"/sessions/[^/?#]+#m6$"))
+        expect(page.locator("#m6")).to_be_in_viewport()
+        expect(page.locator("#m6")).to_contain_text("make the hero background plain black")
+        page.go_back()
+        page.locator("a.space-link").click()
+        expect(page.locator("h1")).to_contain_text("Space demo")
+        page.locator("#tree").get_by_role("link", name=SOP_PAGE).click()
+        expect(page.locator(".block-sop .sop-steps li")).to_have_count(len(SOP["tool_sops"]))
+        expect(page.locator(".block-sop .use-when")).to_have_text(SOP["use_when"])
+        shot(page, "demo-space")
+        page.get_by_role("navigation", name="Views").get_by_role("link", name="Metrics").click()
+        chart = page.locator("#task-success-rate svg")
+        expect(chart.locator("circle.series")).to_have_count(7)  # six earlier days and today
+        expect(chart.locator("polyline.series")).to_have_count(1)
+        shot(page, "demo-metrics")
+        page.get_by_role("navigation", name="Views").get_by_role("link", name="Disks").click()
+        page.locator("a.disk-link").click()
+        page.locator("a.folder-link").click()
+        page.get_by_role("link", name="index.html").click()
+        expect(page.locator(".artifact-text")).to_contain_text("<title>iPhone 15 Pro Max</title>")
+        shot(page, "demo-disk-file")
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def stores(site: tuple[HttpServer, Seeded, Path]) -> Stores:
+    return with_service(site[2], seed_stores)
+
+
+def test_sop_text_and_artifact_names_render_as_text(
+    page: Page, site: tuple[HttpServer, Seeded, Path], stores: Stores
+) -> None:
+    server, _, _ = site
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{server.base_url}/dashboard/spaces")
+    page.locator("a.space-link").click()
+    page.locator("#tree").get_by_role("link", name=XSS_HTML).click()
+    expect(page.locator(".block-sop .use-when")).to_have_text(XSS_TEXT)
+    expect(page.locator(".block-sop .tool-name")).to_have_text(["open_page", XSS_TEXT])
+    expect(page.locator(".block-text .text")).to_have_text(XSS_TEXT)
+    shot(page, "xss-space")
+    page.goto(f"{server.base_url}/dashboard/disks/{stores.disk}")
+    page.locator("a.folder-link", has_text="notes/").click()
+    page.get_by_role("link", name=f"{XSS_HTML}.txt").click()
+    expect(page.locator(".artifact-name")).to_have_text(f"{XSS_HTML}.txt")
+    expect(page.locator(".artifact-text")).to_have_text(XSS_TEXT)
+    page.goto(f"{server.base_url}/dashboard/disks/{stores.disk}/files/pics/red.png")
+    page.wait_for_function("document.querySelector('.preview img').complete")
+    assert page.locator(".preview img").evaluate("i => [i.naturalWidth, i.naturalHeight]") == [8, 8]
+    shot(page, "disk-image")
+    assert page.locator("main script, main img[src='x']").count() == 0
+    assert dialogs == []
+
+
+def test_unknown_space_and_disk_show_the_404_page(page: Page, site: tuple[HttpServer, Seeded, Path]) -> None:
+    server, _, _ = site
+    for path in ("spaces/no-such-space", "disks/no-such-disk", "sessions/no-such-session/tasks"):
+        response = page.goto(f"{server.base_url}/dashboard/{path}")
+        assert response is not None and response.status == 404, path
+        expect(page.locator("h1")).to_have_text("Not found")
+
+
+def test_accept_and_reject_pending_experiences(page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
+    data_dir = tmp_path_factory.mktemp("learning") / "data"
+    pending = seed_pending(data_dir)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with http_server(data_dir) as server:
+        page.goto(f"{server.base_url}/dashboard/sessions")
+        page.get_by_role("navigation", name="Views").get_by_role("link", name="Experiences").click()
+        expect(page.locator("article.experience")).to_have_count(2)
+        expect(page.locator("article.experience .use-when")).to_have_text([STAR_SOP["use_when"], XSS_TEXT])
+        shot(page, "experiences")
+        star, xss = (page.locator(f"#experience-{e}") for e in pending.experiences)
+        star.get_by_role("button", name="Accept").click()
+        expect(page.get_by_role("status")).to_have_text("Experience accepted.")
+        expect(page.locator("article.experience")).to_have_count(1)
+        xss.get_by_role("button", name="Reject").click()
+        expect(page.get_by_role("status")).to_have_text("Experience rejected.")
+        expect(page.locator("article.experience")).to_have_count(0)
+        page.goto(f"{server.base_url}/dashboard/spaces/{pending.space}?path=/github/basic_ops")
+        expect(page.locator(".block-sop .use-when")).to_have_text(STAR_SOP["use_when"])
+        shot(page, "experience-accepted")
+    assert dialogs == []

@@ -90,6 +90,41 @@ async def seed(service: AcontextService, filler: int = 0) -> Seeded:
     return Seeded(weather=weather.id, xss=xss.id, filler=extra)
 
 
+@dataclass(frozen=True)
+class Stores:
+    """A space and a disk whose titles, SOP text, file names and contents try to inject HTML."""
+
+    space: str
+    page_path: str
+    disk: str
+    xss_file: str
+
+
+XSS_SOP = {
+    "use_when": XSS_TEXT,
+    "preferences": XSS_HTML,
+    "tool_sops": [{"tool_name": "open_page", "action": XSS_HTML}, {"tool_name": XSS_TEXT, "action": "second step"}],
+}
+BINARY = bytes(range(256))
+
+
+async def seed_stores(service: AcontextService) -> Stores:
+    space = await service.spaces.create_space(name=XSS_HTML)
+    await service.spaces.create_block(space.id, "/", "folder", "web")
+    await service.spaces.create_block(space.id, "/web", "page", XSS_HTML)
+    page_path = f"/web/{XSS_HTML}"
+    await service.spaces.create_block(space.id, page_path, "text", XSS_TEXT, {"text": XSS_TEXT})
+    await service.spaces.create_block(space.id, page_path, "sop", XSS_HTML, XSS_SOP)
+    disk = await service.disks.create_disk(name=XSS_HTML)
+    files = [("/notes/", f"{XSS_HTML}.txt", XSS_TEXT, "utf-8"),
+             ("/pics/", "red.png", base64.b64encode(SMALL_PNG).decode(), "base64"),
+             ("/pics/", "drawing.svg", SVG.decode(), "utf-8"),
+             ("/", "data.bin", base64.b64encode(BINARY).decode(), "base64")]
+    for folder, name, content, encoding in files:
+        await service.disks.upsert_artifact(disk.id, folder, name, content, encoding=encoding)  # type: ignore[arg-type]
+    return Stores(space=space.id, page_path=page_path, disk=disk.id, xss_file=f"/notes/{XSS_HTML}.txt")
+
+
 def with_service(data_dir: Path, work: Callable[[AcontextService], Awaitable[T]]) -> T:
     """Run `work` on a service opened on `data_dir`, from synchronous code, as another process would.
 
@@ -106,3 +141,57 @@ def with_service(data_dir: Path, work: Callable[[AcontextService], Awaitable[T]]
 
 def seed_dir(data_dir: Path, filler: int = 0) -> Seeded:
     return with_service(data_dir, lambda service: seed(service, filler))
+
+
+@dataclass(frozen=True)
+class Pending:
+    space: str
+    experiences: list[str]  # ids, oldest first: the star SOP for /github/basic_ops, then the XSS one for /web
+
+
+STAR_SOP = {
+    "use_when": "the user asks to star a GitHub repository",
+    "preferences": "star only repositories the user names",
+    "tool_sops": [{"tool_name": "github_search_repos", "action": "find the repository by owner/name"},
+                  {"tool_name": "github_star_repo", "action": "star it and confirm"}],
+}
+
+
+def seed_pending(data_dir: Path) -> Pending:
+    """Two learned SOPs held for confirmation: the real learner, scripted, in a confirm_before_learning space."""
+    from acontext_mcp.services.models import SpaceSettings
+    from tests.fakes.openai_server import ScriptedOpenAI
+    from tests.support.llm import Router
+
+    router = Router()
+    router.calls("extract", [("submit_sop", STAR_SOP)], match="Star")
+    router.calls("extract", [("submit_sop", XSS_SOP)], match="XSS")
+    router.calls("place", [("create_folder", {"parent_path": "/", "title": "github"}),
+                           ("create_page", {"parent_path": "/github", "title": "basic_ops"}),
+                           ("place_sop", {"page_path": "/github/basic_ops"})], match="star")
+    router.calls("place", [("create_page", {"parent_path": "/", "title": "web"}),
+                           ("place_sop", {"page_path": "/web"})], match="open_page")
+
+    async def work(service: AcontextService) -> Pending:
+        space = await service.spaces.create_space("learning", SpaceSettings(confirm_before_learning=True))
+        for description in ("Star the acontext repo", f"XSS {XSS_TEXT}"):
+            session = await service.sessions.create_session(space_id=space.id)
+            board = await service.tasks.load_board(session.id)
+            board.insert(0, description)
+            board.update(1, "success")
+            async with service.db.transaction() as tx:
+                await board.save(tx)
+            service.tasks.learnable()
+            await service.learner.flush(None, session.id, timeout_s=20)
+        pending = await service.learner.list_pending(space.id)
+        return Pending(space.id, [item.id for item in pending.items])
+
+    async def run() -> Pending:
+        with ScriptedOpenAI(responder=router) as fake:
+            settings = Settings(data_dir=data_dir, openai_base_url=fake.base_url, llm_max_retries=0,
+                                observer_idle_s=1000, learner_max_attempts=1)
+            async with AcontextService.open(settings) as service:
+                return await work(service)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, run).result()

@@ -16,6 +16,7 @@ import httpx
 from mcp import StdioServerParameters
 
 COMMAND = str(Path(sys.executable).parent / "acontext-mcp")
+SERVE_SCRIPT = str(Path(__file__).parents[2] / "scripts" / "serve")
 
 
 def free_port() -> int:
@@ -82,13 +83,22 @@ def dashboard_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[H
 
 
 @contextmanager
-def _server(data_dir: Path, argv: list[str], ready_path: str, extra_env: dict[str, str]) -> Iterator[HttpServer]:
+def serve_script(data_dir: Path, *args: str, **extra_env: str) -> Iterator[HttpServer]:
+    """`scripts/serve`, the README's start command: bootstrap, the demo into an empty data dir, then HTTP."""
+    with _server(data_dir, list(args), "/health", extra_env, SERVE_SCRIPT) as server:
+        yield server
+
+
+@contextmanager
+def _server(
+    data_dir: Path, argv: list[str], ready_path: str, extra_env: dict[str, str], command: str = COMMAND
+) -> Iterator[HttpServer]:
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [COMMAND, *argv, "--port", str(port)],
+            [command, *argv, "--port", str(port)],
             env=server_env(data_dir, **extra_env),
             stdout=subprocess.DEVNULL,
             stderr=stderr,

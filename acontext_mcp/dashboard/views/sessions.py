@@ -1,9 +1,8 @@
-"""Sessions: a searchable, paged list, and one session's messages (native parts or converted JSON)."""
+"""Sessions: a searchable, paged list, one session's messages (native parts or converted JSON), and its tasks."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acontext_mcp.dashboard.pages import INLINE_IMAGES, View, int_param, render, service_of
+from acontext_mcp.dashboard.pages import View, file_response, int_param, render, service_of
 from acontext_mcp.formats import FORMATS
 from acontext_mcp.services import cursors
 
@@ -52,6 +51,24 @@ async def session_detail(request: Request) -> Response:
     return render(request, "session.html", **context)
 
 
+async def session_tasks(request: Request) -> Response:
+    """The observer's task list for a session, each task linking to its messages, and the observer's state."""
+    session_id = request.path_params["session_id"]
+    service = service_of(request)
+    session = await service.sessions.get_session(session_id)
+    tasks = await service.observer.get_tasks(session_id)
+    tokens = await service.messages.get_token_counts(session_id)
+    messages = {m.id: (m.seq, m.role, message_href(session_id, m.seq)) for m in tokens.items}
+    return render(request, "session_tasks.html", active="sessions", session=session, shown="tasks", after=0,
+                  formats=FORMATS, tokens=tokens, tasks=tasks, messages=messages)
+
+
+def message_href(session_id: str, seq: int) -> str:
+    """Where message `seq` is shown: its page of the message viewer, at its anchor."""
+    first = (seq - 1) // MESSAGES_PAGE * MESSAGES_PAGE
+    return f"/sessions/{session_id}{f'?after={first}' if first else ''}#m{seq}"
+
+
 async def new_messages(request: Request) -> Response:
     """The messages after `after`, as HTML to append; X-After and X-Has-More tell the poller where it is."""
     session_id = request.path_params["session_id"]
@@ -72,13 +89,7 @@ async def attachment(request: Request) -> Response:
     found = await service_of(request).messages.get_attachment(
         params["session_id"], params["message_id"], params["part"], params.get("item")
     )
-    media_type = found.media_type or ""
-    headers = {"content-security-policy": "default-src 'none'; sandbox", "cache-control": "private, max-age=3600"}
-    if media_type in INLINE_IMAGES or media_type.startswith("audio/"):
-        return Response(found.data, media_type=media_type, headers=headers)
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", found.filename or "") or "attachment"
-    headers["content-disposition"] = f'attachment; filename="{name}"'
-    return Response(found.data, media_type="application/octet-stream", headers=headers)
+    return file_response(found.data, found.media_type, found.filename)
 
 
 def abbreviated(value: Any) -> Any:
@@ -106,6 +117,7 @@ VIEW = View(
         Route("/sessions", session_list, methods=["GET"]),
         Route("/sessions/{session_id}", session_detail, methods=["GET"]),
         Route("/sessions/{session_id}/messages", new_messages, methods=["GET"]),
+        Route("/sessions/{session_id}/tasks", session_tasks, methods=["GET"]),
         Route(_PART, attachment, methods=["GET"]),
         Route(_PART + "/{item:int}", attachment, methods=["GET"]),
     ),

@@ -86,3 +86,26 @@ async def test_daily_activity_counts_each_utc_day_with_zeros_for_quiet_days(serv
     for bad in (0, 367):
         with pytest.raises(InvalidArgument, match="days must be between 1 and 366"):
             await service.metrics.daily_activity(days=bad)
+
+
+async def test_task_outcomes_count_finished_tasks_by_the_day_they_were_last_updated(service: AcontextService) -> None:
+    from datetime import UTC, datetime
+
+    from acontext_mcp.demo import HISTORY, load_demo
+
+    at = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    demo = await load_demo(service, today=at)
+    learner = await service.learner.status()  # the demo's SOP counts as learned from task 1: nothing queued
+    assert (learner.queue_depth, learner.learned) == (0, 1)
+    [item] = (await service.learner.list_items(demo.space_id, None)).items
+    assert item.block_id == demo.sop_block_id
+    days = await service.metrics.task_outcomes(days=7, today=at.date())
+    expected = [(s.count("success"), s.count("failed")) for _, s in HISTORY] + [(1, 0)]  # today: the demo's task 1
+    assert [(d.success, d.failed) for d in days] == expected
+    assert days[-1].day == "2026-03-10" and days[0].success_rate == 0.5
+    assert (await service.metrics.task_outcomes(days=1, today=at.date() - timedelta(days=7)))[0].success_rate is None
+    tokens = await service.metrics.llm_tokens(days=2)
+    assert [(d.calls, d.prompt_tokens, d.completion_tokens) for d in tokens] == [(0, 0, 0), (0, 0, 0)]
+    for method in (service.metrics.task_outcomes, service.metrics.llm_tokens):
+        with pytest.raises(InvalidArgument, match="days must be between 1 and 366"):
+            await method(days=0)
