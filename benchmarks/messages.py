@@ -62,6 +62,8 @@ def _rows(benchmark: str, count: int, wall: float, latencies: list[float], goal:
 async def in_process(data_dir: Path, clients: int, per_client: int) -> list[Row]:
     async with AcontextService.open(Settings(data_dir=data_dir)) as acx:
         sessions = [(await acx.sessions.create_session()).id for _ in range(clients)]
+        warm_up = (await acx.sessions.create_session()).id  # loads the tokenizer once, as a running server has
+        await acx.messages.send_message(warm_up, conversation_message(0))
         wall, latencies = await _send_all(acx.messages.send_message, sessions, per_client)
     return _rows(f"send_message in-process, {clients} client(s)", clients * per_client, wall, latencies, 1000)
 

@@ -110,7 +110,9 @@ class Writer:
         return cursor.rowcount
 
     async def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        await self._connection.executemany(sql, [tuple(row) for row in rows])
+        """Run one statement per row; no rows, no round trip."""
+        if batch := [tuple(row) for row in rows]:
+            await self._connection.executemany(sql, batch)
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         rows = await self.fetch_all(sql, params)
