@@ -14,7 +14,7 @@ import pytest
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.demo import PREFERENCE, PROGRESSES, SOP, SOP_PATH, SOP_TITLE, TASKS, Demo, load_demo
 from tests.fakes.openai_server import ScriptedOpenAI
-from tests.integration.test_dashboard_http import dashboard_client, links
+from tests.integration.test_dashboard_http import dashboard_client, links, web  # noqa: F401 (web: fixture)
 from tests.support.dashboard import (
     BINARY, SMALL_PNG, STAR_SOP, SVG, XSS_HTML, XSS_TEXT, Pending, Stores, seed_pending, seed_stores,
 )
@@ -30,12 +30,6 @@ async def demo(service: AcontextService) -> Demo:
 @pytest.fixture
 async def stores(service: AcontextService) -> Stores:
     return await seed_stores(service)
-
-
-@pytest.fixture
-async def web(settings: Settings, service: AcontextService) -> AsyncIterator[httpx.AsyncClient]:
-    async with dashboard_client(settings, service) as client:
-        yield client
 
 
 def text_of(page: str, css_class: str) -> list[str]:
