@@ -11,7 +11,7 @@ from acontext_mcp import Settings
 from acontext_mcp.server import build_server
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.support.mcp import call
-from tests.support.sops import SOPS
+from tests.support.sops import SOPS, seed_over_mcp
 
 pytestmark = pytest.mark.anyio
 
@@ -32,17 +32,7 @@ def with_embedder(settings: Settings, fake: ScriptedOpenAI, **extra: str) -> Set
 
 async def seed(client: Client, sops: int = 6) -> str:
     sid = (await call(client, "create_space"))["id"]
-    made: set[str] = set()
-    for sop in SOPS[:sops]:
-        parts = sop.page.strip("/").split("/")
-        for depth in range(len(parts)):
-            path = "/" + "/".join(parts[: depth + 1])
-            if path not in made:
-                await call(client, "create_block", space_id=sid, parent_path="/" + "/".join(parts[:depth]),
-                           type="page" if depth == len(parts) - 1 else "folder", title=parts[depth])
-                made.add(path)
-        await call(client, "create_block", space_id=sid, parent_path=sop.page, type="sop", title=sop.title,
-                   data=sop.data)
+    await seed_over_mcp(client, sid, SOPS[:sops])
     return sid
 
 

@@ -10,7 +10,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from tests.support.mcp import call, call_error
-from tests.support.sops import SOPS
+from tests.support.sops import SOPS, seed_over_mcp
 
 pytestmark = pytest.mark.anyio
 
@@ -205,16 +205,6 @@ async def test_bad_input_gets_a_clear_error_and_writes_nothing(
 
 async def test_the_corpus_is_searchable_over_mcp(client: Client) -> None:
     sid = (await call(client, "create_space"))["id"]
-    pages: set[str] = set()
-    for sop in SOPS[:10]:
-        parts = sop.page.strip("/").split("/")
-        for depth in range(len(parts)):
-            path = "/" + "/".join(parts[: depth + 1])
-            if path not in pages:
-                await call(client, "create_block", space_id=sid, parent_path="/" + "/".join(parts[:depth]),
-                           type="page" if depth == len(parts) - 1 else "folder", title=parts[depth])
-                pages.add(path)
-        await call(client, "create_block", space_id=sid, parent_path=sop.page, type="sop", title=sop.title,
-                   data=sop.data)
+    await seed_over_mcp(client, sid, SOPS[:10])
     found = await call(client, "experience_search", space_id=sid, query="merge the reviewed change into main")
     assert found["cited_blocks"][0]["title"] == "Merge a pull request"

@@ -6,11 +6,14 @@ written as paraphrases rather than copies of its text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mcp import Client
+
 from acontext_mcp.services.spaces import SpaceService
+from tests.support.mcp import call
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,11 @@ SOPS: tuple[Sop, ...] = (
 )
 
 
-async def seed(spaces: SpaceService, space_id: str, sops: Iterable[Sop] = SOPS) -> dict[str, str]:
+CreateBlock = Callable[[str, str, str, "dict[str, Any] | None"], Awaitable[str]]
+"""(parent_path, type, title, data) -> the new block's id."""
+
+
+async def build(create: CreateBlock, sops: Iterable[Sop]) -> dict[str, str]:
     """Create each SOP under its page, making the folders and page on the way; return {title: block id}."""
     made: set[str] = set()
     ids: dict[str, str] = {}
@@ -163,7 +170,28 @@ async def seed(spaces: SpaceService, space_id: str, sops: Iterable[Sop] = SOPS) 
             path = "/" + "/".join(parts[: depth + 1])
             if path not in made:
                 parent = "/" + "/".join(parts[:depth])
-                await spaces.create_block(space_id, parent, "page" if depth == len(parts) - 1 else "folder", title)
+                await create(parent, "page" if depth == len(parts) - 1 else "folder", title, None)
                 made.add(path)
-        ids[sop.title] = (await spaces.create_block(space_id, sop.page, "sop", sop.title, sop.data)).id
+        ids[sop.title] = await create(sop.page, "sop", sop.title, sop.data)
     return ids
+
+
+async def seed(spaces: SpaceService, space_id: str, sops: Iterable[Sop] = SOPS) -> dict[str, str]:
+    """The corpus in a space, through the service."""
+
+    async def create(parent: str, type: str, title: str, data: dict[str, Any] | None) -> str:
+        return (await spaces.create_block(space_id, parent, type, title, data)).id
+
+    return await build(create, sops)
+
+
+async def seed_over_mcp(client: Client, space_id: str, sops: Iterable[Sop] = SOPS) -> dict[str, str]:
+    """The corpus in a space, through the MCP tools."""
+
+    async def create(parent: str, type: str, title: str, data: dict[str, Any] | None) -> str:
+        extra = {"data": data} if data is not None else {}
+        block = await call(client, "create_block", space_id=space_id, parent_path=parent, type=type, title=title,
+                           **extra)
+        return str(block["id"])
+
+    return await build(create, sops)
