@@ -39,6 +39,10 @@ def utc_now() -> str:
 class Database:
     """Async access to one SQLite file. Open with `async with Database.open(path) as db`."""
 
+    dialect = "sqlite"
+    # Appended to a SELECT that claims queue rows. Empty here: SQLite writers are already serialised.
+    skip_locked = ""
+
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
         self._reader = reader
