@@ -120,10 +120,11 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
 
     from acontext_mcp.auth import is_loopback
 
-    if not is_loopback(settings.host) and settings.token is None and not settings.insecure:
+    if not is_loopback(settings.host) and not settings.project_tokens and not settings.insecure:
         print(
             f"acontext-mcp: refusing to serve on {settings.host} without a token: anyone who can reach it could "
-            f"read every session. Set {ENV_VARS['token']}, bind to 127.0.0.1, or pass --insecure.",
+            f"read every session. Set {ENV_VARS['token']} (or {ENV_VARS['tokens']}), bind to 127.0.0.1, "
+            "or pass --insecure.",
             file=sys.stderr,
         )
         return 2

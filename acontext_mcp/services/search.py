@@ -18,6 +18,7 @@ import anyio
 
 from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
+from acontext_mcp.services.projects import current_project
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
 from acontext_mcp.store.sqlite import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
@@ -79,7 +80,7 @@ class SearchService:
         cited = [
             CitedBlock(block_id=b.id, type=b.type, path=b.path, title=b.title, data=b.data, score=hit.score)
             for hit in hits
-            if (b := blocks.get(hit.block_id)) is not None
+            if (b := blocks.get(hit.block_id)) is not None and b.space_id == space_id
         ]
         return ExperienceSearchResult(cited_blocks=cited, note=AGENTIC_FALLBACK_NOTE if mode == "agentic" else None)
 
@@ -98,7 +99,10 @@ class SearchService:
                     await self._rebuild_all()
                 else:
                     await self._ready_locked()  # drains the queue, this space included
-        ids = await self._searchable_ids(*(("AND space_id = ?", (space_id,)) if space_id else ()))
+        # Counted within the caller's project: the index is shared, what others store is not theirs to see.
+        ids = await self._searchable_ids("AND space_id IN (SELECT id FROM spaces WHERE project_id = ?)"
+                                         + (" AND space_id = ?" if space_id else ""),
+                                         (current_project(), *((space_id,) if space_id else ())))
         return IndexRebuilt(space_id=space_id, indexed_blocks=len(ids))
 
     # Keeping the index in step with SQLite: SpaceService queues each change in its transaction
