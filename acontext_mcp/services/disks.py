@@ -35,8 +35,8 @@ from acontext_mcp.services.models import (
     GrepMatch,
     GrepResult,
 )
-from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.services.projects import current_project
+from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 

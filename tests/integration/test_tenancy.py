@@ -267,3 +267,24 @@ def test_metrics_count_only_the_projects_own_records(alpha: tuple[HttpServer, De
 
     assert totals("alpha") == {"finished": "13 of 19 finished tasks", "messages": "8", "learned": "1"}
     assert totals("beta") == totals("gamma") == {"finished": "0 of 0 finished tasks", "messages": "0", "learned": "0"}
+
+
+def test_project_tokens_allow_a_public_bind(tmp_path_factory: pytest.TempPathFactory) -> None:
+    data_dir = tmp_path_factory.mktemp("public") / "data"
+    with http_server(data_dir, "--host", "0.0.0.0", ACONTEXT_MCP_TOKENS="tok=acme") as server:
+        assert httpx.get(f"{server.base_url}/health").status_code == 200
+        assert httpx.post(server.mcp_url, json={}).status_code == 401
+
+
+def test_an_mcp_session_opened_by_one_project_refuses_another_projects_token(alpha: tuple[HttpServer, Demo]) -> None:
+    server, _ = alpha
+    owner = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {TOKENS['alpha']}"}
+    opened = httpx.post(server.mcp_url, headers=owner, json={
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}})
+    assert opened.status_code == 200
+    hijack = {**owner, "Authorization": f"Bearer {TOKENS['beta']}", "Mcp-Session-Id": opened.headers["mcp-session-id"],
+              "Mcp-Protocol-Version": "2025-06-18"}
+    answer = httpx.post(server.mcp_url, headers=hijack, json={
+        "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_sessions", "arguments": {}}})
+    assert answer.status_code == 404
