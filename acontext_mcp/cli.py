@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "dashboard", parents=[_server_options(dashboard=True)], help=about,
         description=f"{about}. Read-only but for accepting or rejecting pending experiences; with env "
-        f"{ENV_VARS['token']} set, it asks for that token first.",
+        f"{ENV_VARS['token']} or {ENV_VARS['tokens']} set, it asks for a token first and shows that "
+        "token's project.",
     )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")

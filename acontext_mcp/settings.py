@@ -38,8 +38,8 @@
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
 | url_secret | ACONTEXT_URL_SECRET | a random secret kept in `<data_dir>/url_secret` |
 | public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
-| tokens | ACONTEXT_MCP_TOKENS | unset; `tok1=projA,tok2=projB`: multi-tenant mode, each bearer token sees one project |
-| project | ACONTEXT_PROJECT | default (the project of stdio, unauthenticated HTTP and `ACONTEXT_MCP_TOKEN`) |
+| tokens | ACONTEXT_MCP_TOKENS | unset; `tok1=projA,tok2=projB`: multi-tenant mode, a project per token |
+| project | ACONTEXT_PROJECT | default (the project of stdio, HTTP without tokens, `ACONTEXT_MCP_TOKEN`) |
 
 The README's settings table mirrors this one.
 """

@@ -27,7 +27,7 @@ from acontext_mcp.services.models import (
     PendingExperienceList,
     TaskData,
 )
-from acontext_mcp.services.projects import current_project
+from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
 from acontext_mcp.services.spaces import SpaceService, fetch_space
@@ -36,7 +36,6 @@ from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 DISABLED = "learner waiting: no LLM is configured; set OPENAI_API_KEY or OPENAI_BASE_URL and restart"
 LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
 _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for confirmation"
-_PROJECT_SPACES = "(SELECT id FROM spaces WHERE project_id = ?)"
 
 
 class LearnerService(WorkQueue):
@@ -129,24 +128,20 @@ class LearnerService(WorkQueue):
         """The learner's state for the current project's spaces."""
         project = (current_project(),)
         counts = {row["status"]: row["n"] for row in await self._db.fetch_all(
-            f"SELECT status, COUNT(*) AS n FROM learning_queue WHERE space_id IN {_PROJECT_SPACES} GROUP BY status",
+            f"SELECT status, COUNT(*) AS n FROM learning_queue WHERE space_id IN {PROJECT_SPACES} GROUP BY status",
             project)}
         problems = await self._items(f"WHERE (q.status = 'failed' OR (q.status = 'queued' AND q.attempts > 0)) "
-                                     f"AND q.space_id IN {_PROJECT_SPACES}", project)
+                                     f"AND q.space_id IN {PROJECT_SPACES}", project)
         pending = await self._db.fetch_one(
-            f"SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending' AND space_id IN {_PROJECT_SPACES}",
+            f"SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending' AND space_id IN {PROJECT_SPACES}",
             project,
         )
-        running = await self._db.fetch_one(
-            f"SELECT COUNT(*) AS n FROM learning_queue WHERE space_id IN {_PROJECT_SPACES} "
-            f"AND id IN ({', '.join('?' * len(self._running))})", (*project, *self._running),
-        ) if self._running else None
         return LearnerStatus(
             enabled=self.enabled,
             model=self._agent.model if self._agent else None,
             note=None if self.enabled else DISABLED,
             queue_depth=counts.get("queued", 0),
-            running=running["n"] if running else 0,
+            running=await self.running_in_project(),
             retrying=[p for p in problems if p.status == "queued"],
             failed=[p for p in problems if p.status == "failed"],
             learned=counts.get("learned", 0),

@@ -7,11 +7,10 @@ from typing import Any
 
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.services.models import DailyActivity, DayCount, DayOutcomes, DayTokens
-from acontext_mcp.services.projects import current_project
+from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.store.sqlite import Database
 
 MAX_DAYS = 366
-_SESSIONS = "(SELECT id FROM sessions WHERE project_id = ?)"
 
 
 class MetricsService:
@@ -24,12 +23,12 @@ class MetricsService:
         """
         first, span = _span(days, today)
         sessions = await self._sums("SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS sessions FROM sessions "
-                                    f"WHERE created_at >= ? AND id IN {_SESSIONS} GROUP BY day", first)
+                                    f"WHERE created_at >= ? AND id IN {PROJECT_SESSIONS} GROUP BY day", first)
         messages = await self._sums("SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS messages FROM messages "
-                                    f"WHERE created_at >= ? AND session_id IN {_SESSIONS} GROUP BY day", first)
-        return DailyActivity(days=[
-            DayCount(day=d, **{"sessions": 0, "messages": 0, **sessions.get(d, {}), **messages.get(d, {})}) for d in span
-        ])
+                                    f"WHERE created_at >= ? AND session_id IN {PROJECT_SESSIONS} GROUP BY day", first)
+        zero = {"sessions": 0, "messages": 0}
+        return DailyActivity(days=[DayCount(day=d, **{**zero, **sessions.get(d, {}), **messages.get(d, {})})
+                                   for d in span])
 
     async def task_outcomes(self, days: int = 30, today: date | None = None) -> list[DayOutcomes]:
         """Per UTC day, oldest first: tasks last updated that day that ended in success, and in failed.
@@ -39,7 +38,7 @@ class MetricsService:
         rows = await self._sums(
             "SELECT substr(updated_at, 1, 10) AS day, SUM(status = 'success') AS success, "
             "SUM(status = 'failed') AS failed FROM tasks WHERE updated_at >= ? "
-            f"AND session_id IN {_SESSIONS} GROUP BY day", first
+            f"AND session_id IN {PROJECT_SESSIONS} GROUP BY day", first
         )
         return [DayOutcomes(day=d, **rows.get(d, {"success": 0, "failed": 0})) for d in span]
 

@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 from acontext_mcp.errors import TimedOut, Unavailable
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import ObserverState, ObserverStatus, SessionProblem, TaskList
-from acontext_mcp.services.projects import current_project
+from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.store.sqlite import Database, utc_now
 
 DISABLED = "observer disabled: set OPENAI_API_KEY or OPENAI_BASE_URL"
-_PROJECT_SESSIONS = "(SELECT id FROM sessions WHERE project_id = ?)"
 
 
 @dataclass(frozen=True)
@@ -163,22 +162,18 @@ class ObserverService(WorkQueue):
         project = (current_project(),)
         counts = await self._db.fetch_one(
             "SELECT COUNT(*) AS depth, COUNT(DISTINCT q.session_id) AS sessions FROM observer_queue q "
-            f"WHERE q.session_id IN {_PROJECT_SESSIONS}", project
+            f"WHERE q.session_id IN {PROJECT_SESSIONS}", project
         )
         assert counts is not None
         problems = await self._db.fetch_all(
             "SELECT session_id, attempts, failed, last_error, updated_at, next_attempt_at FROM observer_sessions "
-            f"WHERE (attempts > 0 OR failed = 1) AND session_id IN {_PROJECT_SESSIONS} ORDER BY updated_at DESC",
+            f"WHERE (attempts > 0 OR failed = 1) AND session_id IN {PROJECT_SESSIONS} ORDER BY updated_at DESC",
             project,
         )
         latest = await self._db.fetch_one(
             "SELECT session_id, last_error FROM observer_sessions WHERE last_error IS NOT NULL "
-            f"AND session_id IN {_PROJECT_SESSIONS} ORDER BY updated_at DESC LIMIT 1", project
+            f"AND session_id IN {PROJECT_SESSIONS} ORDER BY updated_at DESC LIMIT 1", project
         )
-        running = await self._db.fetch_one(
-            f"SELECT COUNT(*) AS n FROM sessions WHERE project_id = ? AND id IN ({', '.join('?' * len(self._running))})",
-            (*project, *self._running),
-        ) if self._running else None
         listed = [
             SessionProblem(session_id=r["session_id"], attempts=r["attempts"], failed=bool(r["failed"]),
                            last_error=r["last_error"], updated_at=r["updated_at"],
@@ -191,7 +186,7 @@ class ObserverService(WorkQueue):
             note=None if self.enabled else DISABLED,
             queue_depth=counts["depth"],
             sessions_pending=counts["sessions"],
-            sessions_running=running["n"] if running else 0,
+            sessions_running=await self.running_in_project(),
             sessions_retrying=[p for p in listed if not p.failed],
             sessions_failed=[p for p in listed if p.failed],
             last_error=f"session {latest['session_id']}: {latest['last_error']}" if latest else None,

@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 DEFAULT_PROJECT = "default"
+# SQL: the ids of the sessions / spaces of the project given as the `?` parameter.
+PROJECT_SESSIONS = "(SELECT id FROM sessions WHERE project_id = ?)"
+PROJECT_SPACES = "(SELECT id FROM spaces WHERE project_id = ?)"
 
 _current: ContextVar[str] = ContextVar("acontext_project", default=DEFAULT_PROJECT)
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 import anyio
 
 from acontext_mcp.errors import AcontextError
-from acontext_mcp.services.projects import use_project
+from acontext_mcp.services.projects import current_project, use_project
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,11 @@ class WorkQueue(ABC):
 
     def running(self, key: str) -> bool:
         return key in self._running
+
+    async def running_in_project(self) -> int:
+        """How many of the current project's items are being worked on now."""
+        project = current_project()
+        return sum([await self.project_of(key) == project for key in list(self._running)])
 
     @abstractmethod
     async def schedule(self) -> tuple[list[str], float | None]:

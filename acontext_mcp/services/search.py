@@ -18,7 +18,7 @@ import anyio
 
 from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
-from acontext_mcp.services.projects import current_project
+from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
 from acontext_mcp.store.sqlite import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
@@ -100,7 +100,7 @@ class SearchService:
                 else:
                     await self._ready_locked()  # drains the queue, this space included
         # Counted within the caller's project: the index is shared, what others store is not theirs to see.
-        ids = await self._searchable_ids("AND space_id IN (SELECT id FROM spaces WHERE project_id = ?)"
+        ids = await self._searchable_ids(f"AND space_id IN {PROJECT_SPACES}"
                                          + (" AND space_id = ?" if space_id else ""),
                                          (current_project(), *((space_id,) if space_id else ())))
         return IndexRebuilt(space_id=space_id, indexed_blocks=len(ids))

@@ -49,7 +49,8 @@ class SessionService:
 
     async def get_session(self, session_id: str) -> Session:
         """Raises `NotFound` for an unknown id."""
-        row = await self._db.fetch_one(f"{_SELECT} WHERE s.id = ? AND s.project_id = ?", (session_id, current_project()))
+        row = await self._db.fetch_one(f"{_SELECT} WHERE s.id = ? AND s.project_id = ?",
+                                       (session_id, current_project()))
         if row is None:
             raise NotFound("session", session_id, _UNKNOWN_HINT)
         return _session(row)

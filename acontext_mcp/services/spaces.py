@@ -86,13 +86,15 @@ class SpaceService:
 
     async def list_spaces(self) -> SpaceList:
         """Every space, oldest first."""
-        rows = await self._db.fetch_all("SELECT * FROM spaces WHERE project_id = ? ORDER BY rowid", (current_project(),))
+        rows = await self._db.fetch_all("SELECT * FROM spaces WHERE project_id = ? ORDER BY rowid",
+                                        (current_project(),))
         return SpaceList(items=[_space_record(row) for row in rows])
 
     async def delete_space(self, space_id: str) -> Deleted:
         """Delete a space and every block in it; its sessions stay, detached. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:
-            if await tx.execute("DELETE FROM spaces WHERE id = ? AND project_id = ?", (space_id, current_project())) == 0:
+            if not await tx.execute("DELETE FROM spaces WHERE id = ? AND project_id = ?",
+                                    (space_id, current_project())):
                 raise NotFound("space", space_id, _SPACE_HINT)
             await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
             await self._search.enqueue(tx, space_id)

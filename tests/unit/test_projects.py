@@ -82,7 +82,8 @@ async def test_records_written_before_projects_existed_join_the_default_project(
     async with Database.open(settings.database_path) as db:
         await migrate(db, MIGRATIONS[:6])
         async with db.transaction() as tx:
-            await tx.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES ('old-session', ?, ?)", (now, now))
+            await tx.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES ('old-session', ?, ?)",
+                             (now, now))
             await tx.execute("INSERT INTO disks (id, created_at) VALUES ('old-disk', ?)", (now,))
             await tx.execute("INSERT INTO spaces (id, created_at, updated_at) VALUES ('old-space', ?, ?)", (now, now))
     async with AcontextService.open(settings, background=False) as service:
