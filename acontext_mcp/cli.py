@@ -164,7 +164,7 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
 
     async def run() -> int:
         async with AcontextService.open(settings, background=False) as service:
-            return (await service.search.rebuild(space_id)).indexed_blocks
+            return (await service.search.rebuild(space_id, all_projects=True)).indexed_blocks
 
     try:
         count = anyio.run(run)

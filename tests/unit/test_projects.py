@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import anyio
 import pytest
 from pydantic import ValidationError
 
 from acontext_mcp import AcontextService, NotFound, Settings
 from acontext_mcp.auth import StaticTokenVerifier
 from acontext_mcp.cli import main
+from acontext_mcp.demo import load_demo
 from acontext_mcp.services.projects import current_project, use_project
 from acontext_mcp.store.migrations import MIGRATIONS, migrate
 from acontext_mcp.store.sqlite import Database, utc_now
@@ -94,3 +97,14 @@ async def test_records_written_before_projects_existed_join_the_default_project(
             assert (await service.sessions.list_sessions()).items == []
             with pytest.raises(NotFound, match="space 'old-space' not found"):
                 await service.spaces.get_space("old-space")
+
+
+def test_the_reindex_command_counts_every_projects_blocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async def seed() -> None:
+        async with AcontextService.open(Settings(data_dir=tmp_path), background=False) as service:
+            with use_project("acme"):
+                await load_demo(service)
+
+    anyio.run(seed)
+    assert main(["reindex", "--data-dir", str(tmp_path)]) == 0
+    assert re.search(r"indexed [1-9]\d* blocks", capsys.readouterr().out)
