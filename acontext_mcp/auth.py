@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Mapping
 
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 
 
 class StaticTokenVerifier:
-    """Accepts exactly one shared token (`ACONTEXT_MCP_TOKEN`), compared in constant time."""
+    """Accepts the configured tokens (`ACONTEXT_MCP_TOKEN`, `ACONTEXT_MCP_TOKENS`), each compared in
+    constant time; the `AccessToken`'s client_id is the token's project.
+    """
 
-    def __init__(self, token: str) -> None:
-        self._expected = token.encode()
+    def __init__(self, projects: Mapping[str, str]) -> None:
+        self._projects = [(token.encode(), project) for token, project in projects.items()]
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._expected):
-            return AccessToken(token=token, client_id="acontext-mcp", scopes=[])
-        return None
+        offered = token.encode()
+        found: str | None = None
+        for expected, project in self._projects:  # no early exit: the time taken names no token
+            if hmac.compare_digest(offered, expected):
+                found = project
+        return AccessToken(token=token, client_id=found, scopes=[]) if found is not None else None
 
 
 def auth_settings(base_url: str) -> AuthSettings:

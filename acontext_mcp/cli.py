@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "dashboard", parents=[_server_options(dashboard=True)], help=about,
         description=f"{about}. Read-only but for accepting or rejecting pending experiences; with env "
-        f"{ENV_VARS['token']} set, it asks for that token first.",
+        f"{ENV_VARS['token']} or {ENV_VARS['tokens']} set, it asks for a token first and shows that "
+        "token's project.",
     )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
@@ -120,10 +121,11 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
 
     from acontext_mcp.auth import is_loopback
 
-    if not is_loopback(settings.host) and settings.token is None and not settings.insecure:
+    if not is_loopback(settings.host) and not settings.project_tokens and not settings.insecure:
         print(
             f"acontext-mcp: refusing to serve on {settings.host} without a token: anyone who can reach it could "
-            f"read every session. Set {ENV_VARS['token']}, bind to 127.0.0.1, or pass --insecure.",
+            f"read every session. Set {ENV_VARS['token']} (or {ENV_VARS['tokens']}), bind to 127.0.0.1, "
+            "or pass --insecure.",
             file=sys.stderr,
         )
         return 2
@@ -162,7 +164,7 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
 
     async def run() -> int:
         async with AcontextService.open(settings, background=False) as service:
-            return (await service.search.rebuild(space_id)).indexed_blocks
+            return (await service.search.rebuild(space_id, all_projects=True)).indexed_blocks
 
     try:
         count = anyio.run(run)

@@ -17,8 +17,10 @@ from starlette.routing import Mount, Route
 
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
+from acontext_mcp.context import request_project
 from acontext_mcp.routes import artifact_route
 from acontext_mcp.services import AcontextService
+from acontext_mcp.services.projects import use_project
 from acontext_mcp.settings import Settings
 
 INSTRUCTIONS = """\
@@ -34,13 +36,14 @@ ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
 
 
 class AcontextServer(MCPServer[AcontextService]):
-    """The SDK's server, whose resource list also shows stored records (the pages of each space)."""
+    """The SDK's server, whose resource list also shows stored records (the caller's project's pages and files)."""
 
     async def _handle_list_resources(
         self, ctx: ServerRequestContext[AcontextService], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
         listed = await super()._handle_list_resources(ctx, params)
-        listed.resources += await resources.list_stored(ctx.lifespan_context)
+        with use_project(request_project(ctx.lifespan_context)):
+            listed.resources += await resources.list_stored(ctx.lifespan_context)
         return listed
 
 
@@ -61,7 +64,7 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
         async with provider() as service:
             yield service
 
-    token = settings.token.get_secret_value() if settings.token else None
+    tokens = settings.project_tokens
     server = AcontextServer(
         "acontext-mcp",
         version=__version__,
@@ -69,8 +72,8 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
         lifespan=lifespan,
         log_level=settings.log_level,
         # Only the HTTP transports check the token; stdio is a local child process of its host.
-        token_verifier=StaticTokenVerifier(token) if token else None,
-        auth=auth_settings(f"http://{settings.host}:{settings.port}") if token else None,
+        token_verifier=StaticTokenVerifier(tokens) if tokens else None,
+        auth=auth_settings(f"http://{settings.host}:{settings.port}") if tokens else None,
     )
     tools.register(server)
     resources.register(server)

@@ -38,6 +38,8 @@
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
 | url_secret | ACONTEXT_URL_SECRET | a random secret kept in `<data_dir>/url_secret` |
 | public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
+| tokens | ACONTEXT_MCP_TOKENS | unset; `tok1=projA,tok2=projB`: multi-tenant mode, a project per token |
+| project | ACONTEXT_PROJECT | default (the project of stdio, HTTP without tokens, `ACONTEXT_MCP_TOKEN`) |
 
 The README's settings table mirrors this one.
 """
@@ -49,7 +51,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from acontext_mcp.tokens import Tokenizer
 
@@ -93,7 +95,28 @@ ENV_VARS: dict[str, str] = {
     "public_url": "ACONTEXT_PUBLIC_URL",
     "url_secret": "ACONTEXT_URL_SECRET",
     "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
+    "tokens": "ACONTEXT_MCP_TOKENS",
+    "project": "ACONTEXT_PROJECT",
 }
+
+
+MAX_PROJECT_CHARS = 200
+
+
+def parse_project_tokens(text: str) -> dict[str, str]:
+    """`tok1=projA,tok2=projB` -> {token: project}. Raises `ValueError` naming the bad pair (never the token)."""
+    pairs: dict[str, str] = {}
+    for number, item in enumerate(text.split(","), start=1):
+        token, sep, project = (part.strip() for part in item.partition("="))
+        if not sep or not token or not project:
+            raise ValueError(f"pair {number} is not token=project; write tok1=projA,tok2=projB")
+        if any(c.isspace() for c in token) or len(project) > MAX_PROJECT_CHARS:
+            raise ValueError(f"pair {number}: a token has no spaces and a project name at most "
+                             f"{MAX_PROJECT_CHARS} characters")
+        if token in pairs:
+            raise ValueError(f"pair {number} repeats the token of an earlier pair; give each token one project")
+        pairs[token] = project
+    return pairs
 
 
 def default_data_dir() -> Path:
@@ -153,6 +176,23 @@ class Settings(BaseModel):
     public_url: str | None = None
     url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
     public_url_ttl_seconds: int = Field(default=3600, gt=0)
+    tokens: SecretStr | None = Field(default=None, description="token=project pairs: bearer tokens of projects")
+    project: str = Field(default="default", min_length=1, max_length=MAX_PROJECT_CHARS)
+
+    @field_validator("tokens")
+    @classmethod
+    def _check_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_project_tokens(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _check_token_clash(self) -> Settings:
+        if self.token and self.tokens and self.token.get_secret_value() in parse_project_tokens(
+            self.tokens.get_secret_value()
+        ):
+            raise ValueError(f"{ENV_VARS['token']} is also listed in {ENV_VARS['tokens']}; give each token one project")
+        return self
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -165,6 +205,12 @@ class Settings(BaseModel):
         if "log_level" in values:
             values["log_level"] = str(values["log_level"]).upper()
         return cls(**values)
+
+    @property
+    def project_tokens(self) -> dict[str, str]:
+        """Every accepted bearer token and its project: `tokens`, plus `token` for `project`."""
+        mapped = parse_project_tokens(self.tokens.get_secret_value()) if self.tokens else {}
+        return mapped | ({self.token.get_secret_value(): self.project} if self.token else {})
 
     @property
     def database_path(self) -> Path:

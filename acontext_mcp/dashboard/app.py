@@ -111,7 +111,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
     """The dashboard as an app to mount (at /dashboard); `service` returns the open, shared service."""
-    token = settings.token.get_secret_value() if settings.token else None
+    tokens = settings.project_tokens
     routes = [
         Route("/", home, methods=["GET"]),
         Route("/login", auth.login_form, methods=["GET"]),
@@ -125,7 +125,7 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
         middleware=[
             Middleware(TrustedHosts, patterns=settings.trusted_hosts),
             Middleware(SecurityHeaders),
-            Middleware(auth.LoginRequired, token=token),
+            Middleware(auth.LoginRequired, tokens=tokens, project=settings.project),
         ],
         exception_handlers={
             HTTPException: http_error,
@@ -136,7 +136,7 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
         },
     )
     app.state.service = service
-    app.state.token = token
+    app.state.tokens = tokens
     app.state.csrf_secret = csrf.new_secret()
     app.state.views = VIEWS
     return app

@@ -83,7 +83,7 @@ def service_of(request: Request) -> AcontextService:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page (or fragment) with the shared context: base url, nav views, the active view."""
     state = request.app.state
-    shared = {"base": base_url(request), "views": state.views, "active": "", "login": state.token is not None}
+    shared = {"base": base_url(request), "views": state.views, "active": "", "login": bool(state.tokens)}
     return HTMLResponse(ENVIRONMENT.get_template(template).render({**shared, **context}), status_code=status)
 
 

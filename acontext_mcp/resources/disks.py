@@ -14,10 +14,11 @@ from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
 
-from acontext_mcp.context import service_of
+from acontext_mcp.context import request_project, service_of
 from acontext_mcp.errors import AcontextError
 from acontext_mcp.services import AcontextService, paths
 from acontext_mcp.services.disks import as_text
+from acontext_mcp.services.projects import use_project
 from acontext_mcp.tools._errors import resource_errors
 
 TEMPLATE = "disk://{disk_id}/{+path}"
@@ -64,9 +65,10 @@ async def _artifact_mime_type(ctx: ServerRequestContext[AcontextService, Any], c
     if not isinstance(result, dict) or not (params := _PARSED.match(uri)):
         return result
     try:
-        artifact = await ctx.lifespan_context.disks.get_artifact(
-            str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
-        )
+        with use_project(request_project(ctx.lifespan_context)):
+            artifact = await ctx.lifespan_context.disks.get_artifact(
+                str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
+            )
     except AcontextError:  # deleted since the read: keep the generic mime type
         return result
     result["contents"] = [{**content, "mimeType": artifact.mime_type} for content in result.get("contents", [])]

@@ -35,6 +35,7 @@ from acontext_mcp.services.models import (
     GrepMatch,
     GrepResult,
 )
+from acontext_mcp.services.projects import current_project
 from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
@@ -78,22 +79,22 @@ class DiskService:
             raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_DISK_NAME_CHARS}")
         disk = Disk(id=new_id(), name=name, created_at=utc_now())
         async with self._db.transaction() as tx:
-            await tx.execute("INSERT INTO disks (id, name, created_at) VALUES (?, ?, ?)",
-                             (disk.id, disk.name, disk.created_at))
+            await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES (?, ?, ?, ?)",
+                             (disk.id, disk.name, disk.created_at, current_project()))
         return disk
 
     async def list_disks(self) -> DiskList:
         """Every disk, oldest first, with its number of files."""
         rows = await self._db.fetch_all(
             "SELECT d.*, (SELECT COUNT(*) FROM artifacts a WHERE a.disk_id = d.id) AS artifact_count "
-            "FROM disks d ORDER BY d.rowid"
+            "FROM disks d WHERE d.project_id = ? ORDER BY d.rowid", (current_project(),)
         )
         return DiskList(items=[Disk(**dict(row)) for row in rows])
 
     async def delete_disk(self, disk_id: str) -> Deleted:
         """Delete a disk with all its files. Raises `NotFound`."""
         async with self._db.transaction() as tx:
-            if await tx.execute("DELETE FROM disks WHERE id = ?", (disk_id,)) == 0:
+            if await tx.execute("DELETE FROM disks WHERE id = ? AND project_id = ?", (disk_id, current_project())) == 0:
                 raise NotFound("disk", disk_id, _UNKNOWN_DISK)
         await self._blobs.delete_tree(disk_id)
         return Deleted(id=disk_id)
@@ -214,12 +215,12 @@ class DiskService:
         """Delete one file. Raises `InvalidArgument` and `NotFound`."""
         folder, name = paths.folder(file_path), paths.filename(filename)
         async with self._db.transaction() as tx:
+            await self._require_disk(disk_id, tx)
             row = await tx.fetch_one(
                 "SELECT id, storage_key FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?",
                 (disk_id, folder, name),
             )
             if row is None:
-                await self._require_disk(disk_id, tx)
                 raise NotFound("artifact", f"{folder}{name}", _UNKNOWN_ARTIFACT)
             await tx.execute("DELETE FROM artifacts WHERE id = ?", (row["id"],))
         await self._blobs.delete(row["storage_key"])
@@ -237,11 +238,11 @@ class DiskService:
         new_name = paths.filename(new_filename, "new_filename")
         paths.full_path(new_folder, new_name, "new_filename")
         async with self._db.transaction() as tx:
+            await self._require_disk(disk_id, tx)
             row = await tx.fetch_one(
                 "SELECT * FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?", (disk_id, folder, name)
             )
             if row is None:
-                await self._require_disk(disk_id, tx)
                 raise NotFound("artifact", f"{folder}{name}", _UNKNOWN_ARTIFACT)
             if (folder, name) == (new_folder, new_name):
                 return _artifact(row)
@@ -306,8 +307,11 @@ class DiskService:
         return GrepResult(matches=matches, truncated=note is not None, files_scanned=files_scanned, note=note)
 
     async def recent_artifacts(self, limit: int) -> list[Artifact]:
-        """The most recently written files across all disks."""
-        rows = await self._db.fetch_all("SELECT * FROM artifacts ORDER BY updated_at DESC LIMIT ?", (limit,))
+        """The most recently written files across the project's disks."""
+        rows = await self._db.fetch_all(
+            "SELECT a.* FROM artifacts a JOIN disks d ON d.id = a.disk_id WHERE d.project_id = ? "
+            "ORDER BY a.updated_at DESC LIMIT ?", (current_project(), limit)
+        )
         return [_artifact(row) for row in rows]
 
     async def _public_url(self, row: sqlite3.Row) -> dict[str, Any]:
@@ -321,17 +325,19 @@ class DiskService:
         return {"public_url": url, "public_url_expires_at": _iso(expires)}
 
     async def _require_disk(self, disk_id: str, reader: Database | Writer | None = None) -> None:
-        row = await (reader or self._db).fetch_one("SELECT 1 FROM disks WHERE id = ?", (disk_id,))
+        row = await (reader or self._db).fetch_one(
+            "SELECT 1 FROM disks WHERE id = ? AND project_id = ?", (disk_id, current_project())
+        )
         if row is None:
             raise NotFound("disk", disk_id, _UNKNOWN_DISK)
 
     async def _find(self, disk_id: str, file_path: str, filename: str) -> sqlite3.Row:
         folder, name = paths.folder(file_path), paths.filename(filename)
+        await self._require_disk(disk_id)
         row = await self._db.fetch_one(
             "SELECT * FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?", (disk_id, folder, name)
         )
         if row is None:
-            await self._require_disk(disk_id)
             raise NotFound("artifact", f"{folder}{name}", _UNKNOWN_ARTIFACT)
         return row
 

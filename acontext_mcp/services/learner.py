@@ -27,6 +27,7 @@ from acontext_mcp.services.models import (
     PendingExperienceList,
     TaskData,
 )
+from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
 from acontext_mcp.services.spaces import SpaceService, fetch_space
@@ -101,6 +102,12 @@ class LearnerService(WorkQueue):
 
             await self._spaces.place_sop(space.id, placement.page_path, learned, placement.merge_into, then=ack)
 
+    async def project_of(self, item_id: str) -> str | None:
+        row = await self._db.fetch_one(
+            "SELECT s.project_id FROM learning_queue q JOIN spaces s ON s.id = q.space_id WHERE q.id = ?", (item_id,)
+        )
+        return row["project_id"] if row else None
+
     async def _record_failure(self, item_id: str, exc: Exception) -> None:
         row = await self._db.fetch_one("SELECT attempts FROM learning_queue WHERE id = ?", (item_id,))
         if row is None:
@@ -118,16 +125,23 @@ class LearnerService(WorkQueue):
     # -- what users see ----------------------------------------------------------------------
 
     async def status(self) -> LearnerStatus:
+        """The learner's state for the current project's spaces."""
+        project = (current_project(),)
         counts = {row["status"]: row["n"] for row in await self._db.fetch_all(
-            "SELECT status, COUNT(*) AS n FROM learning_queue GROUP BY status")}
-        problems = await self._items("WHERE q.status = 'failed' OR (q.status = 'queued' AND q.attempts > 0)")
-        pending = await self._db.fetch_one("SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending'")
+            f"SELECT status, COUNT(*) AS n FROM learning_queue WHERE space_id IN {PROJECT_SPACES} GROUP BY status",
+            project)}
+        problems = await self._items(f"WHERE (q.status = 'failed' OR (q.status = 'queued' AND q.attempts > 0)) "
+                                     f"AND q.space_id IN {PROJECT_SPACES}", project)
+        pending = await self._db.fetch_one(
+            f"SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending' AND space_id IN {PROJECT_SPACES}",
+            project,
+        )
         return LearnerStatus(
             enabled=self.enabled,
             model=self._agent.model if self._agent else None,
             note=None if self.enabled else DISABLED,
             queue_depth=counts.get("queued", 0),
-            running=len(self._running),
+            running=await self.running_in_project(),
             retrying=[p for p in problems if p.status == "queued"],
             failed=[p for p in problems if p.status == "failed"],
             learned=counts.get("learned", 0),
@@ -223,7 +237,9 @@ class LearnerService(WorkQueue):
         if space_id is not None:
             await fetch_space(self._db, space_id)
             return "space_id = ?", space_id
-        if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
+        if await self._db.fetch_one(
+            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+        ) is None:
             raise NotFound("session", str(session_id), "call list_sessions to see the ids that exist")
         return "session_id = ?", str(session_id)
 

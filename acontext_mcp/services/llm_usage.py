@@ -7,6 +7,7 @@ from typing import Any
 
 from acontext_mcp.llm import ChatProvider, ChatReply
 from acontext_mcp.services.models import TokenUsage
+from acontext_mcp.services.projects import current_project
 from acontext_mcp.store.sqlite import Database, utc_now
 
 
@@ -27,12 +28,12 @@ class LlmUsage:
         return reply
 
     async def totals(self, purposes: Sequence[str] | None = None) -> TokenUsage:
-        """Calls and tokens so far: every call, or only those made for `purposes`."""
-        where = f"WHERE purpose IN ({', '.join('?' * len(purposes))})" if purposes else ""
+        """The current project's calls and tokens so far: every call, or only those made for `purposes`."""
+        where = f"AND purpose IN ({', '.join('?' * len(purposes))})" if purposes else ""
         row = await self._db.fetch_one(
             "SELECT COUNT(*) AS calls, COALESCE(SUM(1 - ok), 0) AS failed, COALESCE(SUM(prompt_tokens), 0) AS prompt, "
-            f"COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls {where}",
-            tuple(purposes or ()),
+            f"COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls WHERE project_id = ? {where}",
+            (current_project(), *(purposes or ())),
         )
         assert row is not None
         return TokenUsage(
@@ -42,7 +43,7 @@ class LlmUsage:
     async def _record(self, purpose: str, model: str, prompt: int, completion: int, error: str | None) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO llm_calls (purpose, model, prompt_tokens, completion_tokens, ok, error, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (purpose, model, prompt, completion, error is None, error, utc_now()),
+                "INSERT INTO llm_calls (purpose, model, prompt_tokens, completion_tokens, ok, error, created_at, "
+                "project_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (purpose, model, prompt, completion, error is None, error, utc_now(), current_project()),
             )

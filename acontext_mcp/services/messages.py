@@ -19,6 +19,7 @@ from acontext_mcp.formats.editing import EditStrategy, Entry, apply_strategies, 
 from acontext_mcp.formats.native import Message
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import check_depth
+from acontext_mcp.services.projects import current_project
 from acontext_mcp.services.models import (
     Attachment,
     MessagePage,
@@ -206,7 +207,8 @@ class MessageService:
         Raises `NotFound` when the message, the part, or inline bytes for it do not exist.
         """
         row = await self._db.fetch_one(
-            "SELECT body FROM messages WHERE id = ? AND session_id = ?", (message_id, session_id)
+            "SELECT m.body FROM messages m JOIN sessions s ON s.id = m.session_id "
+            "WHERE m.id = ? AND m.session_id = ? AND s.project_id = ?", (message_id, session_id, current_project())
         )
         if row is None:
             raise NotFound("message", message_id, f"it is not a message of session {session_id!r}")
@@ -231,15 +233,17 @@ class MessageService:
         return Attachment(data=data, media_type=media_type, filename=found.get("filename"))
 
     async def _check_session(self, session_id: str) -> None:
-        if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
+        if await self._db.fetch_one(
+            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+        ) is None:
             raise NotFound("session", session_id, _UNKNOWN_SESSION)
 
     @staticmethod
     async def _next_seq(tx: Writer, session_id: str) -> int:
         row = await tx.fetch_one(
-            "SELECT (SELECT COUNT(*) FROM sessions WHERE id = ?) AS present, "
+            "SELECT (SELECT COUNT(*) FROM sessions WHERE id = ? AND project_id = ?) AS present, "
             "COALESCE((SELECT MAX(seq) FROM messages WHERE session_id = ?), 0) AS last",
-            (session_id, session_id),
+            (session_id, current_project(), session_id),
         )
         if row is None or not row["present"]:
             raise NotFound("session", session_id, _UNKNOWN_SESSION)

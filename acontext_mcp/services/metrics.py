@@ -1,4 +1,4 @@
-"""Read-only activity numbers for the dashboard's metrics page."""
+"""Read-only activity numbers for the dashboard's metrics page, each for the current project."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.services.models import DailyActivity, DayCount, DayOutcomes, DayTokens
+from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.store.sqlite import Database
 
 MAX_DAYS = 366
@@ -21,11 +22,13 @@ class MetricsService:
         oldest first, with zero for quiet days. Raises `InvalidArgument` for `days` outside 1..366.
         """
         first, span = _span(days, today)
-        counts = {table: await self._per_day(table, first) for table in ("sessions", "messages")}
-        return DailyActivity(
-            days=[DayCount(day=d, sessions=counts["sessions"].get(d, 0), messages=counts["messages"].get(d, 0))
-                  for d in span]
-        )
+        sessions = await self._sums("SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS sessions FROM sessions "
+                                    f"WHERE created_at >= ? AND id IN {PROJECT_SESSIONS} GROUP BY day", first)
+        messages = await self._sums("SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS messages FROM messages "
+                                    f"WHERE created_at >= ? AND session_id IN {PROJECT_SESSIONS} GROUP BY day", first)
+        zero = {"sessions": 0, "messages": 0}
+        return DailyActivity(days=[DayCount(day=d, **{**zero, **sessions.get(d, {}), **messages.get(d, {})})
+                                   for d in span])
 
     async def task_outcomes(self, days: int = 30, today: date | None = None) -> list[DayOutcomes]:
         """Per UTC day, oldest first: tasks last updated that day that ended in success, and in failed.
@@ -34,7 +37,8 @@ class MetricsService:
         first, span = _span(days, today)
         rows = await self._sums(
             "SELECT substr(updated_at, 1, 10) AS day, SUM(status = 'success') AS success, "
-            "SUM(status = 'failed') AS failed FROM tasks WHERE updated_at >= ? GROUP BY day", first
+            "SUM(status = 'failed') AS failed FROM tasks WHERE updated_at >= ? "
+            f"AND session_id IN {PROJECT_SESSIONS} GROUP BY day", first
         )
         return [DayOutcomes(day=d, **rows.get(d, {"success": 0, "failed": 0})) for d in span]
 
@@ -45,22 +49,16 @@ class MetricsService:
         first, span = _span(days, today)
         rows = await self._sums(
             "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS calls, SUM(prompt_tokens) AS prompt_tokens, "
-            "SUM(completion_tokens) AS completion_tokens FROM llm_calls WHERE created_at >= ? GROUP BY day", first
+            "SUM(completion_tokens) AS completion_tokens FROM llm_calls WHERE created_at >= ? AND project_id = ? "
+            "GROUP BY day", first
         )
         zero = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
         return [DayTokens(day=d, **rows.get(d, zero)) for d in span]
 
     async def _sums(self, sql: str, first: date) -> dict[str, dict[str, Any]]:
-        rows = await self._db.fetch_all(sql, (first.isoformat(),))
+        """Run `sql` with the first day and the current project as its two parameters; rows by day."""
+        rows = await self._db.fetch_all(sql, (first.isoformat(), current_project()))
         return {row["day"]: {k: int(row[k] or 0) for k in row.keys() if k != "day"} for row in rows}
-
-    async def _per_day(self, table: str, first: date) -> dict[str, int]:
-        rows = await self._db.fetch_all(
-            f"SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n FROM {table} "
-            "WHERE created_at >= ? GROUP BY day",
-            (first.isoformat(),),
-        )
-        return {row["day"]: int(row["n"]) for row in rows}
 
 
 def _span(days: int, today: date | None) -> tuple[date, list[str]]:

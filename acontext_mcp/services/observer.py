@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from acontext_mcp.errors import TimedOut, Unavailable
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import ObserverState, ObserverStatus, SessionProblem, TaskList
+from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
@@ -104,6 +105,10 @@ class ObserverService(WorkQueue):
         if board.learning_queued:
             self._tasks.learnable()
 
+    async def project_of(self, session_id: str) -> str | None:
+        row = await self._db.fetch_one("SELECT project_id FROM sessions WHERE id = ?", (session_id,))
+        return row["project_id"] if row else None
+
     async def _record_failure(self, session_id: str, exc: Exception) -> None:
         if isinstance(exc, _AlreadyDone):
             return
@@ -153,17 +158,21 @@ class ObserverService(WorkQueue):
         )
 
     async def status(self) -> ObserverStatus:
+        """The observer's state for the current project's sessions."""
+        project = (current_project(),)
         counts = await self._db.fetch_one(
-            "SELECT COUNT(*) AS depth, COUNT(DISTINCT session_id) AS sessions FROM observer_queue"
+            "SELECT COUNT(*) AS depth, COUNT(DISTINCT q.session_id) AS sessions FROM observer_queue q "
+            f"WHERE q.session_id IN {PROJECT_SESSIONS}", project
         )
         assert counts is not None
         problems = await self._db.fetch_all(
             "SELECT session_id, attempts, failed, last_error, updated_at, next_attempt_at FROM observer_sessions "
-            "WHERE attempts > 0 OR failed = 1 ORDER BY updated_at DESC"
+            f"WHERE (attempts > 0 OR failed = 1) AND session_id IN {PROJECT_SESSIONS} ORDER BY updated_at DESC",
+            project,
         )
         latest = await self._db.fetch_one(
             "SELECT session_id, last_error FROM observer_sessions WHERE last_error IS NOT NULL "
-            "ORDER BY updated_at DESC LIMIT 1"
+            f"AND session_id IN {PROJECT_SESSIONS} ORDER BY updated_at DESC LIMIT 1", project
         )
         listed = [
             SessionProblem(session_id=r["session_id"], attempts=r["attempts"], failed=bool(r["failed"]),
@@ -177,7 +186,7 @@ class ObserverService(WorkQueue):
             note=None if self.enabled else DISABLED,
             queue_depth=counts["depth"],
             sessions_pending=counts["sessions"],
-            sessions_running=len(self._running),
+            sessions_running=await self.running_in_project(),
             sessions_retrying=[p for p in listed if not p.failed],
             sessions_failed=[p for p in listed if p.failed],
             last_error=f"session {latest['session_id']}: {latest['last_error']}" if latest else None,

@@ -20,6 +20,7 @@ from typing import TypeVar
 import anyio
 
 from acontext_mcp.errors import AcontextError
+from acontext_mcp.services.projects import current_project, use_project
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ class WorkQueue(ABC):
     def running(self, key: str) -> bool:
         return key in self._running
 
+    async def running_in_project(self) -> int:
+        """How many of the current project's items are being worked on now."""
+        project = current_project()
+        return sum([await self.project_of(key) == project for key in list(self._running)])
+
     @abstractmethod
     async def schedule(self) -> tuple[list[str], float | None]:
         """Keys due now (none already running), and seconds until the next one is due (None: no timer)."""
@@ -79,10 +85,17 @@ class WorkQueue(ABC):
     async def _record_failure(self, key: str, exc: Exception) -> None:
         """Count a failed attempt (see `RetryPolicy.next_attempt`)."""
 
+    @abstractmethod
+    async def project_of(self, key: str) -> str | None:
+        """The project an item belongs to (None: gone meanwhile); it is worked on in that project only."""
+
     async def process(self, key: str) -> None:
-        """Work on a claimed item; record a failure for a later retry. Releases the claim."""
+        """Work on a claimed item, in its own project; record a failure for a later retry. Releases the claim."""
         try:
-            await self._process(key)
+            project = await self.project_of(key)
+            if project is not None:
+                with use_project(project):
+                    await self._process(key)
         except Exception as exc:
             log.warning("%s: %s failed: %s", self.name, key, exc)
             await self._record_failure(key, exc)

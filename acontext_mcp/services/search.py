@@ -18,6 +18,7 @@ import anyio
 
 from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
+from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
 from acontext_mcp.store.sqlite import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
@@ -79,12 +80,13 @@ class SearchService:
         cited = [
             CitedBlock(block_id=b.id, type=b.type, path=b.path, title=b.title, data=b.data, score=hit.score)
             for hit in hits
-            if (b := blocks.get(hit.block_id)) is not None
+            if (b := blocks.get(hit.block_id)) is not None and b.space_id == space_id
         ]
         return ExperienceSearchResult(cited_blocks=cited, note=AGENTIC_FALLBACK_NOTE if mode == "agentic" else None)
 
-    async def rebuild(self, space_id: str | None = None) -> IndexRebuilt:
-        """Rebuild the index from SQLite: one space's rows, or (None) the whole index.
+    async def rebuild(self, space_id: str | None = None, all_projects: bool = False) -> IndexRebuilt:
+        """Rebuild the index from SQLite: one space's rows, or (None) the whole index, which every project shares.
+        Blocks are counted in that space, or in the current project's spaces (every project's with `all_projects`).
 
         Raises `NotFound` for an unknown space, `SearchUnavailable` if the index cannot be written.
         """
@@ -98,7 +100,12 @@ class SearchService:
                     await self._rebuild_all()
                 else:
                     await self._ready_locked()  # drains the queue, this space included
-        ids = await self._searchable_ids(*(("AND space_id = ?", (space_id,)) if space_id else ()))
+        if space_id is not None:
+            ids = await self._searchable_ids("AND space_id = ?", (space_id,))
+        elif all_projects:
+            ids = await self._searchable_ids()
+        else:  # what other projects store is not the caller's to count
+            ids = await self._searchable_ids(f"AND space_id IN {PROJECT_SPACES}", (current_project(),))
         return IndexRebuilt(space_id=space_id, indexed_blocks=len(ids))
 
     # Keeping the index in step with SQLite: SpaceService queues each change in its transaction

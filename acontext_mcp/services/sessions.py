@@ -10,6 +10,8 @@ from acontext_mcp.errors import NotFound
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted, Session, SessionPage
+from acontext_mcp.services.projects import current_project
+from acontext_mcp.services.spaces import fetch_space
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.sqlite import Database, new_id, utc_now
 
@@ -36,17 +38,19 @@ class SessionService:
         encoded = encode_json_object(metadata, "metadata", self._max_metadata_bytes)
         session_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
-            if space_id is not None and await tx.fetch_one("SELECT 1 FROM spaces WHERE id = ?", (space_id,)) is None:
-                raise NotFound("space", space_id, "call list_spaces to see the ids that exist, or create_space")
+            if space_id is not None:
+                await fetch_space(tx, space_id)  # of this project: sessions learn only into their own project
             await tx.execute(
-                "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (session_id, space_id, encoded, now, now),
+                "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at, project_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, space_id, encoded, now, now, current_project()),
             )
         return Session(id=session_id, space_id=space_id, metadata=metadata or {}, created_at=now, updated_at=now)
 
     async def get_session(self, session_id: str) -> Session:
         """Raises `NotFound` for an unknown id."""
-        row = await self._db.fetch_one(f"{_SELECT} WHERE s.id = ?", (session_id,))
+        row = await self._db.fetch_one(f"{_SELECT} WHERE s.id = ? AND s.project_id = ?",
+                                       (session_id, current_project()))
         if row is None:
             raise NotFound("session", session_id, _UNKNOWN_HINT)
         return _session(row)
@@ -56,8 +60,8 @@ class SessionService:
         (case-insensitive for ASCII). Raises `InvalidArgument` for a bad limit or cursor.
         """
         cursors.check_limit(limit, MAX_PAGE)
-        conditions: list[str] = []
-        params: list[Any] = []
+        conditions: list[str] = ["s.project_id = ?"]
+        params: list[Any] = [current_project()]
         if cursor:
             conditions.append("s.rowid < ?")
             params.append(cursors.decode("session", cursor))
@@ -65,7 +69,7 @@ class SessionService:
             pattern = _like_escape(query)
             conditions.append("(s.id LIKE ? ESCAPE '\\' OR s.metadata LIKE ? ESCAPE '\\')")
             params += [f"{pattern}%", f"%{pattern}%"]
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        where = f"WHERE {' AND '.join(conditions)}"
         rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", (*params, limit + 1))
         has_more = len(rows) > limit
         rows = rows[:limit]
@@ -75,7 +79,9 @@ class SessionService:
     async def delete_session(self, session_id: str) -> Deleted:
         """Delete a session with its messages and their blobs. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:
-            if await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,)) == 0:
+            if await tx.execute(
+                "DELETE FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+            ) == 0:
                 raise NotFound("session", session_id, _UNKNOWN_HINT)
         await self._blobs.delete_tree(session_id)
         return Deleted(id=session_id)

@@ -30,6 +30,7 @@ from acontext_mcp.services.models import (
     TextData,
     TreeEntry,
 )
+from acontext_mcp.services.projects import current_project
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
 if TYPE_CHECKING:
@@ -73,8 +74,9 @@ class SpaceService:
         space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now)
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO spaces (id, name, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (space.id, name, space.settings.model_dump_json(), space.created_at, space.updated_at),
+                "INSERT INTO spaces (id, name, settings, created_at, updated_at, project_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (space.id, name, space.settings.model_dump_json(), space.created_at, space.updated_at,
+                 current_project()),
             )
         return space
 
@@ -84,13 +86,15 @@ class SpaceService:
 
     async def list_spaces(self) -> SpaceList:
         """Every space, oldest first."""
-        rows = await self._db.fetch_all("SELECT * FROM spaces ORDER BY rowid")
+        rows = await self._db.fetch_all("SELECT * FROM spaces WHERE project_id = ? ORDER BY rowid",
+                                        (current_project(),))
         return SpaceList(items=[_space_record(row) for row in rows])
 
     async def delete_space(self, space_id: str) -> Deleted:
         """Delete a space and every block in it; its sessions stay, detached. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:
-            if await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,)) == 0:
+            if not await tx.execute("DELETE FROM spaces WHERE id = ? AND project_id = ?",
+                                    (space_id, current_project())):
                 raise NotFound("space", space_id, _SPACE_HINT)
             await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
             await self._search.enqueue(tx, space_id)
@@ -140,11 +144,11 @@ class SpaceService:
         return {i: b for i, b in (await load_blocks(self._db, ids)).items() if b.space_id == space_id}
 
     async def list_pages(self, limit: int) -> list[Block]:
-        """Up to `limit` pages across every space, oldest space first, for listing as resources."""
+        """Up to `limit` pages across the project's spaces, oldest space first, for listing as resources."""
         rows = await self._db.fetch_all(
-            "SELECT b.id FROM blocks b JOIN spaces s ON s.id = b.space_id WHERE b.type = 'page' "
+            "SELECT b.id FROM blocks b JOIN spaces s ON s.id = b.space_id WHERE b.type = 'page' AND s.project_id = ? "
             "ORDER BY s.rowid, b.rowid LIMIT ?",
-            (limit,),
+            (current_project(), limit),
         )
         blocks = await load_blocks(self._db, [r["id"] for r in rows])
         return [blocks[r["id"]] for r in rows]
@@ -502,7 +506,8 @@ async def load_blocks(reader: Reader, ids: Sequence[str]) -> dict[str, Block]:
 
 
 async def fetch_space(reader: Reader, space_id: str) -> Space:
-    row = await reader.fetch_one("SELECT * FROM spaces WHERE id = ?", (space_id,))
+    """The space, if it is the current project's. Raises `NotFound` (the same for another project's)."""
+    row = await reader.fetch_one("SELECT * FROM spaces WHERE id = ? AND project_id = ?", (space_id, current_project()))
     if row is None:
         raise NotFound("space", space_id, _SPACE_HINT)
     return _space_record(row)

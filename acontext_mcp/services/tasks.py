@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.services.models import TASK_STATUSES, Task, TaskData, TaskStatus
+from acontext_mcp.services.projects import current_project
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
 _UNKNOWN_SESSION = "call list_sessions to see the ids that exist"
@@ -190,7 +191,9 @@ class TaskService:
         return TaskBoard(session_id, entries, {row["id"] for row in known})
 
     async def _check_session(self, session_id: str) -> None:
-        if await self._db.fetch_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is None:
+        if await self._db.fetch_one(
+            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+        ) is None:
             raise NotFound("session", session_id, _UNKNOWN_SESSION)
 
 
@@ -209,7 +212,7 @@ async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
             "(SELECT json_group_array(message_id) FROM (SELECT tm.message_id FROM task_messages tm "
             "JOIN messages m ON m.id = tm.message_id WHERE tm.task_id = t.id ORDER BY m.seq)), 'queued', ?, ? "
             "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
-            "WHERE t.id = ? AND t.status = 'success'",
+            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id",
             (new_id(), now, now, task_id),
         )
     return queued

@@ -207,6 +207,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX pending_experiences_space ON pending_experiences(space_id, status)",
         ),
     ),
+    Migration(
+        7,
+        "projects",
+        (
+            # Multi-tenant mode: each session, disk and space belongs to one project; what hangs off them
+            # (messages, tasks, artifacts, blocks, queue rows) belongs to its parent's; a model call is
+            # counted for the project it worked for. Rows written before
+            # this migration join the "default" project, the one used without multi-tenant tokens.
+            *(f"ALTER TABLE {table} ADD COLUMN project_id TEXT NOT NULL DEFAULT 'default'"
+              for table in ("sessions", "disks", "spaces", "llm_calls")),
+            *(f"CREATE INDEX {table}_project ON {table}(project_id)" for table in ("sessions", "disks", "spaces")),
+        ),
+    ),
 )
 
 
