@@ -38,6 +38,8 @@
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
 | url_secret | ACONTEXT_URL_SECRET | a random secret kept in `<data_dir>/url_secret` |
 | public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
+| queue_lease_s | ACONTEXT_QUEUE_LEASE_S | 60 (a replica that dies frees its queue items after this) |
+| queue_poll_s | ACONTEXT_QUEUE_POLL_S | 2 (how often queues look for work other replicas queued) |
 
 The README's settings table mirrors this one.
 """
@@ -93,6 +95,8 @@ ENV_VARS: dict[str, str] = {
     "public_url": "ACONTEXT_PUBLIC_URL",
     "url_secret": "ACONTEXT_URL_SECRET",
     "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
+    "queue_lease_s": "ACONTEXT_QUEUE_LEASE_S",
+    "queue_poll_s": "ACONTEXT_QUEUE_POLL_S",
 }
 
 
@@ -153,6 +157,8 @@ class Settings(BaseModel):
     public_url: str | None = None
     url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
     public_url_ttl_seconds: int = Field(default=3600, gt=0)
+    queue_lease_s: float = Field(default=60.0, gt=0, description="how long a queue item's claim lasts unrenewed")
+    queue_poll_s: float = Field(default=2.0, gt=0, description="how often queues look for other replicas' work")
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
