@@ -22,6 +22,7 @@ from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
 log = logging.getLogger(__name__)
 
+MAX_CANDIDATES = 500  # keys one claim looks at, well under the databases' limits on parameters
 _WAIT_STEP_S = 0.05  # how often `hold` looks again for a lease someone else has
 
 
@@ -37,16 +38,35 @@ class Leases:
         self.lease_s = lease_s
         self.owner = owner or new_id()
 
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Writer]:
+        """A short write shielded from cancellation, which could cut it off mid-statement inside a transaction."""
+        with anyio.CancelScope(shield=True):
+            async with self._db.transaction() as tx:
+                yield tx
+
     def _until(self) -> str:
         return (datetime.now(UTC) + timedelta(seconds=self.lease_s)).isoformat(timespec="microseconds")
 
     async def claim(self, queue: str, keys: Sequence[str], limit: int | None = None) -> list[str]:
-        """Take the leases of those `keys` nobody holds (at most `limit`, in the given order); return them."""
-        keys = list(dict.fromkeys(keys))[:limit]
-        if not keys:
+        """Take the leases of those `keys` nobody holds (at most `limit`, in the given order); return them.
+
+        Looks at the first `MAX_CANDIDATES` keys only; callers pass the ones no lease is known to hold.
+        """
+        keys = list(dict.fromkeys(keys))[:MAX_CANDIDATES]
+        if not keys or limit == 0:
             return []
-        marks = ",".join("?" * len(keys))
-        async with self._db.transaction() as tx:
+        async with self._transaction() as tx:
+            marks = ",".join("?" * len(keys))
+            taken = await tx.fetch_all(
+                f"SELECT item_key FROM queue_leases WHERE queue = ? AND item_key IN ({marks}) AND lease_until >= ?",
+                (queue, *keys, utc_now()),
+            )
+            busy = {row["item_key"] for row in taken}
+            keys = [key for key in keys if key not in busy][:limit]
+            if not keys:
+                return []
+            marks = ",".join("?" * len(keys))
             await tx.execute_many(
                 "INSERT INTO queue_leases (queue, item_key, owner, lease_until) VALUES (?, ?, '', '') "
                 "ON CONFLICT (queue, item_key) DO NOTHING",
@@ -69,7 +89,7 @@ class Leases:
 
     async def renew(self, queue: str, key: str) -> bool:
         """Push the lease's expiry `lease_s` ahead; False if it is no longer ours."""
-        async with self._db.transaction() as tx:
+        async with self._transaction() as tx:
             return await tx.execute(
                 "UPDATE queue_leases SET lease_until = ? WHERE queue = ? AND item_key = ? AND owner = ?",
                 (self._until(), queue, key, self.owner),
@@ -87,7 +107,7 @@ class Leases:
             raise LeaseLost(f"the lease on {queue} item {key!r} ran out and another process took it over")
 
     async def release(self, queue: str, key: str) -> None:
-        async with self._db.transaction() as tx:
+        async with self._transaction() as tx:
             await tx.execute(
                 "DELETE FROM queue_leases WHERE queue = ? AND item_key = ? AND owner = ?", (queue, key, self.owner)
             )
@@ -123,8 +143,7 @@ class Leases:
                     failure = exc
                 tg.cancel_scope.cancel()
         finally:
-            with anyio.CancelScope(shield=True):
-                await self.release(queue, key)
+            await self.release(queue, key)
         if failure is not None:
             raise failure
 
@@ -134,10 +153,12 @@ class Leases:
 
         A mutex across processes (and tasks: a lease held here is not taken again here).
         """
-        got = False
-        with anyio.move_on_after(timeout_s):
-            while not (got := bool(await self.claim(queue, [key]))):
-                await anyio.sleep(_WAIT_STEP_S)
+        deadline = anyio.current_time() + timeout_s
+        while True:
+            got = key not in await self.held(queue) and bool(await self.claim(queue, [key]))
+            if got or anyio.current_time() >= deadline:
+                break
+            await anyio.sleep(_WAIT_STEP_S)
         if not got:
             yield False
             return
