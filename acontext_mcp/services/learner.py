@@ -71,13 +71,13 @@ class LearnerService(WorkQueue):
     # -- the loop's side -------------------------------------------------------------------
 
     async def schedule(self) -> tuple[list[str], float | None]:
-        held = await self.held()
+        busy = await self.busy()
         rows = await self._db.fetch_all(
             "SELECT id, next_attempt_at FROM learning_queue WHERE status = 'queued' ORDER BY enqueued_at"
         )
         now = datetime.now(UTC).timestamp()
         return split_due([(row["id"], timestamp(row["next_attempt_at"]) if row["next_attempt_at"] else now)
-                          for row in rows if row["id"] not in held], now)
+                          for row in rows if row["id"] not in busy], now)
 
     async def _process(self, item_id: str) -> None:
         assert self._agent is not None, "process() needs an LLM"
@@ -140,12 +140,15 @@ class LearnerService(WorkQueue):
             "SELECT status, COUNT(*) AS n FROM learning_queue GROUP BY status")}
         problems = await self._items("WHERE q.status = 'failed' OR (q.status = 'queued' AND q.attempts > 0)")
         pending = await self._db.fetch_one("SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending'")
+        held = await self.held()
         return LearnerStatus(
             enabled=self.enabled,
             model=self._agent.model if self._agent else None,
             note=None if self.enabled else DISABLED,
             queue_depth=counts.get("queued", 0),
-            running=len(await self.held()),
+            running=len(held),
+            leases=list(held.values()),
+            replica=self.replica,
             retrying=[p for p in problems if p.status == "queued"],
             failed=[p for p in problems if p.status == "failed"],
             learned=counts.get("learned", 0),

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 
+from acontext_mcp.services.models import QueueLease
 from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
 log = logging.getLogger(__name__)
@@ -112,12 +113,15 @@ class Leases:
                 "DELETE FROM queue_leases WHERE queue = ? AND item_key = ? AND owner = ?", (queue, key, self.owner)
             )
 
-    async def held(self, queue: str) -> dict[str, str]:
-        """The unexpired leases of a queue, any process's: item key -> owner."""
+    async def held(self, queue: str) -> dict[str, QueueLease]:
+        """The unexpired leases of a queue, any process's, by item key."""
         rows = await self._db.fetch_all(
-            "SELECT item_key, owner FROM queue_leases WHERE queue = ? AND lease_until >= ?", (queue, utc_now())
+            "SELECT item_key, owner, lease_until FROM queue_leases WHERE queue = ? AND lease_until >= ? "
+            "ORDER BY item_key",
+            (queue, utc_now()),
         )
-        return {row["item_key"]: row["owner"] for row in rows}
+        return {row["item_key"]: QueueLease(key=row["item_key"], owner=row["owner"], lease_until=row["lease_until"])
+                for row in rows}
 
     @asynccontextmanager
     async def kept(self, queue: str, key: str) -> AsyncIterator[None]:

@@ -68,8 +68,8 @@ class ObserverService(WorkQueue):
     # -- the loop's side -------------------------------------------------------------------
 
     async def schedule(self) -> tuple[list[str], float | None]:
-        """Sessions due now (none held by any process), and seconds until the next one is due (None: no timer)."""
-        held = await self.held()
+        """Sessions due now (none `busy`), and seconds until the next one is due (None: no timer)."""
+        busy = await self.busy()
         rows = await self._db.fetch_all(
             "SELECT q.session_id, COUNT(*) AS waiting, MAX(q.enqueued_at) AS newest, "
             "COALESCE(s.failed, 0) AS failed, s.next_attempt_at FROM observer_queue q "
@@ -78,7 +78,7 @@ class ObserverService(WorkQueue):
         now = datetime.now(UTC).timestamp()
         ready: list[tuple[str, float]] = []
         for row in rows:
-            if row["failed"] or row["session_id"] in held:
+            if row["failed"] or row["session_id"] in busy:
                 continue
             at = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
                 timestamp(row["newest"]) + self._config.idle_s
@@ -174,6 +174,7 @@ class ObserverService(WorkQueue):
             "SELECT session_id, attempts, failed, last_error, updated_at, next_attempt_at FROM observer_sessions "
             "WHERE attempts > 0 OR failed = 1 ORDER BY updated_at DESC"
         )
+        held = await self.held()
         latest = await self._db.fetch_one(
             "SELECT session_id, last_error FROM observer_sessions WHERE last_error IS NOT NULL "
             "ORDER BY updated_at DESC LIMIT 1"
@@ -190,7 +191,9 @@ class ObserverService(WorkQueue):
             note=None if self.enabled else DISABLED,
             queue_depth=counts["depth"],
             sessions_pending=counts["sessions"],
-            sessions_running=len(await self.held()),
+            sessions_running=len(held),
+            leases=list(held.values()),
+            replica=self.replica,
             sessions_retrying=[p for p in listed if not p.failed],
             sessions_failed=[p for p in listed if p.failed],
             last_error=f"session {latest['session_id']}: {latest['last_error']}" if latest else None,

@@ -24,6 +24,7 @@ import anyio
 
 from acontext_mcp.errors import AcontextError
 from acontext_mcp.services.leases import LeaseLost, Leases
+from acontext_mcp.services.models import QueueLease
 from acontext_mcp.store.sqlite import Writer
 
 log = logging.getLogger(__name__)
@@ -69,19 +70,40 @@ class WorkQueue(ABC):
         self._changed = anyio.Event()
 
     async def claim(self, keys: Sequence[str], limit: int) -> list[str]:
-        """Lease up to `limit` of `keys` for this process, before starting them; return those got."""
+        """Lease up to `limit` of `keys` for this process, before starting them; return those got.
+
+        What `schedule` saw may be stale by then (another replica may have just finished the item, or
+        failed it and set a backoff), so the claimed keys are scheduled again and released if not due.
+        """
         claimed = await self._leases.claim(self.queue, keys, limit)
-        self._running.update(claimed)
-        return claimed
+        if not claimed:
+            return []
+        due = set((await self.schedule())[0])
+        for key in claimed:
+            if key not in due:
+                await self._leases.release(self.queue, key)
+        started = [key for key in claimed if key in due]
+        self._running.update(started)
+        return started
 
     @property
     def in_progress(self) -> int:
         """Items this process works on right now."""
         return len(self._running)
 
-    async def held(self) -> dict[str, str]:
-        """Items some process (this one or another replica) works on right now: key -> owner."""
+    @property
+    def replica(self) -> str:
+        """This process's id among the replicas: the owner of its leases."""
+        return self._leases.owner
+
+    async def held(self) -> dict[str, QueueLease]:
+        """Items some process (this one or another replica) works on right now, by key."""
         return await self._leases.held(self.queue)
+
+    async def busy(self) -> set[str]:
+        """Keys `schedule` skips: those other replicas hold, and those this process runs."""
+        others = {key for key, lease in (await self.held()).items() if lease.owner != self.replica}
+        return others | self._running
 
     async def confirm_lease(self, tx: Writer, key: str) -> None:
         """In the transaction that acknowledges an item: raise `LeaseLost` if another process took it over."""
@@ -89,7 +111,7 @@ class WorkQueue(ABC):
 
     @abstractmethod
     async def schedule(self) -> tuple[list[str], float | None]:
-        """Keys due now (none held by any process), and seconds until the next one is due (None: no timer)."""
+        """Keys due now (none `busy`), and seconds until the next one is due (None: no timer)."""
 
     @abstractmethod
     async def _process(self, key: str) -> None:
