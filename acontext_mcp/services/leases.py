@@ -34,10 +34,10 @@ class LeaseLost(Exception):
 class Leases:
     """Claims on queue items for one process (`owner`), lasting `lease_s` seconds unless renewed."""
 
-    def __init__(self, db: Database, lease_s: float = 60.0, owner: str | None = None) -> None:
+    def __init__(self, db: Database, lease_s: float = 60.0) -> None:
         self._db = db
         self.lease_s = lease_s
-        self.owner = owner or new_id()
+        self.owner = new_id()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Writer]:
@@ -71,7 +71,7 @@ class Leases:
             await tx.execute_many(
                 "INSERT INTO queue_leases (queue, item_key, owner, lease_until) VALUES (?, ?, '', '') "
                 "ON CONFLICT (queue, item_key) DO NOTHING",
-                [(queue, key) for key in keys],
+                [(queue, key) for key in sorted(keys)],  # one order for every claimer: no deadlock on PostgreSQL
             )
             rows = await tx.fetch_all(
                 f"SELECT item_key FROM queue_leases WHERE queue = ? AND item_key IN ({marks}) AND lease_until < ?"
