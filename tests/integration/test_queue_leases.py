@@ -21,7 +21,11 @@ pytestmark = pytest.mark.anyio
 Pair = tuple[AcontextService, AcontextService]
 
 
-def add_task(request: dict[str, Any]) -> Reply:
+def respond(request: dict[str, Any]) -> Reply:
+    """The observer adds one task; the learner's extract step skips it."""
+    tools = {tool["function"]["name"] for tool in request.get("tools", [])}
+    if "skip" in tools:
+        return assistant(tool_calls=[("skip", {"reason": "too simple to learn from"})])
     if len(request["messages"]) > 2:
         return assistant(tool_calls=[("finish", {})])
     return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Ship it"})])
@@ -30,7 +34,7 @@ def add_task(request: dict[str, Any]) -> Reply:
 @pytest.fixture
 async def pair(data_dir: Path) -> AsyncIterator[Pair]:
     """Replica a's leases last 0.3 s (it stalls and loses them), b's 30 s."""
-    with ScriptedOpenAI(responder=add_task) as llm:
+    with ScriptedOpenAI(responder=respond) as llm:
         base = Settings(data_dir=data_dir, openai_base_url=llm.base_url, llm_max_retries=0, observer_batch=2,
                         observer_idle_s=1000, queue_poll_s=0.05)
         async with AsyncExitStack() as stack:
@@ -41,8 +45,8 @@ async def pair(data_dir: Path) -> AsyncIterator[Pair]:
             yield a, b
 
 
-async def queued_session(service: AcontextService) -> str:
-    session_id = (await service.sessions.create_session()).id
+async def queued_session(service: AcontextService, space_id: str | None = None) -> str:
+    session_id = (await service.sessions.create_session(space_id)).id
     for text in ("deploy the site", "use the blue theme"):
         await service.messages.send_message(session_id, {"role": "user", "content": text})
     return session_id
@@ -86,6 +90,31 @@ async def test_a_batch_whose_lease_was_taken_over_is_not_acknowledged_twice(pair
     await b.observer.process(session_id)
     assert [t.data.task_description for t in await a.tasks.list_tasks(session_id)] == ["Ship it"]
     assert (await a.observer.session_state(session_id)).pending_messages == 0
+
+
+async def test_a_learning_item_whose_lease_was_taken_over_is_not_acknowledged_twice(pair: Pair) -> None:
+    a, b = pair
+    session_id = await queued_session(b, (await b.spaces.create_space("team")).id)
+    assert await b.observer.claim([session_id], limit=1) == [session_id]
+    await b.observer.process(session_id)
+    await b.tasks.update_task_status(session_id, 1, "success")  # queues the task for the learner
+    [item_id], _ = await a.learner.schedule()
+    assert await a.learner.claim([item_id], limit=1) == [item_id]
+    assert [lease.owner for lease in (await b.learner.status()).leases] == [a.learner.replica]
+    first_term = (await b.learner.status()).leases[0].lease_until
+
+    async def expired() -> bool:
+        return utc_now() > first_term
+
+    await eventually(expired, timeout=5, what="a's lease to run out")
+    assert await b.learner.claim([item_id], limit=1) == [item_id]
+    await a.learner.process(item_id)  # extracts, but its acknowledgement is refused
+    [item] = (await b.learner.list_items(None, session_id)).items
+    assert (item.status, item.attempts) == ("queued", 0)
+
+    await b.learner.process(item_id)
+    [item] = (await a.learner.list_items(None, session_id)).items
+    assert (item.status, item.skip_reason) == ("skipped", "too simple to learn from")
 
 
 async def test_the_search_index_is_written_by_one_replica_at_a_time(pair: Pair) -> None:
