@@ -40,6 +40,8 @@
 | public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
 | tokens | ACONTEXT_MCP_TOKENS | unset; `tok1=projA,tok2=projB`: multi-tenant mode, a project per token |
 | project | ACONTEXT_PROJECT | default (the project of stdio, HTTP without tokens, `ACONTEXT_MCP_TOKEN`) |
+| queue_lease_s | ACONTEXT_QUEUE_LEASE_S | 60 (a replica that dies frees its queue items after this) |
+| queue_poll_s | ACONTEXT_QUEUE_POLL_S | 2 (how often queues look for work other replicas queued) |
 
 The README's settings table mirrors this one.
 """
@@ -97,6 +99,8 @@ ENV_VARS: dict[str, str] = {
     "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
     "tokens": "ACONTEXT_MCP_TOKENS",
     "project": "ACONTEXT_PROJECT",
+    "queue_lease_s": "ACONTEXT_QUEUE_LEASE_S",
+    "queue_poll_s": "ACONTEXT_QUEUE_POLL_S",
 }
 
 
@@ -193,6 +197,8 @@ class Settings(BaseModel):
         ):
             raise ValueError(f"{ENV_VARS['token']} is also listed in {ENV_VARS['tokens']}; give each token one project")
         return self
+    queue_lease_s: float = Field(default=60.0, gt=0, description="how long a queue item's claim lasts unrenewed")
+    queue_poll_s: float = Field(default=2.0, gt=0, description="how often queues look for other replicas' work")
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:

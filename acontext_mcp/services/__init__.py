@@ -14,6 +14,7 @@ from acontext_mcp.background.observer import Observer
 from acontext_mcp.llm import provider_from_settings
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
 from acontext_mcp.services.learner import LearnerService
+from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.disks import DiskService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
@@ -71,6 +72,7 @@ class AcontextService:
             counter = open_counter(settings.tokenizer)
             await count_missing_tokens(db, counter)
             tasks, usage = TaskService(db, on_learnable=lambda: learner.notify()), LlmUsage(db)
+            leases = Leases(db, settings.queue_lease_s)  # this process's claims on shared queue items
             provider = provider_from_settings(settings)
             observer = ObserverService(
                 db,
@@ -83,10 +85,12 @@ class AcontextService:
                     max_attempts=settings.observer_max_attempts,
                     retry_base_s=settings.observer_retry_base_s,
                 ),
+                leases,
+                settings.queue_poll_s,
             )
             sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_metadata_bytes)
             search = SearchService(db, BlockIndex(settings.search_index_uri, settings.embedding,
-                                                  settings.embedding_model, embedding_options(settings)))
+                                                  settings.embedding_model, embedding_options(settings)), leases)
             spaces = SpaceService(db, search, max_data_bytes=settings.max_message_bytes)
             learner = LearnerService(
                 db,
@@ -94,6 +98,8 @@ class AcontextService:
                 usage,
                 SkillAgent(ToolLoop(provider, usage, settings.learner_max_steps), spaces, search) if provider else None,
                 RetryPolicy(settings.learner_max_attempts, settings.learner_retry_base_s),
+                leases,
+                settings.queue_poll_s,
             )
             if provider is not None:
                 search.agent = SearchAgent(ToolLoop(provider, usage, settings.agentic_search_max_steps), spaces, search)

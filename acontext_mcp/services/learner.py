@@ -5,7 +5,9 @@ A task's status turning `success` (by the observer or `update_task_status`) queu
 skill agent (extract, then place) and is acknowledged in the transaction that writes its SOP; a
 failure is retried after `retry_base_s * 2**n` seconds until `max_attempts` marks it failed. With
 `confirm_before_learning` on, the SOP and its planned place wait in `pending_experiences` for
-`confirm_experience`. The loop that calls `process` lives in background/learner.py.
+`confirm_experience`. An item is leased while it runs, and a space while an SOP is placed in it
+(services/leases.py), so replicas on one database learn each task once and never place two SOPs in
+one space at the same time. The loop that calls `process` lives in background/learner.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import anyio
 
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, TimedOut, Unavailable
+from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import (
     LearnerStatus,
@@ -35,6 +38,7 @@ from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
 
 DISABLED = "learner waiting: no LLM is configured; set OPENAI_API_KEY or OPENAI_BASE_URL and restart"
 LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
+SPACE_LEASES = "learner-space"  # the leases that keep placements in one space apart
 _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for confirmation"
 
 
@@ -42,11 +46,19 @@ class LearnerService(WorkQueue):
     """The learner's queue and its pending experiences; `agent` is None when no LLM is configured."""
 
     name = "learning item"
+    queue = "learner"
 
     def __init__(
-        self, db: Database, spaces: SpaceService, usage: LlmUsage, agent: SkillAgent | None, retry: RetryPolicy
+        self,
+        db: Database,
+        spaces: SpaceService,
+        usage: LlmUsage,
+        agent: SkillAgent | None,
+        retry: RetryPolicy,
+        leases: Leases,
+        poll_s: float,
     ) -> None:
-        super().__init__(retry)
+        super().__init__(retry, leases, poll_s)
         self._db = db
         self._spaces = spaces
         self._usage = usage
@@ -60,12 +72,13 @@ class LearnerService(WorkQueue):
     # -- the loop's side -------------------------------------------------------------------
 
     async def schedule(self) -> tuple[list[str], float | None]:
+        busy = await self.busy()
         rows = await self._db.fetch_all(
             "SELECT id, next_attempt_at FROM learning_queue WHERE status = 'queued' ORDER BY enqueued_at"
         )
         now = datetime.now(UTC).timestamp()
         return split_due([(row["id"], timestamp(row["next_attempt_at"]) if row["next_attempt_at"] else now)
-                          for row in rows if not self.running(row["id"])], now)
+                          for row in rows if row["id"] not in busy], now)
 
     async def _process(self, item_id: str) -> None:
         assert self._agent is not None, "process() needs an LLM"
@@ -79,11 +92,16 @@ class LearnerService(WorkQueue):
         learned = await self._agent.extract(TaskData.model_validate_json(item["task"]), messages)
         if isinstance(learned, str):
             async with self._db.transaction() as tx:
-                await _ack(tx, item_id, "skipped", learned)
+                await self._ack(tx, item_id, "skipped", learned)
             return
-        # One placement per space at a time, so two similar tasks learned together merge instead of twinning.
-        async with self._space_locks.setdefault(item["space_id"], anyio.Lock()):
-            space = await fetch_space(self._db, item["space_id"])
+        # One placement per space at a time, so two similar tasks learned together merge instead of twinning:
+        # a lock among this process's tasks, then a lease among the replicas.
+        space_id = item["space_id"]
+        async with (self._space_locks.setdefault(space_id, anyio.Lock()),
+                    self._leases.hold(SPACE_LEASES, space_id, timeout_s=self._leases.lease_s) as got):
+            if not got:
+                raise Unavailable(f"space {space_id!r} stayed busy with another replica's placement; will retry")
+            space = await fetch_space(self._db, space_id)
             placement = await self._agent.place(space.id, learned)
             if space.settings.confirm_before_learning:
                 async with self._db.transaction() as tx:
@@ -94,11 +112,11 @@ class LearnerService(WorkQueue):
                         (experience_id, space.id, item["task_id"], item["session_id"], json.dumps(learned),
                          placement.page_path, placement.merge_into, utc_now()),
                     )
-                    await _ack(tx, item_id, "pending", experience_id)
+                    await self._ack(tx, item_id, "pending", experience_id)
                 return
 
             async def ack(tx: Writer, block_id: str) -> None:
-                await _ack(tx, item_id, "learned", block_id)
+                await self._ack(tx, item_id, "learned", block_id)
 
             await self._spaces.place_sop(space.id, placement.page_path, learned, placement.merge_into, then=ack)
 
@@ -136,12 +154,15 @@ class LearnerService(WorkQueue):
             f"SELECT COUNT(*) AS n FROM pending_experiences WHERE status = 'pending' AND space_id IN {PROJECT_SPACES}",
             project,
         )
+        held = await self.held_in_project()
         return LearnerStatus(
             enabled=self.enabled,
             model=self._agent.model if self._agent else None,
             note=None if self.enabled else DISABLED,
             queue_depth=counts.get("queued", 0),
-            running=await self.running_in_project(),
+            running=len(held),
+            leases=held,
+            replica=self.replica,
             retrying=[p for p in problems if p.status == "queued"],
             failed=[p for p in problems if p.status == "failed"],
             learned=counts.get("learned", 0),
@@ -174,7 +195,8 @@ class LearnerService(WorkQueue):
                 raise Unavailable(f"the learner gave up on task {failed[0].task_id!r} after {failed[0].attempts} "
                                   f"attempts: {failed[0].last_error}; fix the cause (see get_learner_status), "
                                   "then flush_learning again")
-            busy = any(i.status == "queued" or self.running(i.id) for i in items)
+            held = await self.held()
+            busy = any(i.status == "queued" or i.id in held for i in items)
             return None if busy else LearningItems(items=items)
 
         if (items := await self.wait_until(settled, timeout_s)) is not None:
@@ -243,17 +265,17 @@ class LearnerService(WorkQueue):
             raise NotFound("session", str(session_id), "call list_sessions to see the ids that exist")
         return "session_id = ?", str(session_id)
 
+    async def _ack(self, tx: Writer, item_id: str, status: str, outcome: str) -> None:
+        await self.confirm_lease(tx, item_id)
+        await tx.execute(
+            "UPDATE learning_queue SET status = ?, outcome = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+            (status, outcome, utc_now(), item_id),
+        )
+
     async def _items(self, where: str, params: tuple[Any, ...] = ()) -> list[LearningItem]:
         rows = await self._db.fetch_all(f"SELECT * FROM learning_queue q {where} ORDER BY q.enqueued_at, q.rowid",
                                         params)
         return [_item(row) for row in rows]
-
-
-async def _ack(tx: Writer, item_id: str, status: str, outcome: str) -> None:
-    await tx.execute(
-        "UPDATE learning_queue SET status = ?, outcome = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
-        (status, outcome, utc_now(), item_id),
-    )
 
 
 def _item(row: sqlite3.Row) -> LearningItem:

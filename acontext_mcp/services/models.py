@@ -115,13 +115,23 @@ class SessionProblem(BaseModel):
     next_attempt_at: str | None = Field(description="When it is retried (backoff doubles per attempt); null once failed")
 
 
+class QueueLease(BaseModel):
+    """A queue item some server process (replica) works on right now."""
+
+    key: str = Field(description="The item: a session id for the observer, a learning item id for the learner")
+    owner: str = Field(description="The replica working on it (its `replica` id in the status)")
+    lease_until: str = Field(description="When other replicas may take it over unless the owner renews the lease")
+
+
 class ObserverStatus(BaseModel):
     enabled: bool
     model: str | None = None
     note: str | None = None
     queue_depth: int = Field(description="Messages waiting for the observer, all sessions")
     sessions_pending: int = Field(description="Sessions with messages waiting")
-    sessions_running: int
+    sessions_running: int = Field(description="Sessions whose batch runs now, on any replica")
+    leases: list[QueueLease] = Field(description="Those sessions, with the replica working on each")
+    replica: str = Field(description="This server process's id among the replicas sharing the database")
     sessions_retrying: list[SessionProblem]
     sessions_failed: list[SessionProblem]
     last_error: str | None = Field(default=None, description="The most recent batch error, with its session")
@@ -334,7 +344,9 @@ class LearnerStatus(BaseModel):
     model: str | None = None
     note: str | None = None
     queue_depth: int = Field(description="Tasks waiting to be learned (retrying ones included)")
-    running: int
+    running: int = Field(description="Items being learned now, on any replica")
+    leases: list[QueueLease] = Field(description="Those items, with the replica working on each")
+    replica: str = Field(description="This server process's id among the replicas sharing the database")
     retrying: list[LearningItem]
     failed: list[LearningItem] = Field(description="Items the learner gave up on, with their errors; "
                                        "flush_learning retries them")

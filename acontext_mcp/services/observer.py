@@ -4,7 +4,9 @@
 session is due when `batch` messages wait, when its newest has waited `idle_s` seconds, or when
 someone flushes it. A batch runs the task agent and is acknowledged in the transaction that saves
 its tasks; a failure is recorded in `observer_sessions` and retried after `retry_base_s * 2**n`
-seconds, until `max_attempts` marks the session failed. The loop that calls `process` lives in
+seconds, until `max_attempts` marks the session failed. A session is leased while its batch runs
+(services/leases.py), so with several replicas on one database each batch is sent to the LLM once
+and a session's batches run one after another. The loop that calls `process` lives in
 background/observer.py.
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from acontext_mcp.errors import TimedOut, Unavailable
+from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import ObserverState, ObserverStatus, SessionProblem, TaskList
 from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
@@ -39,11 +42,19 @@ class ObserverService(WorkQueue):
     """The observer's queue (keyed by session) and state; `agent` is None when no LLM is configured."""
 
     name = "observer batch for session"
+    queue = "observer"
 
     def __init__(
-        self, db: Database, tasks: TaskService, usage: LlmUsage, agent: TaskAgent | None, config: ObserverConfig
+        self,
+        db: Database,
+        tasks: TaskService,
+        usage: LlmUsage,
+        agent: TaskAgent | None,
+        config: ObserverConfig,
+        leases: Leases,
+        poll_s: float,
     ) -> None:
-        super().__init__(RetryPolicy(config.max_attempts, config.retry_base_s))
+        super().__init__(RetryPolicy(config.max_attempts, config.retry_base_s), leases, poll_s)
         self._db = db
         self._tasks = tasks
         self._usage = usage
@@ -58,7 +69,8 @@ class ObserverService(WorkQueue):
     # -- the loop's side -------------------------------------------------------------------
 
     async def schedule(self) -> tuple[list[str], float | None]:
-        """Sessions due now (none already running), and seconds until the next one is due (None: no timer)."""
+        """Sessions due now (none `busy`), and seconds until the next one is due (None: no timer)."""
+        busy = await self.busy()
         rows = await self._db.fetch_all(
             "SELECT q.session_id, COUNT(*) AS waiting, MAX(q.enqueued_at) AS newest, "
             "COALESCE(s.failed, 0) AS failed, s.next_attempt_at FROM observer_queue q "
@@ -67,7 +79,7 @@ class ObserverService(WorkQueue):
         now = datetime.now(UTC).timestamp()
         ready: list[tuple[str, float]] = []
         for row in rows:
-            if row["failed"] or self.running(row["session_id"]):
+            if row["failed"] or row["session_id"] in busy:
                 continue
             at = now if row["waiting"] >= self._config.batch or self._flushing[row["session_id"]] else (
                 timestamp(row["newest"]) + self._config.idle_s
@@ -90,6 +102,7 @@ class ObserverService(WorkQueue):
         board = await self._tasks.load_board(session_id)
         await self._agent.run(board, messages)
         async with self._db.transaction() as tx:
+            await self.confirm_lease(tx, session_id)
             marks = ",".join("?" * len(rows))
             acked = await tx.execute(
                 f"DELETE FROM observer_queue WHERE message_id IN ({marks})", [row["id"] for row in rows]
@@ -147,7 +160,7 @@ class ObserverService(WorkQueue):
         if failed:
             status = "failed"
             note = f"gave up after {attempts} attempts; fix the cause, then call flush to retry"
-        elif session_id in self._running:
+        elif session_id in await self.held():
             status, note = "running", None
         elif attempts:
             status, note = "retrying", f"attempt {attempts} of {self._config.max_attempts} failed; retrying with backoff"
@@ -170,6 +183,7 @@ class ObserverService(WorkQueue):
             f"WHERE (attempts > 0 OR failed = 1) AND session_id IN {PROJECT_SESSIONS} ORDER BY updated_at DESC",
             project,
         )
+        held = await self.held_in_project()
         latest = await self._db.fetch_one(
             "SELECT session_id, last_error FROM observer_sessions WHERE last_error IS NOT NULL "
             f"AND session_id IN {PROJECT_SESSIONS} ORDER BY updated_at DESC LIMIT 1", project
@@ -186,7 +200,9 @@ class ObserverService(WorkQueue):
             note=None if self.enabled else DISABLED,
             queue_depth=counts["depth"],
             sessions_pending=counts["sessions"],
-            sessions_running=await self.running_in_project(),
+            sessions_running=len(held),
+            leases=held,
+            replica=self.replica,
             sessions_retrying=[p for p in listed if not p.failed],
             sessions_failed=[p for p in listed if p.failed],
             last_error=f"session {latest['session_id']}: {latest['last_error']}" if latest else None,

@@ -1,10 +1,13 @@
 """What the durable work queues (the observer's, the learner's) share.
 
-Each queue keeps its work in SQLite rows, written in the transaction that creates the work, so a
-restart resumes it. A `WorkQueue` is the in-process side: an event that wakes its loop (and any
-waiter) on every change, the keys being worked on right now, the retry policy (`retry_base_s *
-2**n` seconds of backoff until `max_attempts` gives up), and the wrapper that turns a failed item
-into a recorded retry. The loop that drains one is `background.queue.QueueLoop`.
+Each queue keeps its work in database rows, written in the transaction that creates the work, so a
+restart resumes it. Processes sharing the database (replicas) split the work through leases
+(services/leases.py): an item is claimed before it is started, its lease renewed while it runs, and
+its acknowledgement checks the lease is still held. A `WorkQueue` has the rest: an event that wakes
+its loop (and any waiter) on every change in this process (`poll_s` bounds the wait for changes made
+by other processes), the retry policy (`retry_base_s * 2**n` seconds of backoff until `max_attempts`
+gives up), and the wrapper that turns a failed item into a recorded retry. The loop that drains one
+is `background.queue.QueueLoop`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -20,7 +23,10 @@ from typing import TypeVar
 import anyio
 
 from acontext_mcp.errors import AcontextError
+from acontext_mcp.services.leases import LeaseLost, Leases
+from acontext_mcp.services.models import QueueLease
 from acontext_mcp.services.projects import current_project, use_project
+from acontext_mcp.store.sqlite import Writer
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +48,13 @@ class RetryPolicy:
 class WorkQueue(ABC):
     """A durable queue's signalling, claims and failure handling; subclasses say what one item is."""
 
-    name = "queue"
+    name = "queue"  # what one item is called in logs
+    queue = "queue"  # the queue's name among the leases
 
-    def __init__(self, retry: RetryPolicy) -> None:
+    def __init__(self, retry: RetryPolicy, leases: Leases, poll_s: float) -> None:
         self.retry = retry
+        self.poll_s = poll_s
+        self._leases = leases
         self._changed = anyio.Event()
         self._running: set[str] = set()
 
@@ -61,21 +70,54 @@ class WorkQueue(ABC):
         self._changed.set()
         self._changed = anyio.Event()
 
-    def claim(self, key: str) -> None:
-        """Mark an item running before it is started, so the next `schedule` skips it."""
-        self._running.add(key)
+    async def claim(self, keys: Sequence[str], limit: int) -> list[str]:
+        """Lease up to `limit` of `keys` for this process, before starting them; return those got.
 
-    def running(self, key: str) -> bool:
-        return key in self._running
+        What `schedule` saw may be stale by then (another replica may have just finished the item, or
+        failed it and set a backoff), so the claimed keys are scheduled again and released if not due.
+        """
+        claimed = await self._leases.claim(self.queue, keys, limit)
+        if not claimed:
+            return []
+        due = set((await self.schedule())[0])
+        for key in claimed:
+            if key not in due:
+                await self._leases.release(self.queue, key)
+        started = [key for key in claimed if key in due]
+        self._running.update(started)
+        return started
 
-    async def running_in_project(self) -> int:
-        """How many of the current project's items are being worked on now."""
+    @property
+    def in_progress(self) -> int:
+        """Items this process works on right now."""
+        return len(self._running)
+
+    @property
+    def replica(self) -> str:
+        """This process's id among the replicas: the owner of its leases."""
+        return self._leases.owner
+
+    async def held(self) -> dict[str, QueueLease]:
+        """Items some process (this one or another replica) works on right now, by key."""
+        return await self._leases.held(self.queue)
+
+    async def busy(self) -> set[str]:
+        """Keys `schedule` skips: those other replicas hold, and those this process runs."""
+        others = {key for key, lease in (await self.held()).items() if lease.owner != self.replica}
+        return others | self._running
+
+    async def confirm_lease(self, tx: Writer, key: str) -> None:
+        """In the transaction that acknowledges an item: raise `LeaseLost` if another process took it over."""
+        await self._leases.confirm(tx, self.queue, key)
+
+    async def held_in_project(self) -> list[QueueLease]:
+        """The leases (any replica's) on the current project's items: what is being worked on now."""
         project = current_project()
-        return sum([await self.project_of(key) == project for key in list(self._running)])
+        return [lease for key, lease in (await self.held()).items() if await self.project_of(key) == project]
 
     @abstractmethod
     async def schedule(self) -> tuple[list[str], float | None]:
-        """Keys due now (none already running), and seconds until the next one is due (None: no timer)."""
+        """Keys due now (none `busy`), and seconds until the next one is due (None: no timer)."""
 
     @abstractmethod
     async def _process(self, key: str) -> None:
@@ -90,27 +132,34 @@ class WorkQueue(ABC):
         """The project an item belongs to (None: gone meanwhile); it is worked on in that project only."""
 
     async def process(self, key: str) -> None:
-        """Work on a claimed item, in its own project; record a failure for a later retry. Releases the claim."""
+        """Work on a claimed item in its own project, renewing its lease; record a failure for a later retry.
+
+        Releases the lease.
+        """
         try:
-            project = await self.project_of(key)
-            if project is not None:
-                with use_project(project):
-                    await self._process(key)
-        except Exception as exc:
-            log.warning("%s: %s failed: %s", self.name, key, exc)
-            await self._record_failure(key, exc)
+            async with self._leases.kept(self.queue, key):
+                try:
+                    if (project := await self.project_of(key)) is not None:
+                        with use_project(project):
+                            await self._process(key)
+                except LeaseLost as exc:  # the process that took it over does the work
+                    log.warning("%s %s: %s", self.name, key, exc)
+                except Exception as exc:
+                    log.warning("%s %s failed: %s", self.name, key, exc)
+                    await self._record_failure(key, exc)
         finally:
             self._running.discard(key)
             self.notify()
 
     async def wait_until(self, check: Callable[[], Awaitable[T | None]], timeout_s: float) -> T | None:
-        """Await `check()` after each change until it returns something; None once `timeout_s` passes."""
+        """Await `check()` after each change (or `poll_s`) until it returns something; None after `timeout_s`."""
         with anyio.move_on_after(timeout_s):
             while True:
                 changed = self.changes()
                 if (result := await check()) is not None:
                     return result
-                await changed.wait()
+                with anyio.move_on_after(self.poll_s):  # other replicas' progress sets no event here
+                    await changed.wait()
         return None
 
 

@@ -4,19 +4,24 @@ SQLite is the source of truth. Every block write queues the changed blocks in SQ
 `search_outbox`, in the same transaction, and the index then catches up. If that fails (or the
 process dies first) the write still stands and stays queued until a later sync or search
 applies it; an index that is missing, or built for another embedder, is rebuilt from SQLite.
+
+Replicas sharing the database take turns writing the index: draining the outbox (or rebuilding)
+holds a lease (services/leases.py). Left to race, two drains of the same rows could interleave
+their deletes and inserts in LanceDB and index a block twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable
+from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailable, Unavailable
+from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
 from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
@@ -33,15 +38,17 @@ MAX_RESULTS = 50
 SEARCH_MODES = ("fast", "agentic")
 _WHOLE_SPACE = ""  # the outbox's block_id for "every block of the space"
 _DRAIN_BATCH = 500
+INDEX_LEASE = ("search", "index")  # the lease a process holds while it writes the index
 AGENTIC_FALLBACK_NOTE = (
     "agentic search needs an LLM and none is configured, so this is the fast (index) search instead"
 )
 
 
 class SearchService:
-    def __init__(self, db: Database, index: BlockIndex) -> None:
+    def __init__(self, db: Database, index: BlockIndex, leases: Leases) -> None:
         self._db = db
         self._index = index
+        self._leases = leases
         self._ready = False
         self._lock = anyio.Lock()
         self.agent: SearchAgent | None = None  # set once the spaces exist, when an LLM is configured
@@ -95,7 +102,7 @@ class SearchService:
             async with self._db.transaction() as tx:
                 await self.enqueue(tx, space_id)
         with self._reporting("rebuilding the index"):
-            async with self._lock:
+            async with self._writing():
                 if space_id is None:
                     await self._rebuild_all()
                 else:
@@ -122,17 +129,28 @@ class SearchService:
 
     async def sync(self) -> None:
         """Bring the index in step with everything queued. A failure is logged and left queued for a retry."""
-        async with self._lock:
-            try:
+        try:
+            async with self._writing():
                 await self._ready_locked()
-            except Exception as exc:  # SQLite already holds the truth; the queue holds what is missing
-                self._ready = False
-                log.warning("search index: could not catch up (%s); will retry on the next write or search", exc)
+        except Exception as exc:  # SQLite already holds the truth; the queue holds what is missing
+            self._ready = False
+            log.warning("search index: could not catch up (%s); will retry on the next write or search", exc)
 
     async def _ensure_ready(self) -> None:
         if not self._ready:
-            async with self._lock:
+            async with self._writing():
                 await self._ready_locked()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """Write the index alone: the lock among this process's tasks, then the lease among replicas.
+
+        Raises `Unavailable` when another replica keeps the index past the lease's length.
+        """
+        async with self._lock, self._leases.hold(*INDEX_LEASE, timeout_s=self._leases.lease_s) as got:
+            if not got:
+                raise Unavailable("the search index stayed busy with another replica's update; try again")
+            yield
 
     async def _ready_locked(self) -> None:
         """Open (or rebuild) the index if needed, then apply everything queued."""

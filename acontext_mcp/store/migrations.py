@@ -220,6 +220,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             *(f"CREATE INDEX {table}_project ON {table}(project_id)" for table in ("sessions", "disks", "spaces")),
         ),
     ),
+    Migration(
+        8,
+        "queue_leases",
+        (
+            # Who works on which queue item (an observer session, a learning item, the search outbox)
+            # until when. A row is a claim while `lease_until` (UTC ISO-8601, compared as text) is
+            # ahead; a released claim is deleted, and an expired one is anyone's to take.
+            """CREATE TABLE queue_leases (
+                queue TEXT NOT NULL,
+                item_key TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                lease_until TEXT NOT NULL,
+                PRIMARY KEY (queue, item_key)
+            )""",
+        ),
+    ),
 )
 
 

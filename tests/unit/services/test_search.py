@@ -9,6 +9,7 @@ import pytest
 
 from acontext_mcp import AcontextService, InvalidArgument, NotFound, Settings
 from acontext_mcp.services.models import Space
+from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.search import AGENTIC_FALLBACK_NOTE, SearchService
 from acontext_mcp.services.spaces import SpaceService
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
@@ -158,7 +159,7 @@ NGINX = Sop("/github/GTM", "Restart nginx", "restart the web server", (("shell_r
 
 async def test_a_failed_index_write_keeps_sqlite_and_is_retried(service: AcontextService, space: Space) -> None:
     index = FlakyIndex(service.settings.search_index_uri)
-    search = SearchService(service.db, index)
+    search = SearchService(service.db, index, Leases(service.db))
     spaces = SpaceService(service.db, search, max_data_bytes=1 << 20)
     await seed(spaces, space.id, SOPS[:1])
     assert await queued(service) == []
@@ -179,7 +180,7 @@ async def test_changes_queued_by_a_dead_process_are_applied(service: AcontextSer
     # A process that committed a block and died before updating the index leaves it queued.
     dying = FlakyIndex(service.settings.search_index_uri)
     dying.failures = 10
-    spaces = SpaceService(service.db, SearchService(service.db, dying), max_data_bytes=1 << 20)
+    spaces = SpaceService(service.db, SearchService(service.db, dying, Leases(service.db)), max_data_bytes=1 << 20)
     block = await spaces.create_block(space.id, NGINX.page, "sop", NGINX.title, NGINX.data)
     assert await queued(service) == [(space.id, block.id)]
     # Another process (here: the service's own SearchService, already open) catches up on its next write.
@@ -228,7 +229,7 @@ async def test_a_failed_rebuild_is_reported_and_retried(service: AcontextService
     from acontext_mcp import SearchUnavailable
 
     index = FlakyIndex(service.settings.search_index_uri)
-    search = SearchService(service.db, index)
+    search = SearchService(service.db, index, Leases(service.db))
     spaces = SpaceService(service.db, search, max_data_bytes=1 << 20)
     await seed(spaces, space.id, SOPS[:2])
     index.failures = 1

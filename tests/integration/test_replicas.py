@@ -1,0 +1,180 @@
+"""Two real `acontext-mcp serve --transport http` processes sharing one database: replicas.
+
+Clients write to both at once; every message is stored once and every observer batch reaches the
+(scripted) LLM once, in order per session; a replica killed mid-batch leaves its batch to the other
+once its lease runs out. Each replica names a different model, so the LLM's requests tell which
+replica sent them. `database_url` is None here (both share the SQLite file of one data dir); point it
+at PostgreSQL to run the same tests there.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import pytest
+from mcp import Client
+
+from acontext_mcp.store.sqlite import utc_now
+from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
+from tests.support.mcp import call, eventually
+from tests.support.servers import HttpServer, http_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+MODELS = ("replica-a", "replica-b")
+BATCH = 4
+_MESSAGE_ID = re.compile(r"^\[([0-9a-f-]{36})\]", re.MULTILINE)
+
+
+@pytest.fixture
+def database_url() -> str | None:
+    """Where the replicas' database lives: None for the data dir's SQLite file."""
+    return None
+
+
+def replica_env(model: str, llm_url: str, database_url: str | None, lease_s: float) -> dict[str, str]:
+    """Everything a replica is configured with, in one place."""
+    env = {
+        "OPENAI_BASE_URL": llm_url,
+        "ACONTEXT_LLM_MODEL": model,
+        "ACONTEXT_LLM_MAX_RETRIES": "0",
+        "ACONTEXT_OBSERVER_BATCH": str(BATCH),
+        "ACONTEXT_OBSERVER_IDLE_S": "1000",  # only full batches run: the batches are known in advance
+        "ACONTEXT_QUEUE_LEASE_S": str(lease_s),
+        "ACONTEXT_QUEUE_POLL_S": "0.2",
+    }
+    return env | ({"ACONTEXT_DATABASE_URL": database_url} if database_url else {})
+
+
+@contextmanager
+def replicas(
+    data_dir: Path, llm: ScriptedOpenAI, database_url: str | None, lease_s: float
+) -> Iterator[list[HttpServer]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(http_server(data_dir, **replica_env(model, llm.base_url, database_url, lease_s)))
+               for model in MODELS]
+
+
+def batch_of(request: dict[str, Any]) -> tuple[str, ...] | None:
+    """The message ids an observer request shows, if it is a batch's first call (not a later turn)."""
+    messages = request["messages"]
+    if len(messages) != 2 or "insert_task" not in {t["function"]["name"] for t in request.get("tools", [])}:
+        return None
+    return tuple(_MESSAGE_ID.findall(messages[1]["content"]))
+
+
+def batches(llm: ScriptedOpenAI) -> list[tuple[str, tuple[str, ...]]]:
+    """(model, message ids) of every batch sent, in arrival order."""
+    return [(request["model"], ids) for request in list(llm.requests) if (ids := batch_of(request))]
+
+
+def finish(request: dict[str, Any]) -> Reply:
+    return assistant(tool_calls=[("finish", {})])
+
+
+async def drained(client: Client) -> bool:
+    status = await call(client, "get_observer_status")
+    return status["queue_depth"] == 0 and status["sessions_running"] == 0
+
+
+def note(i: int, n: int) -> dict[str, str]:
+    return {"role": "user", "content": f"session {i}, step {n}"}
+
+
+async def test_writes_to_both_replicas_are_stored_once_and_each_batch_is_observed_once(
+    data_dir: Path, database_url: str | None
+) -> None:
+    sessions, per_session = 6, 2 * BATCH
+    with ScriptedOpenAI(responder=finish) as llm, replicas(data_dir, llm, database_url, lease_s=15) as servers:
+        async with Client(servers[0].mcp_url) as first, Client(servers[1].mcp_url) as second:
+            clients = (first, second)
+            session_ids = [(await call(clients[i % 2], "create_session"))["id"] for i in range(sessions)]
+            sent: dict[str, list[str]] = {}
+
+            async def converse(i: int, session_id: str) -> None:
+                """One session's messages, in turn to each replica; the sessions talk at the same time."""
+                ids = sent.setdefault(session_id, [])
+                for n in range(per_session):
+                    stored = await call(clients[(i + n) % 2], "send_message", session_id=session_id, message=note(i, n))
+                    ids.append(stored["id"])
+
+            async with anyio.create_task_group() as tg:
+                for i, session_id in enumerate(session_ids):
+                    tg.start_soon(converse, i, session_id)
+            await eventually(lambda: drained(first), timeout=30, what="the replicas to observe every batch")
+
+            for i, session_id in enumerate(session_ids):
+                for client in clients:
+                    page = await call(client, "get_messages", session_id=session_id)
+                    assert page["message_ids"] == sent[session_id]
+                    assert [m["content"] for m in page["items"]] == [note(i, n)["content"] for n in range(per_session)]
+            assert await drained(second)
+
+    seen = batches(llm)
+    expected = {tuple(ids[k:k + BATCH]) for ids in sent.values() for k in range(0, per_session, BATCH)}
+    assert sorted(ids for _, ids in seen) == sorted(expected)  # every batch once, none twice, none torn
+    order = [ids for _, ids in seen]
+    for ids in sent.values():
+        assert order.index(tuple(ids[:BATCH])) < order.index(tuple(ids[BATCH:]))  # in order per session
+    assert {model for model, _ in seen} == set(MODELS)  # both replicas observed
+
+
+async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(data_dir: Path, database_url: str | None) -> None:
+    lease_s = 3.0  # heartbeats every second: room for a loaded machine
+    lock, started, killed = threading.Lock(), threading.Event(), threading.Event()
+
+    def responder(request: dict[str, Any]) -> Reply:
+        """The first batch hangs until its replica is killed; a later one adds a task for its messages."""
+        ids = batch_of(request)
+        if ids is None:
+            return finish(request)
+        with lock:
+            first = not started.is_set()
+            started.set()
+        if first:
+            killed.wait(timeout=60)
+            return finish(request)
+        return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Ship it"}),
+                                     ("link_messages", {"task_order": 1, "message_ids": list(ids)}),
+                                     ("finish", {})])
+
+    with ScriptedOpenAI(responder=responder) as llm, replicas(data_dir, llm, database_url, lease_s) as servers:
+        async with Client(servers[0].mcp_url) as first, Client(servers[1].mcp_url) as second:
+            session_id = (await call(first, "create_session"))["id"]
+            ids = [(await call((first, second)[n % 2], "send_message", session_id=session_id, message=note(0, n)))["id"]
+                   for n in range(BATCH)]
+        assert await anyio.to_thread.run_sync(started.wait, 30), "no replica took the batch"
+        (model, batch), = batches(llm)
+        assert batch == tuple(ids)
+        victim, survivor = servers if model == MODELS[0] else servers[::-1]
+        survivor_model = next(other for other in MODELS if other != model)
+
+        async with Client(survivor.mcp_url) as client:
+            lease = (await call(client, "get_observer_status"))["leases"][0]
+            assert lease["key"] == session_id
+            assert lease["owner"] != (await call(client, "get_observer_status"))["replica"]
+
+            async def first_term_over() -> bool:
+                return utc_now() > lease["lease_until"]
+
+            # While the victim lives, its heartbeat keeps the batch: the lease outlasts its first term.
+            await eventually(first_term_over, timeout=10, what="the lease's first term to end")
+            [renewed] = (await call(client, "get_observer_status"))["leases"]
+            assert renewed["owner"] == lease["owner"] and renewed["lease_until"] > lease["lease_until"]
+            assert len(batches(llm)) == 1
+
+            victim.kill()
+            killed.set()
+            await eventually(lambda: drained(client), timeout=20, what="the survivor to finish the batch")
+            tasks = await call(client, "get_tasks", session_id=session_id)
+
+    assert batches(llm) == [(model, tuple(ids)), (survivor_model, tuple(ids))]  # sent again by the survivor only
+    assert [(t["data"]["task_description"], t["message_ids"]) for t in tasks["items"]] == [("Ship it", ids)]
+    assert tasks["observer"]["pending_messages"] == 0
