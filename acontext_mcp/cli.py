@@ -2,6 +2,7 @@
 
     acontext-mcp                         serve over stdio (what MCP hosts spawn)
     acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
+    acontext-mcp serve --transport http --stateless   the same, for replicas behind a load balancer
     acontext-mcp migrate                 create or upgrade the database, then exit
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
     acontext-mcp reindex                 rebuild the spaces' search index from the database
@@ -47,6 +48,12 @@ def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
         "--insecure", action="store_true",
         help=f"allow HTTP on a non-loopback host without {ENV_VARS['token']} (env {ENV_VARS['insecure']})",
     )
+    if not dashboard:
+        options.add_argument(
+            "--stateless", dest="stateless_http", action="store_true",
+            help=f"streamable HTTP without sessions, so any replica behind a load balancer can answer "
+            f"(env {ENV_VARS['stateless_http']})",
+        )
     return options
 
 

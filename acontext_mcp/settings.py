@@ -38,6 +38,8 @@
 | public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
 | url_secret | ACONTEXT_URL_SECRET | a random secret kept in `<data_dir>/url_secret` |
 | public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
+| blob_url | ACONTEXT_BLOB_URL | `<data_dir>/blobs`; any fsspec URL, for message parts over the blob threshold |
+| stateless_http | ACONTEXT_STATELESS_HTTP | false: streamable HTTP keeps sessions in the process; true lets any replica answer |
 
 The README's settings table mirrors this one.
 """
@@ -93,6 +95,8 @@ ENV_VARS: dict[str, str] = {
     "public_url": "ACONTEXT_PUBLIC_URL",
     "url_secret": "ACONTEXT_URL_SECRET",
     "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
+    "blob_url": "ACONTEXT_BLOB_URL",
+    "stateless_http": "ACONTEXT_STATELESS_HTTP",
 }
 
 
@@ -153,6 +157,8 @@ class Settings(BaseModel):
     public_url: str | None = None
     url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
     public_url_ttl_seconds: int = Field(default=3600, gt=0)
+    blob_url: str | None = None
+    stateless_http: bool = False
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -172,7 +178,8 @@ class Settings(BaseModel):
 
     @property
     def blobs_url(self) -> str:
-        return (self.data_dir / "blobs").as_uri()
+        """Where large message parts live: `blob_url`, else `<data_dir>/blobs`."""
+        return self.blob_url or (self.data_dir / "blobs").as_uri()
 
     @property
     def llm_enabled(self) -> bool:

@@ -7,6 +7,7 @@ from uuid import uuid4
 import anyio.to_thread
 import fsspec
 from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
 
 from acontext_mcp.errors import InvalidArgument
 
@@ -14,7 +15,8 @@ from acontext_mcp.errors import InvalidArgument
 class BlobStore:
     """Bytes under a root URL (`file:///...`, `memory://...`, `s3://...`).
 
-    `put` writes to a temporary name and moves it into place, so a reader never sees a torn file.
+    `put` writes a local file to a temporary name and moves it into place, so a reader never sees a
+    torn file; object stores (s3, gcs, memory, ...) replace an object whole, so it writes there directly.
     """
 
     def __init__(self, url: str) -> None:
@@ -23,6 +25,7 @@ class BlobStore:
         except ImportError as exc:  # fsspec imports a backend (s3fs, gcsfs, ...) only when its URL is used
             raise InvalidArgument(f"no fsspec backend installed for {url!r}: {exc}") from None
         self._root = root.rstrip("/")
+        self._atomic_writes = not isinstance(self._fs, LocalFileSystem)
         self._fs.makedirs(self._root, exist_ok=True)
 
     @property
@@ -37,6 +40,9 @@ class BlobStore:
 
     def _put(self, key: str, data: bytes) -> None:
         final = self.path(key)
+        if self._atomic_writes:
+            self._fs.pipe_file(final, data)
+            return
         parent = final.rsplit("/", 1)[0]
         self._fs.makedirs(parent, exist_ok=True)
         temporary = f"{parent}/.tmp-{uuid4().hex}"
