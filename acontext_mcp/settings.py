@@ -40,6 +40,7 @@
 | public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
 | blob_url | ACONTEXT_BLOB_URL | `<data_dir>/blobs`; any fsspec URL, for message parts over the blob threshold |
 | stateless_http | ACONTEXT_STATELESS_HTTP | false: streamable HTTP keeps sessions in the process; true lets any replica answer |
+| presign_urls | ACONTEXT_PRESIGN_URLS | true: public artifact URLs are the object store's presigned ones where it offers them |
 
 The README's settings table mirrors this one.
 """
@@ -97,6 +98,7 @@ ENV_VARS: dict[str, str] = {
     "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
     "blob_url": "ACONTEXT_BLOB_URL",
     "stateless_http": "ACONTEXT_STATELESS_HTTP",
+    "presign_urls": "ACONTEXT_PRESIGN_URLS",
 }
 
 
@@ -159,6 +161,7 @@ class Settings(BaseModel):
     public_url_ttl_seconds: int = Field(default=3600, gt=0)
     blob_url: str | None = None
     stateless_http: bool = False
+    presign_urls: bool = True
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:

@@ -71,9 +71,10 @@ async def test_disk_tools_keep_bytes_in_the_bucket(s3: S3, data_dir: Path) -> No
 
 async def test_a_second_replica_reads_what_the_first_wrote(s3: S3, tmp_path: Path) -> None:  # noqa: F811
     """Replica B starts on a fresh data dir holding only the database A wrote (as a shared database
-    would): artifacts, large message parts and the search index all come from the bucket."""
+    would): artifacts, large message parts and the search index all come from the bucket, and B
+    serves the public URLs A signs (with the shared URL secret)."""
     bucket = s3.new_bucket()
-    env = object_env(s3, bucket)
+    env = {**object_env(s3, bucket), "ACONTEXT_PRESIGN_URLS": "false"}
     raw = bytes(range(256)) * 300  # over the 64 KiB blob threshold
     image = {"role": "user", "content": [
         {"type": "text", "text": "a big picture"},
@@ -99,7 +100,12 @@ async def test_a_second_replica_reads_what_the_first_wrote(s3: S3, tmp_path: Pat
 
     second.mkdir()
     shutil.copy(first / "acontext.db", second / "acontext.db")
-    with http_server(second, **env) as server:
+    with http_server(first, **env) as signer, http_server(second, **env) as server:
+        async with Client(signer.mcp_url) as client:
+            signed = await call(client, "get_artifact", disk_id=disk_id, file_path="/", filename="plan.md",
+                                with_content=False, with_public_url=True)
+        path = signed["public_url"].removeprefix(signer.base_url)
+        assert path.startswith("/artifacts/") and httpx.get(server.base_url + path).text == "plan"
         async with Client(server.mcp_url) as client:
             got = await call(client, "get_artifact", disk_id=disk_id, file_path="/", filename="plan.md")
             assert got["content"] == "plan"
