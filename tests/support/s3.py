@@ -28,7 +28,6 @@ class S3:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REGION": "us-east-1",
-            "AWS_ALLOW_HTTP": "true",  # LanceDB refuses a plain-http endpoint without it
         }
 
     def client(self) -> Any:
