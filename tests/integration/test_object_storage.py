@@ -18,7 +18,7 @@ from tests.support.sops import SOPS, seed_over_mcp
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-def object_env(s3: S3, bucket: str) -> dict[str, str]:  # noqa: F811 (the fixture's name)
+def object_env(s3: S3, bucket: str) -> dict[str, str]:
     """Everything a replica keeps beyond its database, in one bucket."""
     return {
         **s3.env,
@@ -33,7 +33,7 @@ def local_files(data_dir: Path) -> list[str]:
     return sorted(p.name for p in data_dir.iterdir())
 
 
-async def test_disk_tools_keep_bytes_in_the_bucket(s3: S3, data_dir: Path) -> None:  # noqa: F811
+async def test_disk_tools_keep_bytes_in_the_bucket(s3: S3, data_dir: Path) -> None:
     bucket = s3.new_bucket()
     todo, binary = "# Todo\n- [ ] ship s3\n", bytes(range(256)) * 4
     with http_server(data_dir, **object_env(s3, bucket)) as server:
@@ -69,7 +69,7 @@ async def test_disk_tools_keep_bytes_in_the_bucket(s3: S3, data_dir: Path) -> No
     assert "artifacts" not in local_files(data_dir)
 
 
-async def test_a_second_replica_reads_what_the_first_wrote(s3: S3, tmp_path: Path) -> None:  # noqa: F811
+async def test_a_second_replica_reads_what_the_first_wrote(s3: S3, tmp_path: Path) -> None:
     """Replica B starts on a fresh data dir holding only the database A wrote (as a shared database
     would): artifacts, large message parts and the search index all come from the bucket, and B
     serves the public URLs A signs (with the shared URL secret)."""
