@@ -2,7 +2,7 @@
 
     acontext-mcp                         serve over stdio (what MCP hosts spawn)
     acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
-    acontext-mcp serve --transport http --stateless   the same, for replicas behind a load balancer
+    acontext-mcp serve --transport http --stateless   the same, any replica answering any /mcp request
     acontext-mcp migrate                 create or upgrade the database, then exit
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
     acontext-mcp reindex                 rebuild the spaces' search index from the database
@@ -118,6 +118,12 @@ def _serve(settings: Settings) -> int:
         return 0
     from acontext_mcp.server import build_http_app
 
+    if settings.stateless_http and settings.replica_local:
+        print(
+            f"acontext-mcp: warning: stateless HTTP, but other replicas cannot see what is kept in {settings.data_dir} "
+            f"while these are unset: {', '.join(settings.replica_local)} (see docs/deploy.md)",
+            file=sys.stderr,
+        )
     where = f"http://{settings.host}:{settings.port}/mcp (and /sse, /dashboard/)"
     return _run_http(build_http_app(settings), settings, where)
 

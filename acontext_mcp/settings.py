@@ -185,6 +185,13 @@ class Settings(BaseModel):
         return self.blob_url or (self.data_dir / "blobs").as_uri()
 
     @property
+    def replica_local(self) -> list[str]:
+        """The env vars left at a default in this process's data dir, which other replicas cannot share."""
+        unset = {"artifact_url": self.artifact_url, "blob_url": self.blob_url, "lancedb_uri": self.lancedb_uri,
+                 "url_secret": self.url_secret}
+        return [ENV_VARS[field] for field, value in unset.items() if value is None]
+
+    @property
     def llm_enabled(self) -> bool:
         """True when an OpenAI-compatible endpoint is configured (a key, a base URL, or both)."""
         return self.openai_api_key is not None or self.openai_base_url is not None

@@ -100,7 +100,7 @@ async def test_a_second_replica_reads_what_the_first_wrote(s3: S3, tmp_path: Pat
 
     second.mkdir()
     shutil.copy(first / "acontext.db", second / "acontext.db")
-    with http_server(first, **env) as signer, http_server(second, **env) as server:
+    with http_server(first, "--stateless", **env) as signer, http_server(second, "--stateless", **env) as server:
         async with Client(signer.mcp_url) as client:
             signed = await call(client, "get_artifact", disk_id=disk_id, file_path="/", filename="plan.md",
                                 with_content=False, with_public_url=True)
@@ -114,3 +114,4 @@ async def test_a_second_replica_reads_what_the_first_wrote(s3: S3, tmp_path: Pat
                 found = await call(client, "experience_search", space_id=space_id, query=sop.queries[0])
                 assert ids[sop.title] in [b["block_id"] for b in found["cited_blocks"]]
     assert s3.keys(bucket, "lance/") == index  # B searched A's index as it was; it did not rebuild it
+    assert "warning: stateless HTTP" not in server.log.read_text()  # nothing a replica needs is left in its data dir

@@ -39,6 +39,8 @@ async def test_clients_share_a_stateless_server(data_dir: Path) -> None:
             await call(writer, "send_message", session_id=session_id, message={"role": "user", "content": "hi"})
             page = await call(reader, "get_messages", session_id=session_id)
             assert page["items"] == [{"role": "user", "content": "hi"}]
+    warning = server.log.read_text()
+    assert "warning: stateless HTTP" in warning and "ACONTEXT_BLOB_URL, ACONTEXT_LANCEDB_URI" in warning
 
 
 @pytest.mark.parametrize(("args", "env"), [(("--stateless",), {}), ((), {"ACONTEXT_STATELESS_HTTP": "true"})])
