@@ -7,9 +7,11 @@ from uuid import uuid4
 import anyio.to_thread
 import fsspec
 from fsspec.core import url_to_fs
-from fsspec.implementations.local import LocalFileSystem
 
 from acontext_mcp.errors import InvalidArgument
+
+# Object stores, where a put replaces the whole object at once: no temporary name needed.
+_WHOLE_OBJECT_PUTS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
 
 
 class BlobStore:
@@ -25,7 +27,8 @@ class BlobStore:
         except ImportError as exc:  # fsspec imports a backend (s3fs, gcsfs, ...) only when its URL is used
             raise InvalidArgument(f"no fsspec backend installed for {url!r}: {exc}") from None
         self._root = root.rstrip("/")
-        self._atomic_writes = not isinstance(self._fs, LocalFileSystem)
+        protocols = {self._fs.protocol} if isinstance(self._fs.protocol, str) else set(self._fs.protocol)
+        self._atomic_writes = bool(protocols & _WHOLE_OBJECT_PUTS)
         self._fs.makedirs(self._root, exist_ok=True)
 
     @property
