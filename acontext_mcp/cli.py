@@ -2,6 +2,7 @@
 
     acontext-mcp                         serve over stdio (what MCP hosts spawn)
     acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
+    acontext-mcp serve --transport http --stateless   the same, any replica answering any /mcp request
     acontext-mcp migrate                 create or upgrade the database, then exit
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
     acontext-mcp reindex                 rebuild the spaces' search index from the database
@@ -47,6 +48,12 @@ def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
         "--insecure", action="store_true",
         help=f"allow HTTP on a non-loopback host without {ENV_VARS['token']} (env {ENV_VARS['insecure']})",
     )
+    if not dashboard:
+        options.add_argument(
+            "--stateless", dest="stateless_http", action="store_true",
+            help=f"streamable HTTP without sessions, so any replica behind a load balancer can answer "
+            f"(env {ENV_VARS['stateless_http']})",
+        )
     return options
 
 
@@ -112,6 +119,12 @@ def _serve(settings: Settings) -> int:
         return 0
     from acontext_mcp.server import build_http_app
 
+    if settings.stateless_http and settings.replica_local:
+        print(
+            f"acontext-mcp: warning: stateless HTTP, but other replicas cannot see what is kept in {settings.data_dir} "
+            f"while these are unset: {', '.join(settings.replica_local)} (see docs/deploy.md)",
+            file=sys.stderr,
+        )
     where = f"http://{settings.host}:{settings.port}/mcp (and /sse, /dashboard/)"
     return _run_http(build_http_app(settings), settings, where)
 

@@ -84,7 +84,9 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
 def build_http_app(settings: Settings) -> Starlette:
     """One ASGI app: streamable HTTP at /mcp, SSE at /sse (posts to /messages/), /health, and /dashboard.
 
-    The service is opened once, when the app starts, and shared by every MCP session.
+    The service is opened once, when the app starts, and shared by every MCP session. With
+    `stateless_http`, /mcp keeps no session between requests, so any replica can answer any
+    request; SSE always holds its session in one process.
     """
     shared: dict[str, AcontextService] = {}
 
@@ -97,7 +99,9 @@ def build_http_app(settings: Settings) -> Starlette:
     # oversized one gets our clear tool error rather than a bare HTTP 413.
     body_limit = 2 * max(settings.max_message_bytes, settings.max_artifact_bytes) + 1024 * 1024
     security = transport_security(settings)
-    streamable = server.streamable_http_app(max_request_body_size=body_limit, transport_security=security)
+    streamable = server.streamable_http_app(
+        max_request_body_size=body_limit, transport_security=security, stateless_http=settings.stateless_http
+    )
     sse = server.sse_app(max_request_body_size=body_limit, transport_security=security)
 
     async def health(_: Request) -> JSONResponse:

@@ -42,6 +42,9 @@
 | project | ACONTEXT_PROJECT | default (the project of stdio, HTTP without tokens, `ACONTEXT_MCP_TOKEN`) |
 | queue_lease_s | ACONTEXT_QUEUE_LEASE_S | 60 (a replica that dies frees its queue items after this) |
 | queue_poll_s | ACONTEXT_QUEUE_POLL_S | 2 (how often queues look for work other replicas queued) |
+| blob_url | ACONTEXT_BLOB_URL | `<data_dir>/blobs`; any fsspec URL, for message parts over the blob threshold |
+| stateless_http | ACONTEXT_STATELESS_HTTP | false: streamable HTTP keeps sessions in the process; true lets any replica answer |
+| presign_urls | ACONTEXT_PRESIGN_URLS | true: public artifact URLs are the object store's presigned ones where it offers them |
 
 The README's settings table mirrors this one.
 """
@@ -101,6 +104,9 @@ ENV_VARS: dict[str, str] = {
     "project": "ACONTEXT_PROJECT",
     "queue_lease_s": "ACONTEXT_QUEUE_LEASE_S",
     "queue_poll_s": "ACONTEXT_QUEUE_POLL_S",
+    "blob_url": "ACONTEXT_BLOB_URL",
+    "stateless_http": "ACONTEXT_STATELESS_HTTP",
+    "presign_urls": "ACONTEXT_PRESIGN_URLS",
 }
 
 
@@ -182,6 +188,11 @@ class Settings(BaseModel):
     public_url_ttl_seconds: int = Field(default=3600, gt=0)
     tokens: SecretStr | None = Field(default=None, description="token=project pairs: bearer tokens of projects")
     project: str = Field(default="default", min_length=1, max_length=MAX_PROJECT_CHARS)
+    queue_lease_s: float = Field(default=60.0, gt=0, description="how long a queue item's claim lasts unrenewed")
+    queue_poll_s: float = Field(default=2.0, gt=0, description="how often queues look for other replicas' work")
+    blob_url: str | None = None
+    stateless_http: bool = False
+    presign_urls: bool = True
 
     @field_validator("tokens")
     @classmethod
@@ -197,8 +208,6 @@ class Settings(BaseModel):
         ):
             raise ValueError(f"{ENV_VARS['token']} is also listed in {ENV_VARS['tokens']}; give each token one project")
         return self
-    queue_lease_s: float = Field(default=60.0, gt=0, description="how long a queue item's claim lasts unrenewed")
-    queue_poll_s: float = Field(default=2.0, gt=0, description="how often queues look for other replicas' work")
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -224,7 +233,15 @@ class Settings(BaseModel):
 
     @property
     def blobs_url(self) -> str:
-        return (self.data_dir / "blobs").as_uri()
+        """Where large message parts live: `blob_url`, else `<data_dir>/blobs`."""
+        return self.blob_url or (self.data_dir / "blobs").as_uri()
+
+    @property
+    def replica_local(self) -> list[str]:
+        """The env vars left at a default in this process's data dir, which other replicas cannot share."""
+        unset = {"artifact_url": self.artifact_url, "blob_url": self.blob_url, "lancedb_uri": self.lancedb_uri,
+                 "url_secret": self.url_secret}
+        return [ENV_VARS[field] for field, value in unset.items() if value is None]
 
     @property
     def llm_enabled(self) -> bool:

@@ -137,7 +137,8 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
     )
     app.state.service = service
     app.state.tokens = tokens
-    app.state.csrf_secret = csrf.new_secret()
+    app.state.csrf_secret = csrf.new_secret(settings.url_secret.get_secret_value().encode()
+                                            if settings.url_secret else None)
     app.state.views = VIEWS
     return app
 

@@ -1,9 +1,10 @@
 """CSRF protection for the dashboard's few writes (accepting or rejecting experiences).
 
-A form carries a token that is an HMAC, under a per-process secret, of a random nonce kept in an
+A form carries a token that is an HMAC, under a server secret, of a random nonce kept in an
 HttpOnly, SameSite=Strict cookie: another site can neither read the cookie nor compute the token,
 and a cross-site POST arrives without the cookie at all. A POST whose Origin is another host is
-refused as well.
+refused as well. The secret is derived from `ACONTEXT_URL_SECRET` when set, so a form one replica
+rendered can be posted to another; else it is random per process.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ COOKIE = "acontext_csrf"
 FIELD = "csrf"
 
 
-def new_secret() -> bytes:
-    return secrets.token_bytes(32)
+def new_secret(shared: bytes | None = None) -> bytes:
+    """The key for form tokens: derived from `shared` (the same in every replica), else random."""
+    if shared is None:
+        return secrets.token_bytes(32)
+    return hmac.new(shared, b"acontext-mcp dashboard csrf", hashlib.sha256).digest()
 
 
 def _sign(request: Request, nonce: str) -> str:

@@ -135,6 +135,7 @@ class AcontextService:
                             max_meta_bytes=settings.max_metadata_bytes,
                             signer=_url_signer(settings),
                             public_url_ttl_seconds=settings.public_url_ttl_seconds,
+                            presign=settings.presign_urls,
                         ),
                     )
             finally:

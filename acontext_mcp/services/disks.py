@@ -65,6 +65,7 @@ class DiskService:
         max_meta_bytes: int,
         signer: UrlSigner | None,
         public_url_ttl_seconds: int,
+        presign: bool = True,
     ) -> None:
         self._db = db
         self._blobs = blobs
@@ -72,6 +73,7 @@ class DiskService:
         self._max_meta_bytes = max_meta_bytes
         self._signer = signer
         self._ttl = public_url_ttl_seconds
+        self._presign = presign
 
     async def create_disk(self, name: str | None = None) -> Disk:
         """Create an empty disk. Raises `InvalidArgument` for an over-long name."""
@@ -315,8 +317,9 @@ class DiskService:
         return [_artifact(row) for row in rows]
 
     async def _public_url(self, row: sqlite3.Row) -> dict[str, Any]:
-        """A presigned store URL where the filesystem offers one, else this server's signed route."""
-        presigned = await self._blobs.sign(row["storage_key"], self._ttl)
+        """A presigned store URL where the filesystem offers one (unless `presign` is off), else this
+        server's signed route."""
+        presigned = await self._blobs.sign(row["storage_key"], self._ttl) if self._presign else None
         if presigned is not None:
             return {"public_url": presigned, "public_url_expires_at": _iso(int(time.time()) + self._ttl)}
         if self._signer is None:

@@ -10,11 +10,15 @@ from fsspec.core import url_to_fs
 
 from acontext_mcp.errors import InvalidArgument
 
+# Object stores, where a put replaces the whole object at once: no temporary name needed.
+_WHOLE_OBJECT_PUTS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
+
 
 class BlobStore:
     """Bytes under a root URL (`file:///...`, `memory://...`, `s3://...`).
 
-    `put` writes to a temporary name and moves it into place, so a reader never sees a torn file.
+    `put` writes a local file to a temporary name and moves it into place, so a reader never sees a
+    torn file; object stores (s3, gcs, memory, ...) replace an object whole, so it writes there directly.
     """
 
     def __init__(self, url: str) -> None:
@@ -23,6 +27,8 @@ class BlobStore:
         except ImportError as exc:  # fsspec imports a backend (s3fs, gcsfs, ...) only when its URL is used
             raise InvalidArgument(f"no fsspec backend installed for {url!r}: {exc}") from None
         self._root = root.rstrip("/")
+        protocols = {self._fs.protocol} if isinstance(self._fs.protocol, str) else set(self._fs.protocol)
+        self._atomic_writes = bool(protocols & _WHOLE_OBJECT_PUTS)
         self._fs.makedirs(self._root, exist_ok=True)
 
     @property
@@ -37,6 +43,9 @@ class BlobStore:
 
     def _put(self, key: str, data: bytes) -> None:
         final = self.path(key)
+        if self._atomic_writes:
+            self._fs.pipe_file(final, data)
+            return
         parent = final.rsplit("/", 1)[0]
         self._fs.makedirs(parent, exist_ok=True)
         temporary = f"{parent}/.tmp-{uuid4().hex}"

@@ -9,6 +9,7 @@ callers rebuild this index from it whenever it is missing, stale or built for an
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,17 @@ class IndexedBlock:
 class Hit:
     block_id: str
     score: float
+
+
+def storage_options(uri: str, env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """LanceDB's object store options for `uri`; it reads credentials and the endpoint from the usual
+    AWS variables itself. It refuses a plain-http endpoint unless allowed, but an `http://`
+    `AWS_ENDPOINT_URL` (as s3fs and botocore take it, e.g. MinIO in a private network) says so already.
+    """
+    endpoints = (env.get(name, "") for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"))
+    if uri.startswith(("s3://", "s3a://")) and any(e.startswith("http://") for e in endpoints):
+        return {"allow_http": "true"}
+    return {}
 
 
 def quote(value: str) -> str:
@@ -119,7 +131,9 @@ class BlockIndex:
         import lancedb
 
         # Re-read the latest version on every query, so writes from other processes are seen.
-        return lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
+        return lancedb.connect(
+            self.uri, read_consistency_interval=timedelta(0), storage_options=storage_options(self.uri)
+        )
 
     def _open_existing(self) -> bool:
         if self._table is not None:

@@ -332,3 +332,16 @@ async def test_forged_posts_are_refused(
     assert response.status_code == (400 if attack == "bad decision" else 403)
     assert len((await service.learner.list_pending(pending.space)).items) == 2
     assert (await service.spaces.list_space(pending.space)).entries == []
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def test_a_form_one_replica_rendered_posts_to_another_with_a_shared_url_secret(
+    data_dir: Path, service: AcontextService, pending: Pending, shared: bool
+) -> None:
+    settings = Settings(data_dir=data_dir, url_secret="r" * 32 if shared else None)
+    async with dashboard_client(settings, service) as first, dashboard_client(settings, service) as second:
+        action, fields = form_of((await first.get("/dashboard/experiences")).text, pending.experiences[0], "accept")
+        second.cookies.update(first.cookies)
+        response = await second.post(action, data=fields)
+    assert response.status_code == (303 if shared else 403)
+    assert len((await service.learner.list_pending(pending.space)).items) == (1 if shared else 2)

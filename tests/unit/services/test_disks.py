@@ -294,3 +294,16 @@ async def test_presigned_url_where_the_store_offers_one(data_dir: Path) -> None:
         got = await acx.disks.get_artifact(disk.id, "/", "a.txt", with_content=False, with_public_url=True)
     assert got.public_url and got.public_url.startswith("https://store.example/") and disk.id in got.public_url
     assert got.public_url.endswith("?expires_in=120") and got.note is None and got.public_url_expires_at
+
+
+async def test_presigning_can_be_turned_off(data_dir: Path) -> None:
+    fsspec.register_implementation("signing-memory", SigningMemoryFileSystem, clobber=True)
+    settings = Settings(data_dir=data_dir, artifact_url=f"signing-memory://acx-{uuid4().hex}", presign_urls=False,
+                        public_url="https://ctx.example", url_secret="s" * 32)
+    async with AcontextService.open(settings) as acx:
+        disk = await acx.disks.create_disk()
+        await acx.disks.upsert_artifact(disk.id, "/", "a.txt", "hello")
+        got = await acx.disks.get_artifact(disk.id, "/", "a.txt", with_content=False, with_public_url=True)
+        assert got.public_url and got.public_url.startswith("https://ctx.example/artifacts/")
+        artifact, data = await acx.disks.read_public(got.public_url.rsplit("/", 1)[1])
+    assert (artifact.filename, data) == ("a.txt", b"hello")
