@@ -100,15 +100,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
-    if command == "migrate":
-        return _migrate(settings)
-    if command == "dashboard":
-        return _dashboard(settings)
-    if command == "reindex":
-        return _reindex(settings, space_id)
-    if command == "demo":
-        return _demo(settings, if_empty)
-    return _serve(settings)
+    from acontext_mcp.errors import AcontextError
+
+    try:
+        if command == "migrate":
+            return _migrate(settings)
+        if command == "dashboard":
+            return _dashboard(settings)
+        if command == "reindex":
+            return _reindex(settings, space_id)
+        if command == "demo":
+            return _demo(settings, if_empty)
+        return _serve(settings)
+    except AcontextError as exc:  # e.g. a database that cannot be reached
+        print(f"acontext-mcp: {exc}", file=sys.stderr)
+        return 1
 
 
 def _serve(settings: Settings) -> int:
@@ -150,15 +156,15 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
 def _migrate(settings: Settings) -> int:
     import anyio
 
+    from acontext_mcp.store.database import open_database, shown
     from acontext_mcp.store.migrations import migrate
-    from acontext_mcp.store.sqlite import Database
 
     async def run() -> list[str]:
-        async with Database.open(settings.database_path) as db:
+        async with open_database(settings.database) as db:
             return [f"{m.version} {m.name}" for m in await migrate(db)]
 
     applied = anyio.run(run)
-    print(f"{settings.database_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    print(f"{shown(settings.database)}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
     return 0
 
 
@@ -172,18 +178,13 @@ def _dashboard(settings: Settings) -> int:
 def _reindex(settings: Settings, space_id: str | None) -> int:
     import anyio
 
-    from acontext_mcp.errors import AcontextError
     from acontext_mcp.services import AcontextService
 
     async def run() -> int:
         async with AcontextService.open(settings, background=False) as service:
             return (await service.search.rebuild(space_id, all_projects=True)).indexed_blocks
 
-    try:
-        count = anyio.run(run)
-    except AcontextError as exc:
-        print(f"acontext-mcp: {exc}", file=sys.stderr)
-        return 1
+    count = anyio.run(run)
     print(f"{settings.search_index_uri}: indexed {count} blocks" + (f" of space {space_id}" if space_id else ""))
     return 0
 

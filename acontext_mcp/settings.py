@@ -45,6 +45,7 @@
 | blob_url | ACONTEXT_BLOB_URL | `<data_dir>/blobs`; any fsspec URL, for message parts over the blob threshold |
 | stateless_http | ACONTEXT_STATELESS_HTTP | false: streamable HTTP keeps sessions in the process; true lets any replica answer |
 | presign_urls | ACONTEXT_PRESIGN_URLS | true: public artifact URLs are the object store's presigned ones where it offers them |
+| database_url | ACONTEXT_DATABASE_URL | `<data_dir>/acontext.db` (SQLite); `postgresql://user:pass@host:5432/db` for replicas |
 
 The README's settings table mirrors this one.
 """
@@ -58,6 +59,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from acontext_mcp.store.database import is_database_url
 from acontext_mcp.tokens import Tokenizer
 
 Transport = Literal["stdio", "sse", "http"]
@@ -107,6 +109,7 @@ ENV_VARS: dict[str, str] = {
     "blob_url": "ACONTEXT_BLOB_URL",
     "stateless_http": "ACONTEXT_STATELESS_HTTP",
     "presign_urls": "ACONTEXT_PRESIGN_URLS",
+    "database_url": "ACONTEXT_DATABASE_URL",
 }
 
 
@@ -193,6 +196,18 @@ class Settings(BaseModel):
     blob_url: str | None = None
     stateless_http: bool = False
     presign_urls: bool = True
+    database_url: str | None = Field(default=None, repr=False,  # it may hold a password
+                                     description="a postgresql:// URL; unset: SQLite in data_dir")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_database_url(value):
+            raise ValueError(
+                f"{ENV_VARS['database_url']} must be a postgresql:// URL such as "
+                "postgresql://user:password@host:5432/acontext; unset it to use SQLite in the data dir"
+            )
+        return value
 
     @field_validator("tokens")
     @classmethod
@@ -232,6 +247,11 @@ class Settings(BaseModel):
         return self.data_dir / "acontext.db"
 
     @property
+    def database(self) -> str | Path:
+        """What `store.database.open_database` opens: `database_url`, else the SQLite file in `data_dir`."""
+        return self.database_url or self.database_path
+
+    @property
     def blobs_url(self) -> str:
         """Where large message parts live: `blob_url`, else `<data_dir>/blobs`."""
         return self.blob_url or (self.data_dir / "blobs").as_uri()
@@ -239,8 +259,8 @@ class Settings(BaseModel):
     @property
     def replica_local(self) -> list[str]:
         """The env vars left at a default in this process's data dir, which other replicas cannot share."""
-        unset = {"artifact_url": self.artifact_url, "blob_url": self.blob_url, "lancedb_uri": self.lancedb_uri,
-                 "url_secret": self.url_secret}
+        unset = {"database_url": self.database_url, "artifact_url": self.artifact_url, "blob_url": self.blob_url,
+                 "lancedb_uri": self.lancedb_uri, "url_secret": self.url_secret}
         return [ENV_VARS[field] for field, value in unset.items() if value is None]
 
     @property

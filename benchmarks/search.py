@@ -23,7 +23,7 @@ from pathlib import Path
 import anyio
 
 from acontext_mcp import AcontextService, Settings
-from acontext_mcp.store.sqlite import new_id, utc_now
+from acontext_mcp.store.database import new_id, utc_now
 from benchmarks.table import Row, percentile
 from tests.support.sops import SOPS, seed
 

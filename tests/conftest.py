@@ -1,9 +1,13 @@
-"""Shared fixtures: a settings object on a fresh data dir, the service, and an in-process MCP client."""
+"""Shared fixtures: a settings object on a fresh data dir, the service, and an in-process MCP client.
+
+`settings` (and so `service` and `client`) runs each test on both engines: SQLite in the data dir,
+and a scratch PostgreSQL database (`tests/support/postgres.py`).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from mcp import Client
 
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.server import build_server
+from tests.support.postgres import scratch_database
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests far longer than CI's default budget.
 hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
@@ -29,9 +34,25 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite in the data dir, else the URL of a scratch PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with scratch_database() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir)
+def database_env(database_url: str | None) -> dict[str, str]:
+    """The environment a server process needs to use the test's database."""
+    return {"ACONTEXT_DATABASE_URL": database_url} if database_url else {}
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str | None) -> Settings:
+    return Settings(data_dir=data_dir, database_url=database_url)
 
 
 @pytest.fixture

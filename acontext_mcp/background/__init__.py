@@ -1,4 +1,4 @@
-"""Background loops that drain SQLite-backed queues, and a helper to run them beside a service."""
+"""Background loops that drain database-backed queues, and a helper to run them beside a service."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def register(server: MCPServer) -> None:
         description="A page of a space as Markdown (SOPs as numbered tool steps), or a folder's index; "
         "path is a folder or page path without the leading slash, e.g. github/GTM",
         mime_type="text/markdown",
-        # Paths name blocks in SQLite, never files, so '..' and the like are just titles that do not exist.
+        # Paths name blocks in the database, never files, so '..' and the like are just titles that do not exist.
         security=ResourceSecurity(exempt_params={"path"}),
     )
     @resource_errors

@@ -35,7 +35,7 @@ from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.secrets import load_or_create_secret
-from acontext_mcp.store.sqlite import Database
+from acontext_mcp.store.database import Database, open_database
 from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import open_counter
 
@@ -66,7 +66,7 @@ class AcontextService:
     @asynccontextmanager
     async def open(cls, settings: Settings, background: bool = True) -> AsyncIterator[AcontextService]:
         """`background=False` starts no loops: for readers such as the dashboard command."""
-        async with Database.open(settings.database_path) as db:
+        async with open_database(settings.database) as db:
             await migrate(db)
             blobs = BlobStore(settings.blobs_url)
             counter = open_counter(settings.tokenizer)

@@ -1,4 +1,4 @@
-"""Disks: named file stores for agent artifacts. Records live in SQLite, bytes in a `BlobStore`.
+"""Disks: named file stores for agent artifacts. Records live in the database, bytes in a `BlobStore`.
 
 Every write puts the bytes under a fresh storage key (temporary name, then moved into place)
 before the record commits, and removes the replaced bytes only after it commits. A crash thus
@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import json
 import mimetypes
-import sqlite3
 import time
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -38,7 +37,7 @@ from acontext_mcp.services.models import (
 from acontext_mcp.services.projects import current_project
 from acontext_mcp.services.public_urls import UrlSigner
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
 Encoding = Literal["utf-8", "base64"]
 
@@ -129,7 +128,7 @@ class DiskService:
         await self._blobs.put(values["storage_key"], data)
         try:
             async with self._db.transaction() as tx:
-                await self._require_disk(disk_id, tx)
+                await self._edit_disk(tx, disk_id)
                 values["created_at"] = values["updated_at"] = utc_now()
                 old = await tx.fetch_one(
                     "SELECT id, storage_key, created_at FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?",
@@ -217,7 +216,7 @@ class DiskService:
         """Delete one file. Raises `InvalidArgument` and `NotFound`."""
         folder, name = paths.folder(file_path), paths.filename(filename)
         async with self._db.transaction() as tx:
-            await self._require_disk(disk_id, tx)
+            await self._edit_disk(tx, disk_id)
             row = await tx.fetch_one(
                 "SELECT id, storage_key FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?",
                 (disk_id, folder, name),
@@ -240,7 +239,7 @@ class DiskService:
         new_name = paths.filename(new_filename, "new_filename")
         paths.full_path(new_folder, new_name, "new_filename")
         async with self._db.transaction() as tx:
-            await self._require_disk(disk_id, tx)
+            await self._edit_disk(tx, disk_id)
             row = await tx.fetch_one(
                 "SELECT * FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?", (disk_id, folder, name)
             )
@@ -316,7 +315,7 @@ class DiskService:
         )
         return [_artifact(row) for row in rows]
 
-    async def _public_url(self, row: sqlite3.Row) -> dict[str, Any]:
+    async def _public_url(self, row: Row) -> dict[str, Any]:
         """A presigned store URL where the filesystem offers one (unless `presign` is off), else this
         server's signed route."""
         presigned = await self._blobs.sign(row["storage_key"], self._ttl) if self._presign else None
@@ -327,14 +326,19 @@ class DiskService:
         url, expires = self._signer.url(row["disk_id"], row["id"], self._ttl)
         return {"public_url": url, "public_url_expires_at": _iso(expires)}
 
-    async def _require_disk(self, disk_id: str, reader: Database | Writer | None = None) -> None:
+    async def _edit_disk(self, tx: Writer, disk_id: str) -> None:
+        """`_require_disk`, then hold the disk's files (against other replicas) until the commit."""
+        await tx.lock(f"disk:{disk_id}")
+        await self._require_disk(disk_id, tx)
+
+    async def _require_disk(self, disk_id: str, reader: Reader | None = None) -> None:
         row = await (reader or self._db).fetch_one(
             "SELECT 1 FROM disks WHERE id = ? AND project_id = ?", (disk_id, current_project())
         )
         if row is None:
             raise NotFound("disk", disk_id, _UNKNOWN_DISK)
 
-    async def _find(self, disk_id: str, file_path: str, filename: str) -> sqlite3.Row:
+    async def _find(self, disk_id: str, file_path: str, filename: str) -> Row:
         folder, name = paths.folder(file_path), paths.filename(filename)
         await self._require_disk(disk_id)
         row = await self._db.fetch_one(
@@ -344,7 +348,7 @@ class DiskService:
             raise NotFound("artifact", f"{folder}{name}", _UNKNOWN_ARTIFACT)
         return row
 
-    async def _load(self, row: sqlite3.Row) -> tuple[sqlite3.Row, bytes]:
+    async def _load(self, row: Row) -> tuple[Row, bytes]:
         """The bytes of `row`, following the record if a concurrent upsert replaced them meanwhile."""
         for _ in range(3):
             try:
@@ -435,11 +439,11 @@ def _mime_type(filename: str, is_text: bool) -> str:
     return guessed or ("text/plain" if is_text else "application/octet-stream")
 
 
-def _segments(row: sqlite3.Row) -> list[str]:
+def _segments(row: Row) -> list[str]:
     return [*row["path"].strip("/").split("/"), row["filename"]] if row["path"] != "/" else [row["filename"]]
 
 
-def _artifact(row: sqlite3.Row | dict[str, Any]) -> Artifact:
+def _artifact(row: Row | dict[str, Any]) -> Artifact:
     return Artifact(
         id=row["id"], disk_id=row["disk_id"], file_path=row["path"], filename=row["filename"], size=row["size"],
         mime_type=row["mime_type"], sha256=row["sha256"], meta=json.loads(row["meta"]),

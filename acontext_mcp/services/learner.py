@@ -13,7 +13,6 @@ one space at the same time. The loop that calls `process` lives in background/le
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
 from acontext_mcp.services.spaces import SpaceService, fetch_space
-from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Row, Writer, new_id, utc_now
 
 DISABLED = "learner waiting: no LLM is configured; set OPENAI_API_KEY or OPENAI_BASE_URL and restart"
 LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
@@ -87,7 +86,9 @@ class LearnerService(WorkQueue):
             return  # done meanwhile, or its session or space was deleted
         ids = json.loads(item["message_ids"])
         marks = ",".join("?" * len(ids))
-        rows = await self._db.fetch_all(f"SELECT id, body FROM messages WHERE id IN ({marks}) ORDER BY seq", ids)
+        rows = await self._db.fetch_all(
+            f"SELECT id, body FROM messages WHERE id IN ({marks}) ORDER BY seq", ids
+        ) if ids else []
         messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
         learned = await self._agent.extract(TaskData.model_validate_json(item["task"]), messages)
         if isinstance(learned, str):
@@ -278,7 +279,7 @@ class LearnerService(WorkQueue):
         return [_item(row) for row in rows]
 
 
-def _item(row: sqlite3.Row) -> LearningItem:
+def _item(row: Row) -> LearningItem:
     outcome = {"learned": "block_id", "skipped": "skip_reason", "pending": "experience_id"}.get(row["status"])
     return LearningItem(
         id=row["id"], task_id=row["task_id"], session_id=row["session_id"], space_id=row["space_id"],
@@ -290,7 +291,7 @@ def _item(row: sqlite3.Row) -> LearningItem:
     )
 
 
-def _experience(row: sqlite3.Row) -> PendingExperience:
+def _experience(row: Row) -> PendingExperience:
     return PendingExperience(
         id=row["id"], space_id=row["space_id"], task_id=row["task_id"], session_id=row["session_id"],
         sop=json.loads(row["sop"]), page_path=row["page_path"], merge_into=row["merge_into"], status=row["status"],

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 
 from acontext_mcp.services.models import QueueLease
-from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from acontext_mcp.llm import ChatProvider, ChatReply
 from acontext_mcp.services.models import TokenUsage
 from acontext_mcp.services.projects import current_project
-from acontext_mcp.store.sqlite import Database, utc_now
+from acontext_mcp.store.database import Database, utc_now
 
 
 class LlmUsage:

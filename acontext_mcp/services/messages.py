@@ -30,7 +30,7 @@ from acontext_mcp.services.models import (
     TokenCounts,
 )
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
@@ -137,10 +137,11 @@ class MessageService:
             )
         after = cursors.decode("message", cursor) if cursor else 0
         await self._check_session(session_id)
-        rows = await self._db.fetch_all(
-            "SELECT id, seq, body, token_count FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (session_id, after, -1 if limit is None else limit + 1),
-        )
+        sql = "SELECT id, seq, body, token_count FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq"
+        params: tuple[object, ...] = (session_id, after)
+        if limit is not None:
+            sql, params = f"{sql} LIMIT ?", (*params, limit + 1)
+        rows = await self._db.fetch_all(sql, params)
         has_more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
         entries = [
@@ -240,6 +241,8 @@ class MessageService:
 
     @staticmethod
     async def _next_seq(tx: Writer, session_id: str) -> int:
+        """The session's next `seq`; the session stays locked (against other replicas) until the commit."""
+        await tx.lock(f"session:{session_id}")
         row = await tx.fetch_one(
             "SELECT (SELECT COUNT(*) FROM sessions WHERE id = ? AND project_id = ?) AS present, "
             "COALESCE((SELECT MAX(seq) FROM messages WHERE session_id = ?), 0) AS last",

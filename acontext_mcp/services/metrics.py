@@ -8,7 +8,7 @@ from typing import Any
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.services.models import DailyActivity, DayCount, DayOutcomes, DayTokens
 from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
-from acontext_mcp.store.sqlite import Database
+from acontext_mcp.store.database import Database
 
 MAX_DAYS = 366
 
@@ -36,8 +36,8 @@ class MetricsService:
         """
         first, span = _span(days, today)
         rows = await self._sums(
-            "SELECT substr(updated_at, 1, 10) AS day, SUM(status = 'success') AS success, "
-            "SUM(status = 'failed') AS failed FROM tasks WHERE updated_at >= ? "
+            "SELECT substr(updated_at, 1, 10) AS day, SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS success, "
+            "SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed FROM tasks WHERE updated_at >= ? "
             f"AND session_id IN {PROJECT_SESSIONS} GROUP BY day", first
         )
         return [DayOutcomes(day=d, **rows.get(d, {"success": 0, "failed": 0})) for d in span]

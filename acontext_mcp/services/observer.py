@@ -25,7 +25,7 @@ from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
 from acontext_mcp.services.task_agent import TaskAgent
 from acontext_mcp.services.tasks import TaskService
-from acontext_mcp.store.sqlite import Database, utc_now
+from acontext_mcp.store.database import Database, utc_now
 
 DISABLED = "observer disabled: set OPENAI_API_KEY or OPENAI_BASE_URL"
 
@@ -74,7 +74,8 @@ class ObserverService(WorkQueue):
         rows = await self._db.fetch_all(
             "SELECT q.session_id, COUNT(*) AS waiting, MAX(q.enqueued_at) AS newest, "
             "COALESCE(s.failed, 0) AS failed, s.next_attempt_at FROM observer_queue q "
-            "LEFT JOIN observer_sessions s ON s.session_id = q.session_id GROUP BY q.session_id"
+            "LEFT JOIN observer_sessions s ON s.session_id = q.session_id "
+            "GROUP BY q.session_id, s.failed, s.next_attempt_at"
         )
         now = datetime.now(UTC).timestamp()
         ready: list[tuple[str, float]] = []
@@ -149,7 +150,8 @@ class ObserverService(WorkQueue):
     async def session_state(self, session_id: str) -> ObserverState:
         row = await self._db.fetch_one(
             "SELECT (SELECT COUNT(*) FROM observer_queue WHERE session_id = ?) AS waiting, "
-            "s.attempts, s.failed, s.last_error FROM (SELECT 1) LEFT JOIN observer_sessions s ON s.session_id = ?",
+            "s.attempts, s.failed, s.last_error "
+            "FROM (SELECT 1) AS one LEFT JOIN observer_sessions s ON s.session_id = ?",
             (session_id, session_id),
         )
         assert row is not None
@@ -220,7 +222,7 @@ class ObserverService(WorkQueue):
             raise Unavailable(f"{DISABLED}, then restart the server")
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE observer_sessions SET next_attempt_at = NULL, attempts = CASE WHEN failed THEN 0 "
+                "UPDATE observer_sessions SET next_attempt_at = NULL, attempts = CASE WHEN failed != 0 THEN 0 "
                 "ELSE attempts END, failed = 0 WHERE session_id = ?",
                 (session_id,),
             )

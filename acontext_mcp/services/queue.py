@@ -26,7 +26,7 @@ from acontext_mcp.errors import AcontextError
 from acontext_mcp.services.leases import LeaseLost, Leases
 from acontext_mcp.services.models import QueueLease
 from acontext_mcp.services.projects import current_project, use_project
-from acontext_mcp.store.sqlite import Writer
+from acontext_mcp.store.database import Writer
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Experience search: find the blocks of a space that fit a request, through the LanceDB index.
 
-SQLite is the source of truth. Every block write queues the changed blocks in SQLite's
+The database is the source of truth. Every block write queues the changed blocks in its
 `search_outbox`, in the same transaction, and the index then catches up. If that fails (or the
 process dies first) the write still stands and stays queued until a later sync or search
-applies it; an index that is missing, or built for another embedder, is rebuilt from SQLite.
+applies it; an index that is missing, or built for another embedder, is rebuilt from the database.
 
 Replicas sharing the database take turns writing the index: draining the outbox (or rebuilding)
 holds a lease (services/leases.py). Left to race, two drains of the same rows could interleave
@@ -25,7 +25,7 @@ from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
 from acontext_mcp.services.projects import PROJECT_SPACES, current_project
 from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
-from acontext_mcp.store.sqlite import Database, Writer
+from acontext_mcp.store.database import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class SearchService:
         return ExperienceSearchResult(cited_blocks=cited, note=AGENTIC_FALLBACK_NOTE if mode == "agentic" else None)
 
     async def rebuild(self, space_id: str | None = None, all_projects: bool = False) -> IndexRebuilt:
-        """Rebuild the index from SQLite: one space's rows, or (None) the whole index, which every project shares.
+        """Rebuild the index from the database: one space's rows, or (None) the whole index, which every project shares.
         Blocks are counted in that space, or in the current project's spaces (every project's with `all_projects`).
 
         Raises `NotFound` for an unknown space, `SearchUnavailable` if the index cannot be written.
@@ -115,24 +115,24 @@ class SearchService:
             ids = await self._searchable_ids(f"AND space_id IN {PROJECT_SPACES}", (current_project(),))
         return IndexRebuilt(space_id=space_id, indexed_blocks=len(ids))
 
-    # Keeping the index in step with SQLite: SpaceService queues each change in its transaction
+    # Keeping the index in step with the database: SpaceService queues each change in its transaction
     # (`enqueue`), then calls `sync`. What a failed or interrupted sync leaves queued is retried by
     # the next sync or search, in this process or any other sharing the database.
 
     async def enqueue(self, tx: Writer, space_id: str, block_ids: Sequence[str] | None = None) -> None:
         """Queue blocks (None: every block of the space) for re-indexing, inside the caller's transaction."""
         keys = [_WHOLE_SPACE] if block_ids is None else block_ids
-        # REPLACE gives a re-queued key a new seq, so a sync already reading the old one keeps it queued.
-        await tx.execute_many(
-            "INSERT OR REPLACE INTO search_outbox (space_id, block_id) VALUES (?, ?)", [(space_id, k) for k in keys]
-        )
+        # A re-queued key gets a new seq, so a sync already reading the old one keeps it queued.
+        rows = [(space_id, k) for k in keys]
+        await tx.execute_many("DELETE FROM search_outbox WHERE space_id = ? AND block_id = ?", rows)
+        await tx.execute_many("INSERT INTO search_outbox (space_id, block_id) VALUES (?, ?)", rows)
 
     async def sync(self) -> None:
         """Bring the index in step with everything queued. A failure is logged and left queued for a retry."""
         try:
             async with self._writing():
                 await self._ready_locked()
-        except Exception as exc:  # SQLite already holds the truth; the queue holds what is missing
+        except Exception as exc:  # the database already holds the truth; the queue holds what is missing
             self._ready = False
             log.warning("search index: could not catch up (%s); will retry on the next write or search", exc)
 
@@ -179,7 +179,7 @@ class SearchService:
 
     async def _rebuild_all(self) -> None:
         self._ready = False
-        # Everything queued up to now is in what SQLite holds now, so the rebuild covers it.
+        # Everything queued up to now is in what the database holds now, so the rebuild covers it.
         last = await self._db.fetch_one("SELECT COALESCE(MAX(seq), 0) AS seq FROM search_outbox")
         ids = await self._searchable_ids()
         await self._index.reset(await self._documents(ids))
@@ -188,7 +188,7 @@ class SearchService:
 
     @contextmanager
     def _reporting(self, what: str) -> Iterator[None]:
-        """Turn an index or embedder failure into `SearchUnavailable`; the next use starts from SQLite."""
+        """Turn an index or embedder failure into `SearchUnavailable`; the next use starts from the database."""
         try:
             yield
         except AcontextError:

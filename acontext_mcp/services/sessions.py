@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from acontext_mcp.errors import NotFound
@@ -13,7 +12,7 @@ from acontext_mcp.services.models import Deleted, Session, SessionPage
 from acontext_mcp.services.projects import current_project
 from acontext_mcp.services.spaces import fetch_space
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.sqlite import Database, new_id, utc_now
+from acontext_mcp.store.database import Database, Row, new_id, utc_now
 
 MAX_PAGE = 200
 _SELECT = (
@@ -67,8 +66,8 @@ class SessionService:
             params.append(cursors.decode("session", cursor))
         if query:
             pattern = _like_escape(query)
-            conditions.append("(s.id LIKE ? ESCAPE '\\' OR s.metadata LIKE ? ESCAPE '\\')")
-            params += [f"{pattern}%", f"%{pattern}%"]
+            conditions.append("(lower(s.id) LIKE ? ESCAPE '\\' OR lower(s.metadata) LIKE ? ESCAPE '\\')")
+            params += [f"{pattern.lower()}%", f"%{pattern.lower()}%"]
         where = f"WHERE {' AND '.join(conditions)}"
         rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", (*params, limit + 1))
         has_more = len(rows) > limit
@@ -92,7 +91,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _session(row: sqlite3.Row) -> Session:
+def _session(row: Row) -> Session:
     return Session(
         id=row["id"],
         space_id=row["space_id"],

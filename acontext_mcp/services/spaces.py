@@ -2,16 +2,15 @@
 
 Folders (and a space's root) hold folders and pages; pages hold text and sop blocks. A folder's
 or page's title is unique within its parent, so a path names one block. Every write commits to
-SQLite first, then tells the search index which blocks changed.
+the database first, then tells the search index which blocks changed.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import unicodedata
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,7 +30,7 @@ from acontext_mcp.services.models import (
     TreeEntry,
 )
 from acontext_mcp.services.projects import current_project
-from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
 if TYPE_CHECKING:
     from acontext_mcp.services.search import SearchService
@@ -51,11 +50,7 @@ MAX_TITLE_CHARS = 200
 MAX_TREE_ENTRIES = 1000
 _SPACE_HINT = "call list_spaces to see the ids that exist, or create_space for a new one"
 _BLOCK_HINT = "call list_space to see the blocks and their ids"
-
-
-class Reader(Protocol):
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None: ...
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+_CHILDREN_OF = "space_id = ? AND parent_id IS NOT DISTINCT FROM ?"  # a parent's children; a NULL parent: the root's
 
 
 class SpaceService:
@@ -110,7 +105,7 @@ class SpaceService:
         rows = await self._db.fetch_all(
             "SELECT id, parent_id, type, title FROM blocks WHERE space_id = ? ORDER BY sort_order", (space_id,)
         )
-        children: dict[str | None, list[sqlite3.Row]] = {}
+        children: dict[str | None, list[Row]] = {}
         for row in rows:
             children.setdefault(row["parent_id"], []).append(row)
         entries: list[TreeEntry] = []
@@ -134,7 +129,7 @@ class SpaceService:
         await fetch_space(self._db, space_id)
         node_id = await resolve(self._db, space_id, path)
         ids = [r["id"] for r in await self._db.fetch_all(
-            "SELECT id FROM blocks WHERE space_id = ? AND parent_id IS ? ORDER BY sort_order", (space_id, node_id)
+            f"SELECT id FROM blocks WHERE {_CHILDREN_OF} ORDER BY sort_order", (space_id, node_id)
         )]
         blocks = await load_blocks(self._db, [node_id, *ids] if node_id else ids)
         return (blocks[node_id] if node_id else None), [blocks[i] for i in ids]
@@ -166,7 +161,7 @@ class SpaceService:
         encoded = self._encode_data(type, data)
         title = _check_title(type, title)
         async with self._db.transaction() as tx:
-            await fetch_space(tx, space_id)
+            await _edit_space(tx, space_id)
             parent_id = await resolve(tx, space_id, parent_path)
             await _check_child(tx, parent_id, type, parent_path)
             await _check_unique(tx, space_id, parent_id, type, title)
@@ -192,7 +187,7 @@ class SpaceService:
         """
         data = validate_data("sop", sop)
         async with self._db.transaction() as tx:
-            await fetch_space(tx, space_id)
+            await _edit_space(tx, space_id)
             if merge_into is not None:
                 row = await _block_row(tx, space_id, merge_into)
                 if row["type"] != "sop":
@@ -211,7 +206,7 @@ class SpaceService:
                     type = "page" if depth == len(titles) - 1 else "folder"
                     title = _check_title(type, title)
                     row = await tx.fetch_one(
-                        "SELECT id, type FROM blocks WHERE space_id = ? AND parent_id IS ? AND title = ? "
+                        f"SELECT id, type FROM blocks WHERE {_CHILDREN_OF} AND title = ? "
                         "AND type IN ('folder', 'page')",
                         (space_id, parent_id, title),
                     )
@@ -239,7 +234,7 @@ class SpaceService:
         if title is None and data is None:
             raise InvalidArgument("nothing to update: pass a new title, new data, or both")
         async with self._db.transaction() as tx:
-            await fetch_space(tx, space_id)
+            await _edit_space(tx, space_id)
             row = await _block_row(tx, space_id, block_id)
             sets: dict[str, Any] = {"updated_at": utc_now()}
             if title is not None:
@@ -264,7 +259,7 @@ class SpaceService:
         a position out of range), `Conflict`.
         """
         async with self._db.transaction() as tx:
-            await fetch_space(tx, space_id)
+            await _edit_space(tx, space_id)
             row = await _block_row(tx, space_id, block_id)
             parent_id = await resolve(tx, space_id, new_parent_path)
             moved = await subtree(tx, block_id)
@@ -278,7 +273,7 @@ class SpaceService:
                 await _check_unique(tx, space_id, parent_id, row["type"], row["title"])
             await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
             count = await tx.fetch_one(
-                "SELECT COUNT(*) AS n FROM blocks WHERE space_id = ? AND parent_id IS ? AND id != ?",
+                f"SELECT COUNT(*) AS n FROM blocks WHERE {_CHILDREN_OF} AND id != ?",
                 (space_id, parent_id, block_id),
             )
             siblings = count["n"] if count else 0
@@ -289,7 +284,7 @@ class SpaceService:
                                       f"other children, so use 0..{siblings} (or omit it to move to the end)")
             await tx.execute(
                 "UPDATE blocks SET sort_order = sort_order + 1 "
-                "WHERE space_id = ? AND parent_id IS ? AND id != ? AND sort_order >= ?",
+                f"WHERE {_CHILDREN_OF} AND id != ? AND sort_order >= ?",
                 (space_id, parent_id, block_id, position),
             )
             await tx.execute(
@@ -306,7 +301,7 @@ class SpaceService:
         Raises `NotFound`, `InvalidArgument` (a non-empty folder or page without `recursive`).
         """
         async with self._db.transaction() as tx:
-            await fetch_space(tx, space_id)
+            await _edit_space(tx, space_id)
             row = await _block_row(tx, space_id, block_id)
             removed = await subtree(tx, block_id)
             if len(removed) > 1 and not recursive:
@@ -349,7 +344,7 @@ async def resolve(reader: Reader, space_id: str, path: str) -> str | None:
     for title in split_path(path):
         walked += f"/{title}"
         row = await reader.fetch_one(
-            "SELECT id FROM blocks WHERE space_id = ? AND parent_id IS ? AND title = ? AND type IN ('folder', 'page')",
+            f"SELECT id FROM blocks WHERE {_CHILDREN_OF} AND title = ? AND type IN ('folder', 'page')",
             (space_id, parent, title),
         )
         if row is None:
@@ -410,7 +405,7 @@ async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, ty
     if type not in CONTAINERS:
         return
     clash = await reader.fetch_one(
-        "SELECT type FROM blocks WHERE space_id = ? AND parent_id IS ? AND title = ? AND type IN ('folder', 'page')",
+        f"SELECT type FROM blocks WHERE {_CHILDREN_OF} AND title = ? AND type IN ('folder', 'page')",
         (space_id, parent_id, title),
     )
     if clash is not None:
@@ -422,7 +417,7 @@ async def _insert(tx: Writer, space_id: str, parent_id: str | None, type: str, t
     """Insert a checked block as its parent's last child; return its id."""
     block_id, now = new_id(), utc_now()
     order = await tx.fetch_one(
-        "SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE space_id = ? AND parent_id IS ?",
+        f"SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE {_CHILDREN_OF}",
         (space_id, parent_id),
     )
     await tx.execute(
@@ -453,7 +448,7 @@ def merge_sops(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 async def _close_gap(tx: Writer, space_id: str, parent_id: str | None, order: int, block_id: str) -> None:
     await tx.execute(
         "UPDATE blocks SET sort_order = sort_order - 1 "
-        "WHERE space_id = ? AND parent_id IS ? AND id != ? AND sort_order > ?",
+        f"WHERE {_CHILDREN_OF} AND id != ? AND sort_order > ?",
         (space_id, parent_id, block_id, order),
     )
 
@@ -475,9 +470,9 @@ async def block_path(reader: Reader, block_id: str) -> str:
     return (await with_paths(reader, [block_id]))[block_id][1]
 
 
-async def with_paths(reader: Reader, ids: Sequence[str]) -> dict[str, tuple[sqlite3.Row, str]]:
+async def with_paths(reader: Reader, ids: Sequence[str]) -> dict[str, tuple[Row, str]]:
     """Each existing block's row and path (see `Block.path`)."""
-    found: dict[str, tuple[sqlite3.Row, str]] = {}
+    found: dict[str, tuple[Row, str]] = {}
     for start in range(0, len(ids), 500):
         batch = list(ids[start : start + 500])
         marks = ", ".join("?" * len(batch))
@@ -513,7 +508,13 @@ async def fetch_space(reader: Reader, space_id: str) -> Space:
     return _space_record(row)
 
 
-async def _block_row(reader: Reader, space_id: str, block_id: str) -> sqlite3.Row:
+async def _edit_space(tx: Writer, space_id: str) -> Space:
+    """`fetch_space`, then hold the space's tree (against other replicas) until the commit."""
+    await tx.lock(f"space:{space_id}")
+    return await fetch_space(tx, space_id)
+
+
+async def _block_row(reader: Reader, space_id: str, block_id: str) -> Row:
     row = await reader.fetch_one("SELECT * FROM blocks WHERE id = ? AND space_id = ?", (block_id, space_id))
     if row is None:
         raise NotFound("block", block_id, _BLOCK_HINT)
@@ -525,12 +526,12 @@ async def _block(reader: Reader, space_id: str, block_id: str) -> Block:
     return (await load_blocks(reader, [block_id]))[block_id]
 
 
-def _space_record(row: sqlite3.Row) -> Space:
+def _space_record(row: Row) -> Space:
     return Space(id=row["id"], name=row["name"], settings=SpaceSettings.model_validate_json(row["settings"]),
                  created_at=row["created_at"], updated_at=row["updated_at"])
 
 
-def _block_record(row: sqlite3.Row, path: str) -> Block:
+def _block_record(row: Row, path: str) -> Block:
     return Block(id=row["id"], space_id=row["space_id"], parent_id=row["parent_id"], type=row["type"],
                  title=row["title"], data=json.loads(row["data"]), sort_order=row["sort_order"], path=path,
                  created_at=row["created_at"], updated_at=row["updated_at"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.services.models import TASK_STATUSES, Task, TaskData, TaskStatus
 from acontext_mcp.services.projects import current_project
-from acontext_mcp.store.sqlite import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 
 _UNKNOWN_SESSION = "call list_sessions to see the ids that exist"
 
@@ -122,7 +122,7 @@ class TaskBoard:
                  bool(entry.changed), now, entry.id),
             )
         await tx.execute_many(
-            "INSERT OR IGNORE INTO task_messages (task_id, message_id) VALUES (?, ?)",
+            "INSERT INTO task_messages (task_id, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(entry.id, m) for entry in self._entries for m in entry.new_links],
         )
         self.learning_queued = await queue_learning(
@@ -205,15 +205,18 @@ async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
     """
     queued = 0
     for task_id in task_ids:
+        linked = await tx.fetch_all(
+            "SELECT tm.message_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id "
+            "WHERE tm.task_id = ? ORDER BY m.seq",
+            (task_id,),
+        )
         now = utc_now()
         queued += await tx.execute(
-            "INSERT OR IGNORE INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
-            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, "
-            "(SELECT json_group_array(message_id) FROM (SELECT tm.message_id FROM task_messages tm "
-            "JOIN messages m ON m.id = tm.message_id WHERE tm.task_id = t.id ORDER BY m.seq)), 'queued', ?, ? "
+            "INSERT INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
+            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, ?, 'queued', ?, ? "
             "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
-            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id",
-            (new_id(), now, now, task_id),
+            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id ON CONFLICT DO NOTHING",
+            (new_id(), json.dumps([row["message_id"] for row in linked]), now, now, task_id),
         )
     return queued
 

@@ -1,15 +1,16 @@
 """Versioned schema migrations, recorded in `schema_version`.
 
 Each migration is a numbered list of statements applied in one transaction together
-with its bookkeeping row, so a file is never left half-migrated. Never edit an applied
-migration: append a new one.
+with its bookkeeping row, so a database is never left half-migrated. Never edit an applied
+migration: append a new one. Statements are written for SQLite; `Database.schema` adapts
+them for PostgreSQL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acontext_mcp.store.sqlite import Database, utc_now
+from acontext_mcp.store.database import Database, utc_now
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    dialect: str | None = None  # set: the statements run on that engine only (the version is recorded on all)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -236,32 +238,45 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        9,
+        "postgresql_functions",
+        (
+            # SQLite's built-ins that shared queries use and PostgreSQL names otherwise.
+            "CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INT "
+            "LANGUAGE sql IMMUTABLE AS 'SELECT strpos(haystack, needle)'",
+        ),
+        dialect="postgresql",
+    ),
 )
 
 
+_SCHEMA_VERSION = (
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+_LOCK = "acontext-mcp migrations"  # replicas starting together migrate one at a time
+
+
 async def current_version(db: Database) -> int:
-    exists = await db.fetch_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
-    if exists is None:
-        return 0
-    row = await db.fetch_one("SELECT MAX(version) AS v FROM schema_version")
+    async with db.transaction() as tx:
+        await tx.lock(_LOCK)
+        await tx.execute(db.schema(_SCHEMA_VERSION))
+        row = await tx.fetch_one("SELECT MAX(version) AS v FROM schema_version")
     return int(row["v"] or 0) if row else 0
 
 
 async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
-    """Apply every migration newer than the file's version; return those applied."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
+    """Apply every migration newer than the database's version; return those applied."""
     applied: list[Migration] = []
     for migration in migrations:
         async with db.transaction() as tx:
+            await tx.lock(_LOCK)
+            await tx.execute(db.schema(_SCHEMA_VERSION))
             done = await tx.fetch_one("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,))
             if done is not None:
                 continue
-            for statement in migration.statements:
-                await tx.execute(statement)
+            for statement in migration.statements if migration.dialect in (None, db.dialect) else ():
+                await tx.execute(db.schema(statement))
             await tx.execute(
                 "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.name, utc_now()),

@@ -10,10 +10,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import aiosqlite
 import anyio
@@ -26,22 +24,11 @@ _PRAGMAS = (
 )
 
 
-def new_id() -> str:
-    """A random UUID as text: the id of every record."""
-    return str(uuid4())
-
-
-def utc_now() -> str:
-    """The current time as UTC ISO-8601 with microseconds, e.g. 2026-01-02T03:04:05.000006+00:00."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-class Database:
-    """Async access to one SQLite file. Open with `async with Database.open(path) as db`."""
+class SqliteDatabase:
+    """Async access to one SQLite file (a `store.database.Database`). Open with `SqliteDatabase.open(path)`."""
 
     dialect = "sqlite"
-    # Appended to a SELECT that claims queue rows. Empty here: SQLite writers are already serialised.
-    skip_locked = ""
+    skip_locked = ""  # SQLite writers are serialised already
 
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self._writer = writer
@@ -55,7 +42,7 @@ class Database:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: Path) -> AsyncIterator[Database]:
+    async def open(cls, path: Path) -> AsyncIterator[SqliteDatabase]:
         path.parent.mkdir(parents=True, exist_ok=True)
         async with aiosqlite.connect(path, isolation_level=None) as writer:
             for pragma in _PRAGMAS:
@@ -67,20 +54,22 @@ class Database:
                 yield cls(writer, reader)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Writer]:
+    async def transaction(self) -> AsyncIterator[SqliteWriter]:
         """Run writes atomically: commit on success, roll back on any exception or cancellation.
 
         Transactions are serialised; a nested call joins the outer transaction.
         """
         if self._in_transaction.get():
-            yield Writer(self._writer)
+            yield SqliteWriter(self._writer)
             return
         async with self._write_lock:
             token = self._in_transaction.set(True)
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
+                # Shielded: cancelled mid-BEGIN, the connection would be left inside a transaction.
+                with anyio.CancelScope(shield=True):
+                    await self._writer.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Writer(self._writer)
+                    yield SqliteWriter(self._writer)
                 except BaseException:
                     with anyio.CancelScope(shield=True):
                         await self._writer.execute("ROLLBACK")
@@ -89,6 +78,10 @@ class Database:
                     await self._writer.execute("COMMIT")
             finally:
                 self._in_transaction.reset(token)
+
+    @staticmethod
+    def schema(statement: str) -> str:
+        return statement  # migrations are written in SQLite's dialect
 
     # Each statement is one round trip to the connection's thread (`execute_fetchall` runs and
     # drains it there), so a read never holds a statement, or its WAL snapshot, open.
@@ -102,11 +95,14 @@ class Database:
             return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
 
-class Writer:
+class SqliteWriter:
     """The handle a transaction yields: reads and writes on the writer connection, one round trip each."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._connection = connection
+
+    async def lock(self, key: str) -> None:
+        """Nothing to do: the transaction holds SQLite's one write lock already."""
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""

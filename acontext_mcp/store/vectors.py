@@ -2,7 +2,7 @@
 
 One row per searchable block: `block_id`, `space_id`, `type`, `text` and, with an embedding
 provider, `vector`. LanceDB is imported on first use (it takes about a second) and its calls
-are synchronous, so every call runs in a worker thread. SQLite stays the source of truth:
+are synchronous, so every call runs in a worker thread. The database stays the source of truth:
 callers rebuild this index from it whenever it is missing, stale or built for another embedder.
 """
 
@@ -211,7 +211,7 @@ class BlockIndex:
 
     def _require_table(self) -> Any:
         if self._table is None:
-            raise RuntimeError("the search index is not open; rebuild it from SQLite first")
+            raise RuntimeError("the search index is not open; rebuild it from the database first")
         return self._table
 
     def _records(self, rows: Sequence[IndexedBlock]) -> list[dict[str, Any]]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from mcp import Client
 
+from acontext_mcp import Settings
 from acontext_mcp.server import build_server
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.integration.test_observer import llm_settings
@@ -21,8 +21,8 @@ QUERY = "give the acontext project a star on GitHub"
 
 
 @pytest.fixture
-async def searching(data_dir: Path, fake: ScriptedOpenAI) -> AsyncIterator[Client]:  # noqa: F811
-    async with Client(build_server(llm_settings(data_dir, fake.base_url, agentic_search_max_steps=4))) as connected:
+async def searching(settings: Settings, fake: ScriptedOpenAI) -> AsyncIterator[Client]:  # noqa: F811
+    async with Client(build_server(llm_settings(settings, fake.base_url, agentic_search_max_steps=4))) as connected:
         yield connected
 
 

@@ -49,6 +49,21 @@ def test_bad_settings_exit_2_with_a_clear_message(tmp_path: Path) -> None:
     assert not (tmp_path / "acontext.db").exists()
 
 
+def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path: Path) -> None:
+    result = run("migrate", data_dir=tmp_path, ACONTEXT_DATABASE_URL="mysql://root@db/acontext")
+    assert result.returncode == 2
+    assert "ACONTEXT_DATABASE_URL must be a postgresql:// URL" in result.stderr
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_an_unreachable_database_fails_clearly_without_its_password(tmp_path: Path) -> None:
+    url = f"postgresql://acx:s3cret@127.0.0.1:{free_port()}/acontext"
+    result = run("migrate", data_dir=tmp_path, ACONTEXT_DATABASE_URL=url)
+    assert result.returncode == 1
+    assert result.stderr.startswith("acontext-mcp: cannot open the database postgresql://acx:***@127.0.0.1:")
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_env_var_table_names_are_the_documented_contract() -> None:
     assert ENV_VARS["data_dir"] == "ACONTEXT_MCP_HOME"
     assert ENV_VARS["max_message_bytes"] == "ACONTEXT_MAX_MESSAGE_BYTES"

@@ -15,7 +15,7 @@ from acontext_mcp import AcontextService, Settings
 from acontext_mcp.dashboard import build_dashboard
 from acontext_mcp.dashboard.auth import COOKIE
 from acontext_mcp.services.cursors import encode
-from tests.support.dashboard import LARGE_PNG, SMALL_PNG, SVG, WAV, XSS_HTML, XSS_TEXT, Seeded, seed
+from tests.support.dashboard import LARGE_PNG, SMALL_PNG, SVG, WAV, XSS_TEXT, Seeded, seed
 
 pytestmark = pytest.mark.anyio
 TOKEN = "correct horse battery staple"

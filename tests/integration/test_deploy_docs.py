@@ -11,8 +11,7 @@ import yaml
 from acontext_mcp.settings import ENV_VARS
 
 DOC = Path(__file__).parents[2] / "docs" / "deploy.md"
-# The PostgreSQL store's setting, from its own branch of issue 9.
-KNOWN = set(ENV_VARS.values()) | {"ACONTEXT_DATABASE_URL"}
+KNOWN = set(ENV_VARS.values())
 SHARED = {
     "ACONTEXT_DATABASE_URL", "ACONTEXT_ARTIFACT_URL", "ACONTEXT_BLOB_URL", "ACONTEXT_LANCEDB_URI",
     "ACONTEXT_URL_SECRET", "ACONTEXT_MCP_TOKEN", "ACONTEXT_STATELESS_HTTP", "ACONTEXT_PUBLIC_URL",

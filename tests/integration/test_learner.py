@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
+from acontext_mcp import Settings
 from acontext_mcp.server import build_server
 from tests.fakes import seed
 from tests.fakes.openai_server import ScriptedOpenAI
@@ -32,8 +32,8 @@ LANDING_SOP = {
 
 
 @pytest.fixture
-async def learning(data_dir: Path, fake: ScriptedOpenAI) -> AsyncIterator[Client]:
-    settings = llm_settings(data_dir, fake.base_url, learner_retry_base_s=0.01, learner_max_attempts=2)
+async def learning(settings: Settings, fake: ScriptedOpenAI) -> AsyncIterator[Client]:
+    settings = llm_settings(settings, fake.base_url, learner_retry_base_s=0.01, learner_max_attempts=2)
     async with Client(build_server(settings)) as connected:
         yield connected
 

@@ -7,7 +7,6 @@ import json
 import threading
 from datetime import datetime
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -24,13 +23,14 @@ from tests.support.servers import free_port
 pytestmark = pytest.mark.anyio
 
 
-def llm_settings(data_dir: Path, base_url: str, **overrides: Any) -> Settings:
-    """The observer on, no automatic batches (flush or override), fast retries."""
+def llm_settings(settings: Settings, base_url: str, **overrides: Any) -> Settings:
+    """`settings`' stores with the observer on, no automatic batches (flush or override), fast retries."""
     options: dict[str, Any] = {
         "llm_max_retries": 0, "observer_idle_s": 1000, "observer_batch": 100, "observer_retry_base_s": 0.05,
         "observer_max_attempts": 3, **overrides,
     }
-    return Settings(data_dir=data_dir, openai_base_url=base_url, **options)
+    return Settings(data_dir=settings.data_dir, database_url=settings.database_url, openai_base_url=base_url,
+                    **options)
 
 
 @pytest.fixture
@@ -40,8 +40,8 @@ def fake() -> Iterator[ScriptedOpenAI]:
 
 
 @pytest.fixture
-async def observed(data_dir: Path, fake: ScriptedOpenAI) -> AsyncIterator[Client]:
-    async with Client(build_server(llm_settings(data_dir, fake.base_url))) as connected:
+async def observed(settings: Settings, fake: ScriptedOpenAI) -> AsyncIterator[Client]:
+    async with Client(build_server(llm_settings(settings, fake.base_url))) as connected:
         yield connected
 
 
@@ -185,9 +185,9 @@ async def test_without_an_llm_the_observer_is_off_and_says_so(client: Client) ->
     assert (await call(client, "get_session", session_id=session_id))["message_count"] == 2
 
 
-async def test_llm_down_then_back_loses_no_message(data_dir: Path) -> None:
+async def test_llm_down_then_back_loses_no_message(settings: Settings) -> None:
     port = free_port()
-    settings = llm_settings(data_dir, f"http://127.0.0.1:{port}/v1", observer_max_attempts=1000, observer_idle_s=0)
+    settings = llm_settings(settings, f"http://127.0.0.1:{port}/v1", observer_max_attempts=1000, observer_idle_s=0)
     async with Client(build_server(settings)) as client:
         session_id, ids = await new_session(client, "Deploy the site", "Use the staging bucket")
 
@@ -218,14 +218,14 @@ async def test_llm_down_then_back_loses_no_message(data_dir: Path) -> None:
         assert status["sessions_retrying"] == [] and status["tokens"]["failed_calls"] >= 2
 
 
-async def test_failing_session_is_marked_failed_while_others_flow(data_dir: Path) -> None:
+async def test_failing_session_is_marked_failed_while_others_flow(settings: Settings) -> None:
     def respond(request: dict[str, Any]) -> Reply:
         if "POISON" in user_prompt(request):
             return {"raw": "junk"}
         return one_task_each(lambda prompt: "Healthy task")(request)
 
     with ScriptedOpenAI(respond) as fake:
-        settings = llm_settings(data_dir, fake.base_url, observer_idle_s=0, observer_max_attempts=2)
+        settings = llm_settings(settings, fake.base_url, observer_idle_s=0, observer_max_attempts=2)
         async with Client(build_server(settings)) as client:
             bad, _ = await new_session(client, "POISON pill")
             good, _ = await new_session(client, "a healthy request")
@@ -252,8 +252,8 @@ async def test_failing_session_is_marked_failed_while_others_flow(data_dir: Path
             assert len(junk_requests) == 4
 
 
-async def test_batch_threshold_keeps_order_and_idle_messages_wait(data_dir: Path, fake: ScriptedOpenAI) -> None:
-    async with Client(build_server(llm_settings(data_dir, fake.base_url, observer_batch=3))) as client:
+async def test_batch_threshold_keeps_order_and_idle_messages_wait(settings: Settings, fake: ScriptedOpenAI) -> None:
+    async with Client(build_server(llm_settings(settings, fake.base_url, observer_batch=3))) as client:
         session_id, ids = await new_session(client, *[f"message {i}" for i in range(5)])
 
         async def first_batch_done() -> bool:
@@ -269,9 +269,9 @@ async def test_batch_threshold_keeps_order_and_idle_messages_wait(data_dir: Path
         assert (await call(client, "get_observer_status"))["queue_depth"] == 0
 
 
-async def test_idle_session_is_processed_without_flush(data_dir: Path, fake: ScriptedOpenAI) -> None:
+async def test_idle_session_is_processed_without_flush(settings: Settings, fake: ScriptedOpenAI) -> None:
     fake.responder = one_task_each(lambda prompt: "Answer the question")
-    settings = llm_settings(data_dir, fake.base_url, observer_idle_s=0.2)
+    settings = llm_settings(settings, fake.base_url, observer_idle_s=0.2)
     async with Client(build_server(settings)) as client:
         session_id, _ = await new_session(client, "one lonely question")
 
@@ -282,7 +282,7 @@ async def test_idle_session_is_processed_without_flush(data_dir: Path, fake: Scr
         assert len(fake.requests) == 2
 
 
-async def test_two_sessions_run_concurrently(data_dir: Path) -> None:
+async def test_two_sessions_run_concurrently(settings: Settings) -> None:
     both_in_flight = threading.Barrier(2, timeout=10)
 
     def respond(request: dict[str, Any]) -> Reply:
@@ -291,7 +291,7 @@ async def test_two_sessions_run_concurrently(data_dir: Path) -> None:
         return one_task_each(lambda prompt: "Task for " + prompt.split("topic ")[1].split()[0])(request)
 
     with ScriptedOpenAI(respond) as fake:
-        async with Client(build_server(llm_settings(data_dir, fake.base_url, observer_concurrency=2))) as client:
+        async with Client(build_server(llm_settings(settings, fake.base_url, observer_concurrency=2))) as client:
             first, _ = await new_session(client, "topic alpha please")
             second, _ = await new_session(client, "topic beta please")
             results: dict[str, dict[str, Any]] = {}
@@ -308,7 +308,7 @@ async def test_two_sessions_run_concurrently(data_dir: Path) -> None:
     assert len(fake.requests) == 4
 
 
-async def test_flush_times_out_with_a_clear_error(data_dir: Path) -> None:
+async def test_flush_times_out_with_a_clear_error(settings: Settings) -> None:
     release = threading.Event()
 
     def respond(request: dict[str, Any]) -> Reply:
@@ -316,7 +316,7 @@ async def test_flush_times_out_with_a_clear_error(data_dir: Path) -> None:
         return assistant("done")
 
     with ScriptedOpenAI(respond) as fake:
-        async with Client(build_server(llm_settings(data_dir, fake.base_url))) as client:
+        async with Client(build_server(llm_settings(settings, fake.base_url))) as client:
             session_id, _ = await new_session(client, "a slow one")
             error = await call_error(client, "flush", session_id=session_id, timeout_s=0.3)
             release.set()

@@ -12,7 +12,7 @@ import pytest
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.search import INDEX_LEASE
-from acontext_mcp.store.sqlite import utc_now
+from acontext_mcp.store.database import utc_now
 from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
 from tests.support.mcp import eventually
 

@@ -15,22 +15,23 @@ from tests.support.sops import SOPS, seed
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
-def reindex(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COMMAND, "reindex", *args], env=server_env(data_dir), capture_output=True, text=True,
-                          timeout=60)
+def reindex(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, "reindex", *args], env=server_env(data_dir, **(env or {})), capture_output=True,
+                          text=True, timeout=60)
 
 
-async def test_reindex_restores_a_deleted_index(settings: Settings, data_dir: Path) -> None:
+async def test_reindex_restores_a_deleted_index(settings: Settings, data_dir: Path,
+                                                database_env: dict[str, str]) -> None:
     async with AcontextService.open(settings) as service:
         space = await service.spaces.create_space()
         await seed(service.spaces, space.id, SOPS[:4])
     shutil.rmtree(settings.search_index_uri)
 
-    done = reindex(data_dir)
+    done = reindex(data_dir, env=database_env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"{settings.search_index_uri}: indexed 6 blocks"  # 4 SOPs and 2 pages
     assert Path(settings.search_index_uri).is_dir()
-    one = reindex(data_dir, "--space", space.id)
+    one = reindex(data_dir, "--space", space.id, env=database_env)
     assert one.stdout.strip().endswith(f"indexed 6 blocks of space {space.id}")
 
     async with AcontextService.open(settings) as service:

@@ -1,10 +1,10 @@
-"""Two real `acontext-mcp serve --transport http` processes sharing one database: replicas.
+"""Two real `acontext-mcp serve --transport http` processes sharing their stores: replicas.
 
 Clients write to both at once; every message is stored once and every observer batch reaches the
 (scripted) LLM once, in order per session; a replica killed mid-batch leaves its batch to the other
 once its lease runs out. Each replica names a different model, so the LLM's requests tell which
-replica sent them. `database_url` is None here (both share the SQLite file of one data dir); point it
-at PostgreSQL to run the same tests there.
+replica sent them. Run on both engines: on SQLite the replicas share one data dir's file; on
+PostgreSQL they are stateless, each on its own empty data dir, with every byte in one S3 bucket.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,10 @@ import anyio.to_thread
 import pytest
 from mcp import Client
 
-from acontext_mcp.store.sqlite import utc_now
+from acontext_mcp.store.database import utc_now
 from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
 from tests.support.mcp import call, eventually
+from tests.support.s3 import S3, s3  # noqa: F401 (fixture)
 from tests.support.servers import HttpServer, http_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -33,15 +35,26 @@ BATCH = 4
 _MESSAGE_ID = re.compile(r"^\[([0-9a-f-]{36})\]", re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """Where each replica runs and the environment they share."""
+
+    data_dirs: tuple[Path, Path]
+    env: dict[str, str]
+
+
 @pytest.fixture
-def database_url() -> str | None:
-    """Where the replicas' database lives: None for the data dir's SQLite file."""
-    return None
+def deployment(data_dir: Path, database_url: str | None, request: pytest.FixtureRequest) -> Deployment:
+    if database_url is None:
+        return Deployment((data_dir, data_dir), {})
+    s3: S3 = request.getfixturevalue("s3")
+    env = {"ACONTEXT_DATABASE_URL": database_url, "ACONTEXT_STATELESS_HTTP": "true", **s3.stores_env(s3.new_bucket())}
+    return Deployment((data_dir / "a", data_dir / "b"), env)
 
 
-def replica_env(model: str, llm_url: str, database_url: str | None, lease_s: float) -> dict[str, str]:
-    """Everything a replica is configured with, in one place."""
-    env = {
+def replica_env(model: str, llm_url: str, lease_s: float) -> dict[str, str]:
+    """What each replica is configured with besides its stores."""
+    return {
         "OPENAI_BASE_URL": llm_url,
         "ACONTEXT_LLM_MODEL": model,
         "ACONTEXT_LLM_MAX_RETRIES": "0",
@@ -50,16 +63,13 @@ def replica_env(model: str, llm_url: str, database_url: str | None, lease_s: flo
         "ACONTEXT_QUEUE_LEASE_S": str(lease_s),
         "ACONTEXT_QUEUE_POLL_S": "0.2",
     }
-    return env | ({"ACONTEXT_DATABASE_URL": database_url} if database_url else {})
 
 
 @contextmanager
-def replicas(
-    data_dir: Path, llm: ScriptedOpenAI, database_url: str | None, lease_s: float
-) -> Iterator[list[HttpServer]]:
+def replicas(deployment: Deployment, llm: ScriptedOpenAI, lease_s: float) -> Iterator[list[HttpServer]]:
     with ExitStack() as stack:
-        yield [stack.enter_context(http_server(data_dir, **replica_env(model, llm.base_url, database_url, lease_s)))
-               for model in MODELS]
+        yield [stack.enter_context(http_server(data_dir, **deployment.env, **replica_env(model, llm.base_url, lease_s)))
+               for data_dir, model in zip(deployment.data_dirs, MODELS, strict=True)]
 
 
 def batch_of(request: dict[str, Any]) -> tuple[str, ...] | None:
@@ -89,10 +99,10 @@ def note(i: int, n: int) -> dict[str, str]:
 
 
 async def test_writes_to_both_replicas_are_stored_once_and_each_batch_is_observed_once(
-    data_dir: Path, database_url: str | None
+    deployment: Deployment,
 ) -> None:
     sessions, per_session = 6, 2 * BATCH
-    with ScriptedOpenAI(responder=finish) as llm, replicas(data_dir, llm, database_url, lease_s=15) as servers:
+    with ScriptedOpenAI(responder=finish) as llm, replicas(deployment, llm, lease_s=15) as servers:
         async with Client(servers[0].mcp_url) as first, Client(servers[1].mcp_url) as second:
             clients = (first, second)
             session_ids = [(await call(clients[i % 2], "create_session"))["id"] for i in range(sessions)]
@@ -126,7 +136,7 @@ async def test_writes_to_both_replicas_are_stored_once_and_each_batch_is_observe
     assert {model for model, _ in seen} == set(MODELS)  # both replicas observed
 
 
-async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(data_dir: Path, database_url: str | None) -> None:
+async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: Deployment) -> None:
     lease_s = 3.0  # heartbeats every second: room for a loaded machine
     lock, started, killed = threading.Lock(), threading.Event(), threading.Event()
 
@@ -145,7 +155,7 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(data_dir: Pa
                                      ("link_messages", {"task_order": 1, "message_ids": list(ids)}),
                                      ("finish", {})])
 
-    with ScriptedOpenAI(responder=responder) as llm, replicas(data_dir, llm, database_url, lease_s) as servers:
+    with ScriptedOpenAI(responder=responder) as llm, replicas(deployment, llm, lease_s) as servers:
         async with Client(servers[0].mcp_url) as first, Client(servers[1].mcp_url) as second:
             session_id = (await call(first, "create_session"))["id"]
             ids = [(await call((first, second)[n % 2], "send_message", session_id=session_id, message=note(0, n)))["id"]

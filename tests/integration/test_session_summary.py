@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from mcp import Client
 
+from acontext_mcp import Settings
 from acontext_mcp.server import build_server
 from tests.fakes import seed
 from tests.fakes.openai_server import ScriptedOpenAI
@@ -16,9 +16,9 @@ from tests.support.mcp import call, call_error
 pytestmark = pytest.mark.anyio
 
 
-async def test_summary_of_the_seed_session(data_dir: Path) -> None:
+async def test_summary_of_the_seed_session(settings: Settings) -> None:
     with ScriptedOpenAI() as fake:
-        async with Client(build_server(llm_settings(data_dir, fake.base_url))) as client:
+        async with Client(build_server(llm_settings(settings, fake.base_url))) as client:
             session_id = (await call(client, "create_session"))["id"]
             ids = [await send(client, session_id, message) for message in seed.MESSAGES]
             for turn in seed.script(ids):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
@@ -28,6 +28,7 @@ from acontext_mcp import AcontextService, Settings
 from acontext_mcp.demo import Demo, load_demo
 from acontext_mcp.services.projects import use_project
 from tests.support.mcp import call, call_error
+from tests.support.postgres import scratch_database
 from tests.support.servers import HttpServer, http_server
 
 pytestmark = pytest.mark.anyio
@@ -94,19 +95,24 @@ TEMPLATES: dict[str, Callable[[Demo], str]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def alpha(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HttpServer, Demo]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def alpha(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[HttpServer, Demo]]:
     data_dir = tmp_path_factory.mktemp("tenancy") / "data"
+    with ExitStack() as stack:
+        database_url = stack.enter_context(scratch_database()) if request.param == "postgresql" else None
 
-    async def seed() -> Demo:
-        async with AcontextService.open(Settings(data_dir=data_dir), background=False) as service:
-            with use_project("alpha"):
-                return await load_demo(service)
+        async def seed() -> Demo:
+            settings = Settings(data_dir=data_dir, database_url=database_url)
+            async with AcontextService.open(settings, background=False) as service:
+                with use_project("alpha"):
+                    return await load_demo(service)
 
-    demo = anyio.run(seed)
-    pairs = ",".join(f"{token}={project}" for project, token in TOKENS.items())
-    with http_server(data_dir, ACONTEXT_MCP_TOKENS=pairs) as server:
-        yield server, demo
+        demo = anyio.run(seed)
+        pairs = ",".join(f"{token}={project}" for project, token in TOKENS.items())
+        env = {"ACONTEXT_DATABASE_URL": database_url} if database_url else {}
+        yield stack.enter_context(http_server(data_dir, ACONTEXT_MCP_TOKENS=pairs, **env)), demo
 
 
 @asynccontextmanager

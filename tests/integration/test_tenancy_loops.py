@@ -3,11 +3,11 @@ session in project "alpha" write only there, and count their model calls there."
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from mcp import Client
 
+from acontext_mcp import Settings
 from acontext_mcp.server import build_server
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.integration.test_learner import LANDING_SOP, space_session, succeed
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_observer_and_learner_work_in_the_project_of_their_session(
-    data_dir: Path, fake: ScriptedOpenAI, router: Router
+    settings: Settings, fake: ScriptedOpenAI, router: Router
 ) -> None:
-    settings = llm_settings(data_dir, fake.base_url, learner_retry_base_s=0.01, learner_max_attempts=2,
+    settings = llm_settings(settings, fake.base_url, learner_retry_base_s=0.01, learner_max_attempts=2,
                             project="alpha")
     async with Client(build_server(settings)) as alpha:
         space_id, session_id = await space_session(alpha)

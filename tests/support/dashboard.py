@@ -157,7 +157,7 @@ STAR_SOP = {
 }
 
 
-def seed_pending(data_dir: Path) -> Pending:
+def seed_pending(data_dir: Path, database_url: str | None = None) -> Pending:
     """Two learned SOPs held for confirmation: the real learner, scripted, in a confirm_before_learning space."""
     from acontext_mcp.services.models import SpaceSettings
     from tests.fakes.openai_server import ScriptedOpenAI
@@ -188,8 +188,8 @@ def seed_pending(data_dir: Path) -> Pending:
 
     async def run() -> Pending:
         with ScriptedOpenAI(responder=router) as fake:
-            settings = Settings(data_dir=data_dir, openai_base_url=fake.base_url, llm_max_retries=0,
-                                observer_idle_s=1000, learner_max_attempts=1)
+            settings = Settings(data_dir=data_dir, database_url=database_url, openai_base_url=fake.base_url,
+                                llm_max_retries=0, observer_idle_s=1000, learner_max_attempts=1)
             async with AcontextService.open(settings) as service:
                 return await work(service)
 

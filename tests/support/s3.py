@@ -30,6 +30,16 @@ class S3:
             "AWS_REGION": "us-east-1",
         }
 
+    def stores_env(self, bucket: str) -> dict[str, str]:
+        """Everything a replica keeps beyond its database, in one bucket."""
+        return {
+            **self.env,
+            "ACONTEXT_ARTIFACT_URL": f"s3://{bucket}/artifacts",
+            "ACONTEXT_BLOB_URL": f"s3://{bucket}/blobs",
+            "ACONTEXT_LANCEDB_URI": f"s3://{bucket}/lance",
+            "ACONTEXT_URL_SECRET": "shared-by-every-replica-0123456789",
+        }
+
     def client(self) -> Any:
         import boto3
 

@@ -15,7 +15,7 @@ from acontext_mcp.cli import main
 from acontext_mcp.demo import load_demo
 from acontext_mcp.services.projects import current_project, use_project
 from acontext_mcp.store.migrations import MIGRATIONS, migrate
-from acontext_mcp.store.sqlite import Database, utc_now
+from acontext_mcp.store.database import open_database, utc_now
 
 pytestmark = pytest.mark.anyio
 
@@ -82,7 +82,7 @@ def test_use_project_nests_and_restores() -> None:
 async def test_records_written_before_projects_existed_join_the_default_project(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     now = utc_now()
-    async with Database.open(settings.database_path) as db:
+    async with open_database(settings.database) as db:
         await migrate(db, MIGRATIONS[:6])
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES ('old-session', ?, ?)",

@@ -202,11 +202,11 @@ async def test_move_reorders_and_keeps_positions_dense(service: AcontextService,
     assert await titles_under(service, space, "/p") == ["d", "b", "c"]
     await service.spaces.move_block(space.id, ids["b"], "/q", position=0)
     assert await titles_under(service, space, "/q") == ["b", "a"]
-    orders = await service.db.fetch_all(
-        "SELECT parent_id, group_concat(sort_order) AS o FROM blocks WHERE type = 'text' GROUP BY parent_id "
-        "ORDER BY parent_id"
-    )
-    assert sorted(sorted(map(int, row["o"].split(","))) for row in orders) == [[0, 1], [0, 1]]
+    rows = await service.db.fetch_all("SELECT parent_id, sort_order FROM blocks WHERE type = 'text'")
+    orders: dict[str, list[int]] = {}
+    for row in rows:
+        orders.setdefault(row["parent_id"], []).append(row["sort_order"])
+    assert sorted(sorted(order) for order in orders.values()) == [[0, 1], [0, 1]]
 
 
 async def test_move_rejects_cycles_bad_parents_and_positions(service: AcontextService, space: Space) -> None:
@@ -287,7 +287,7 @@ async def test_spaces_and_cascading_delete(service: AcontextService) -> None:
 
 async def test_big_trees_are_listed_in_part(service: AcontextService, space: Space) -> None:
     from acontext_mcp.services.spaces import MAX_TREE_ENTRIES
-    from acontext_mcp.store.sqlite import new_id, utc_now
+    from acontext_mcp.store.database import new_id, utc_now
 
     ids = await build(service, space, ("/", "page", "p"))
     now = utc_now()

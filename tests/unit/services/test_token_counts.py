@@ -11,7 +11,7 @@ from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.formats import openai
 from acontext_mcp.formats.editing import RemoveToolResult, TokenLimit
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
-from acontext_mcp.store.sqlite import Database
+from acontext_mcp.store.database import open_database
 from acontext_mcp.tokens import IMAGE_TOKENS, EstimateCounter, message_tokens, open_counter
 from tests.support.sessions import tool_session
 
@@ -79,7 +79,7 @@ async def test_a_file_from_before_token_counts_is_counted_on_open(settings: Sett
     bodies.append({"role": "user", "parts": [{"type": "text", "text": "and this"}, image]})
     (settings.data_dir / "blobs" / "s1" / "m6").mkdir(parents=True)
     (settings.data_dir / "blobs" / "s1" / "m6" / "0").write_bytes(b"\x89PNG")
-    async with Database.open(settings.database_path) as db:
+    async with open_database(settings.database) as db:
         await migrate(db, MIGRATIONS[:1])
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES ('s1', 't', 't')")

@@ -1,4 +1,4 @@
-"""Leases on queue items between two processes: two `Database` handles on one file, each with its own owner."""
+"""Leases on queue items between two processes: two `Database` handles on one database, each with its own owner."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from anyio.abc import TaskStatus
 
 from acontext_mcp.services.leases import LeaseLost, Leases
 from acontext_mcp.store.migrations import migrate
-from acontext_mcp.store.sqlite import Database, utc_now
+from acontext_mcp.store.database import Database, open_database, utc_now
 from tests.support.mcp import eventually
 
 pytestmark = pytest.mark.anyio
@@ -21,12 +21,13 @@ Pair = tuple[Database, Database]
 
 
 @pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
-    """Two connections to one migrated database, as two replicas have."""
+async def pair(tmp_path: Path, database_url: str | None) -> AsyncIterator[Pair]:
+    """Two connections to one migrated database (on each engine), as two replicas have."""
+    target = database_url or tmp_path / "shared.db"
     async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(Database.open(tmp_path / "shared.db"))
+        first = await stack.enter_async_context(open_database(target))
         await migrate(first)
-        second = await stack.enter_async_context(Database.open(tmp_path / "shared.db"))
+        second = await stack.enter_async_context(open_database(target))
         yield first, second
 
 

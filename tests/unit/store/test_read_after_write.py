@@ -7,13 +7,13 @@ from pathlib import Path
 import anyio
 import pytest
 
-from acontext_mcp.store.sqlite import Database
+from acontext_mcp.store.sqlite import SqliteDatabase
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_reads_see_every_committed_write_under_concurrent_readers(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "race.db") as db:
+    async with SqliteDatabase.open(tmp_path / "race.db") as db:
         async with db.transaction() as tx:
             await tx.execute("CREATE TABLE t (n INTEGER)")
             await tx.execute_many("INSERT INTO t VALUES (?)", [(i,) for i in range(500)])

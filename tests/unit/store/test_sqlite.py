@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from acontext_mcp.store.migrations import MIGRATIONS, Migration, current_version, migrate
-from acontext_mcp.store.sqlite import Database, new_id, utc_now
+from acontext_mcp.store.database import new_id, utc_now
+from acontext_mcp.store.sqlite import SqliteDatabase
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +19,7 @@ class Boom(Exception):
 
 
 async def test_pragmas_on_the_file(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "a.db") as db:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
         journal = await db.fetch_one("PRAGMA journal_mode")
         foreign_keys = await db.fetch_one("PRAGMA foreign_keys")
     assert journal is not None and journal[0] == "wal"
@@ -26,7 +27,7 @@ async def test_pragmas_on_the_file(tmp_path: Path) -> None:
 
 
 async def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "a.db") as db:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
         async with db.transaction() as tx:
             await tx.execute("CREATE TABLE t (x INTEGER)")
             await tx.execute("INSERT INTO t VALUES (1)")
@@ -40,7 +41,7 @@ async def test_transaction_commits_or_rolls_back_as_a_whole(tmp_path: Path) -> N
 
 
 async def test_nested_transaction_joins_the_outer_one(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "a.db") as db:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
         async with db.transaction() as tx:
             await tx.execute("CREATE TABLE t (x INTEGER)")
         with pytest.raises(Boom):
@@ -59,7 +60,7 @@ async def test_ids_and_timestamps() -> None:
 
 
 async def test_migrate_creates_then_is_idempotent(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "a.db") as db:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
         first = await migrate(db)
         second = await migrate(db)
         version = await current_version(db)
@@ -71,7 +72,7 @@ async def test_migrate_creates_then_is_idempotent(tmp_path: Path) -> None:
 async def test_upgrading_an_older_file_keeps_its_data(tmp_path: Path) -> None:
     """A file written by an older release (only migration 1) is upgraded in place."""
     path = tmp_path / "old.db"
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         await migrate(db, MIGRATIONS[:1])
         async with db.transaction() as tx:
             await tx.execute(
@@ -79,7 +80,7 @@ async def test_upgrading_an_older_file_keeps_its_data(tmp_path: Path) -> None:
                 (utc_now(), utc_now()),
             )
     newer = (*MIGRATIONS, Migration(MIGRATIONS[-1].version + 1, "add_note", ("ALTER TABLE sessions ADD COLUMN note TEXT",)))
-    async with Database.open(path) as db:
+    async with SqliteDatabase.open(path) as db:
         applied = await migrate(db, newer)
         row = await db.fetch_one("SELECT id, note FROM sessions")
         versions = [r["version"] for r in await db.fetch_all("SELECT version FROM schema_version ORDER BY version")]
@@ -90,7 +91,7 @@ async def test_upgrading_an_older_file_keeps_its_data(tmp_path: Path) -> None:
 
 async def test_a_failing_migration_leaves_the_file_at_the_previous_version(tmp_path: Path) -> None:
     broken = (*MIGRATIONS, Migration(999, "broken", ("CREATE TABLE ok (x)", "NOT SQL")))
-    async with Database.open(tmp_path / "a.db") as db:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
         with pytest.raises(sqlite3.OperationalError):
             await migrate(db, broken)
         assert await current_version(db) == MIGRATIONS[-1].version
@@ -98,7 +99,7 @@ async def test_a_failing_migration_leaves_the_file_at_the_previous_version(tmp_p
 
 
 async def test_foreign_keys_cascade(tmp_path: Path) -> None:
-    async with Database.open(tmp_path / "a.db") as db:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
         await migrate(db)
         now = utc_now()
         async with db.transaction() as tx:

@@ -1,0 +1,107 @@
+"""The storage interface on both engines: what services rely on, and how PostgreSQL is told SQLite's dialect."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import anyio
+import pytest
+
+from acontext_mcp.store.database import Database, open_database, shown
+from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
+from acontext_mcp.store.postgres import PostgresDatabase, to_postgres
+from tests.support.mcp import eventually
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def target(tmp_path: Path, database_url: str | None) -> str | Path:
+    return database_url or tmp_path / "shared.db"
+
+
+@pytest.fixture
+async def db(target: str | Path) -> AsyncIterator[Database]:
+    async with open_database(target) as opened:
+        await migrate(opened)
+        yield opened
+
+
+def test_placeholders_are_numbered_outside_string_literals() -> None:
+    assert to_postgres("SELECT ? , '?', 'it''s ?', ? WHERE x = ?") == "SELECT $1 , '?', 'it''s ?', $2 WHERE x = $3"
+
+
+def test_sqlite_ddl_becomes_postgresql_ddl() -> None:
+    ddl = PostgresDatabase.schema("CREATE TABLE t (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,\n  n INTEGER)")
+    assert ddl == "CREATE TABLE t ( rowid BIGSERIAL NOT NULL,\n  id BIGSERIAL PRIMARY KEY,\n  n BIGINT)"
+
+
+def test_shown_urls_hide_their_password() -> None:
+    assert shown("postgresql://acx:s3cret@db:5432/acx") == "postgresql://acx:***@db:5432/acx"
+    assert shown("postgresql://acx@db/acx") == "postgresql://acx@db/acx"
+
+
+async def test_both_engines_agree_on_rows_sums_and_rowcounts(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute_many("INSERT INTO disks (id, name, created_at, project_id) VALUES (?, ?, ?, 'p')",
+                              [(f"d{i}", f"disk {i}", f"2026-01-0{i}") for i in range(1, 4)])
+        changed = await tx.execute("UPDATE disks SET name = ? WHERE id IN (?, ?)", ("renamed", "d1", "d2"))
+    assert changed == 2
+    row = await db.fetch_one("SELECT COUNT(*) AS n, SUM(length(name)) AS chars FROM disks WHERE project_id = ?", ("p",))
+    assert row is not None and (row["n"], row["chars"]) == (3, 2 * len("renamed") + len("disk 3"))
+    assert type(row["chars"]) is int  # PostgreSQL's SUM is numeric: it must not come back as a Decimal
+    ordered = await db.fetch_all("SELECT id FROM disks WHERE project_id = ? ORDER BY rowid", ("p",))
+    assert [r["id"] for r in ordered] == ["d1", "d2", "d3"]  # rowid is insertion order on both
+
+
+async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
+    with pytest.raises(ValueError):
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES ('x', 'x', 'now', 'p')")
+            raise ValueError("boom")
+    assert await db.fetch_all("SELECT id FROM disks") == []
+
+
+async def test_a_lock_holds_other_handles_until_the_commit(target: str | Path, db: Database) -> None:
+    """Two handles, as two replicas: the second waits for the key the first holds."""
+    async with open_database(target) as other:
+        order: list[str] = []
+        async with anyio.create_task_group() as tg:
+            async with db.transaction() as tx:
+                await tx.lock("space:s1")
+
+                async def second() -> None:
+                    async with other.transaction() as tx2:
+                        await tx2.lock("space:s1")
+                        order.append("second")
+
+                tg.start_soon(second)
+                if isinstance(db, PostgresDatabase):
+                    async def waiting() -> bool:
+                        row = await db.fetch_one(
+                            "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        )
+                        return row is not None and row["n"] == 1
+
+                    await eventually(waiting, timeout=10, what="the second handle to wait for the lock")
+                else:  # SQLite: one writer at a time, so the second transaction cannot even begin
+                    await anyio.wait_all_tasks_blocked()
+                order.append("first")
+    assert order == ["first", "second"]
+
+
+async def test_replicas_starting_together_migrate_once(target: str | Path) -> None:
+    async with AsyncExitStack() as stack:
+        handles = [await stack.enter_async_context(open_database(target)) for _ in range(3)]
+        applied: list[int] = []
+
+        async def start(handle: Database) -> None:
+            applied.append(len(await migrate(handle)))
+
+        async with anyio.create_task_group() as tg:
+            for handle in handles:
+                tg.start_soon(start, handle)
+        assert sum(applied) == len(MIGRATIONS)  # each migration once, by whichever got there first
+        assert {await current_version(h) for h in handles} == {max(m.version for m in MIGRATIONS)}
