@@ -1,4 +1,5 @@
-"""Artifact upsert and get_artifact latency by size, through the in-process service, on local disk and memory://.
+"""Artifact upsert and get_artifact throughput and latency by size, through the in-process service,
+on local disk and memory://.
 
 Run with `python -m benchmarks --only disks`.
 """
@@ -16,7 +17,7 @@ import anyio
 from acontext_mcp import AcontextService, Settings
 from benchmarks.table import Row, latency_rows, timed
 
-SIZES = {"1 KB": 1_000, "1 MB": 1_000_000, "10 MB": 10_000_000}
+SIZES = {"4 KiB": 4 * 1024, "4 MiB": 4 * 1024 * 1024}
 
 
 async def measure(settings: Settings, size: int, rounds: int) -> tuple[list[float], list[float]]:
@@ -40,6 +41,9 @@ def run(quick: bool = False) -> list[Row]:
                 url = f"memory://bench-{uuid4().hex}" if backend == "memory" else None
                 settings = Settings(data_dir=Path(tmp) / uuid4().hex, artifact_url=url)
                 writes, reads = anyio.run(measure, settings, size, 5 if quick else 20)
-                rows += latency_rows(f"upsert_artifact {label} ({backend})", writes)
-                rows += latency_rows(f"get_artifact {label} ({backend})", reads)
+                for action, samples in (("upsert_artifact", writes), ("get_artifact", reads)):
+                    benchmark = f"{action} {label} ({backend})"
+                    rows.append(Row(benchmark, "throughput", len(samples) / sum(samples), "files/s"))
+                    rows.append(Row(benchmark, "throughput", len(samples) * size / sum(samples) / 2**20, "MiB/s"))
+                    rows += latency_rows(benchmark, samples)
     return rows

@@ -68,13 +68,14 @@ async def in_process(data_dir: Path, clients: int, per_client: int) -> list[Row]
     return _rows(f"send_message in-process, {clients} client(s)", clients * per_client, wall, latencies, 1000)
 
 
-async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, goal: float | None) -> list[Row]:
-    """`clients` MCP connections (one for stdio) sending concurrently."""
+async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, goal: float | None,
+                   one_connection: bool = False) -> list[Row]:
+    """`clients` senders at once, each on its own MCP connection, or all on one (a stdio server has one host)."""
     async with Client(target_of()) as first:
         connections = [first]
         async with AsyncExitStack() as stack:
             for _ in range(clients - 1):
-                connections.append(await stack.enter_async_context(Client(target_of())))
+                connections.append(first if one_connection else await stack.enter_async_context(Client(target_of())))
             sessions = [
                 (await c.call_tool("create_session", {})).structured_content["id"]  # type: ignore[index]
                 for c in connections
@@ -114,7 +115,9 @@ async def _run(quick: bool) -> list[Row]:
             for clients in (1, 16):
                 rows += await over_mcp(lambda: server.mcp_url, "streamable HTTP", clients,
                                        per_client if clients == 1 else per_client // 8, 300)
-        rows += await over_mcp(lambda: stdio_params(root / "stdio"), "stdio", 1, per_client, None)
+        for clients in (1, 16):
+            rows += await over_mcp(lambda: stdio_params(root / "stdio"), "stdio (one connection)", clients,
+                                   per_client if clients == 1 else per_client // 8, None, one_connection=True)
         rows += await read_long_session(root / "long", 2000)
     return rows
 

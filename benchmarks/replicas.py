@@ -1,0 +1,105 @@
+"""send_message throughput with 1 and 2 server replicas on one PostgreSQL database.
+
+Goal (issue 9): 2 replicas >= 1.6x one. The replicas run stateless streamable HTTP; the load comes
+from two `benchmarks.http_load` processes (16 connections, each on its own session, spread over the
+replicas the way a round-robin load balancer would), so the client side costs little CPU.
+Needs PostgreSQL: `ACONTEXT_TEST_DATABASE_URL`, else the one `scripts/postgres` starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from uuid import uuid4
+
+import anyio
+from mcp import Client
+
+from benchmarks.table import Row, latency_rows
+from tests.support.servers import http_server
+
+ROOT = Path(__file__).parents[1]
+CONNECTIONS = 16
+LOAD_PROCESSES = 2
+
+
+def postgres_url() -> str:
+    if url := os.environ.get("ACONTEXT_TEST_DATABASE_URL"):
+        return url
+    started = subprocess.run([str(ROOT / "scripts" / "postgres")], check=True, capture_output=True, text=True)
+    return started.stdout.strip().splitlines()[-1]
+
+
+async def fresh_database(admin_url: str) -> str:
+    """A new empty database on the server of `admin_url`; its URL."""
+    import asyncpg
+
+    name = f"bench_{uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def create_sessions(mcp_url: str, count: int) -> list[str]:
+    async with Client(mcp_url) as client:
+        return [(await client.call_tool("create_session", {})).structured_content["id"]  # type: ignore[index]
+                for _ in range(count)]
+
+
+def run_load(targets: list[tuple[str, str]], seconds: float) -> dict[str, list[float] | int]:
+    """Split the targets over the load processes, run them at once, and add up what they report."""
+    shares = [targets[i::LOAD_PROCESSES] for i in range(LOAD_PROCESSES)]
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "benchmarks.http_load", "--seconds", str(seconds),
+                          *(f"{url}={session}" for url, session in share)],
+                         cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for share in shares
+    ]
+    total: dict[str, list[float] | int] = {"sent": 0, "errors": 0, "latencies": []}
+    for process in processes:
+        output, _ = process.communicate(timeout=seconds + 60)
+        report = json.loads(output)
+        total["sent"] += report["sent"]  # type: ignore[operator]
+        total["errors"] += report["errors"]  # type: ignore[operator]
+        total["latencies"] += report["latencies"]  # type: ignore[operator]
+        if report["first_error"] and not report["sent"]:
+            raise RuntimeError(f"no message was stored; the first error: {report['first_error']}")
+    return total
+
+
+def measure(database_url: str, replicas: int, seconds: float) -> tuple[float, int, list[float]]:
+    """Throughput (msg/s), errors and latencies of `replicas` servers on one database."""
+    env = {"ACONTEXT_DATABASE_URL": database_url, "ACONTEXT_STATELESS_HTTP": "1"}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        servers = [stack.enter_context(http_server(Path(tmp) / f"replica{i}", **env)) for i in range(replicas)]
+        sessions = anyio.run(create_sessions, servers[0].mcp_url, 2 * CONNECTIONS)
+        targets = [(servers[i % replicas].mcp_url, session) for i, session in enumerate(sessions)]
+        # Warm-up (tokenizer, connection pools) on sessions of its own: each load numbers its tool calls from 0.
+        run_load(targets[CONNECTIONS:], 1.0)
+        report = run_load(targets[:CONNECTIONS], seconds)
+    return int(report["sent"]) / seconds, int(report["errors"]), list(report["latencies"])  # type: ignore[arg-type]
+
+
+def run(quick: bool = False) -> list[Row]:
+    admin_url = postgres_url()
+    seconds = 4.0 if quick else 15.0
+    rows: list[Row] = []
+    rates: dict[int, float] = {}
+    for replicas in (1, 2):
+        database_url = anyio.run(fresh_database, admin_url)
+        rate, errors, latencies = measure(database_url, replicas, seconds)
+        rates[replicas] = rate
+        benchmark = f"send_message, {replicas} replica(s) on PostgreSQL, {CONNECTIONS} connections"
+        rows += [Row(benchmark, "throughput", rate, "msg/s"), Row(benchmark, "errors", errors, "")]
+        rows += latency_rows(benchmark, latencies)
+    scale = rates[2] / rates[1]
+    rows.append(Row("send_message, 2 replicas vs 1", "speed-up", scale, "x", ">= 1.6x", scale >= 1.6))
+    return rows
