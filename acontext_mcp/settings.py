@@ -196,13 +196,12 @@ class Settings(BaseModel):
     blob_url: str | None = None
     stateless_http: bool = False
     presign_urls: bool = True
-    database_url: str | None = Field(default=None, repr=False,  # it may hold a password
-                                     description="a postgresql:// URL; unset: SQLite in data_dir")
+    database_url: SecretStr | None = Field(default=None, description="a postgresql:// URL (it may hold a password)")
 
     @field_validator("database_url")
     @classmethod
-    def _check_database_url(cls, value: str | None) -> str | None:
-        if value is not None and not is_database_url(value):
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_database_url(value.get_secret_value()):
             raise ValueError(
                 f"{ENV_VARS['database_url']} must be a postgresql:// URL such as "
                 "postgresql://user:password@host:5432/acontext; unset it to use SQLite in the data dir"
@@ -249,7 +248,7 @@ class Settings(BaseModel):
     @property
     def database(self) -> str | Path:
         """What `store.database.open_database` opens: `database_url`, else the SQLite file in `data_dir`."""
-        return self.database_url or self.database_path
+        return self.database_url.get_secret_value() if self.database_url else self.database_path
 
     @property
     def blobs_url(self) -> str:

@@ -15,12 +15,12 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from uuid import uuid4
 
 import anyio
 from mcp import Client
 
 from benchmarks.table import Row, latency_rows
+from tests.support.postgres import scratch_database
 from tests.support.servers import http_server
 
 ROOT = Path(__file__).parents[1]
@@ -33,19 +33,6 @@ def postgres_url() -> str:
         return url
     started = subprocess.run([str(ROOT / "scripts" / "postgres")], check=True, capture_output=True, text=True)
     return started.stdout.strip().splitlines()[-1]
-
-
-async def fresh_database(admin_url: str) -> str:
-    """A new empty database on the server of `admin_url`; its URL."""
-    import asyncpg
-
-    name = f"bench_{uuid4().hex[:12]}"
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def create_sessions(mcp_url: str, count: int) -> list[str]:
@@ -94,8 +81,8 @@ def run(quick: bool = False) -> list[Row]:
     rows: list[Row] = []
     rates: dict[int, float] = {}
     for replicas in (1, 2):
-        database_url = anyio.run(fresh_database, admin_url)
-        rate, errors, latencies = measure(database_url, replicas, seconds)
+        with scratch_database(admin_url) as database_url:
+            rate, errors, latencies = measure(database_url, replicas, seconds)
         rates[replicas] = rate
         benchmark = f"send_message, {replicas} replica(s) on PostgreSQL, {CONNECTIONS} connections"
         rows += [Row(benchmark, "throughput", rate, "msg/s"), Row(benchmark, "errors", errors, "")]

@@ -33,9 +33,9 @@ from acontext_mcp.services.tasks import TaskService
 from acontext_mcp.services.tool_loop import ToolLoop
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
+from acontext_mcp.store.database import Database, open_database
 from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.secrets import load_or_create_secret
-from acontext_mcp.store.database import Database, open_database
 from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import open_counter
 

@@ -95,8 +95,8 @@ class DiskService:
     async def delete_disk(self, disk_id: str) -> Deleted:
         """Delete a disk with all its files. Raises `NotFound`."""
         async with self._db.transaction() as tx:
-            if await tx.execute("DELETE FROM disks WHERE id = ? AND project_id = ?", (disk_id, current_project())) == 0:
-                raise NotFound("disk", disk_id, _UNKNOWN_DISK)
+            await self._edit_disk(tx, disk_id)
+            await tx.execute("DELETE FROM disks WHERE id = ?", (disk_id,))
         await self._blobs.delete_tree(disk_id)
         return Deleted(id=disk_id)
 

@@ -24,7 +24,7 @@ from acontext_mcp.errors import AcontextError, InvalidArgument, SearchUnavailabl
 from acontext_mcp.services.leases import Leases
 from acontext_mcp.services.models import CitedBlock, ExperienceSearchResult, IndexRebuilt
 from acontext_mcp.services.projects import PROJECT_SPACES, current_project
-from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, with_paths
+from acontext_mcp.services.spaces import SEARCHABLE, fetch_space, load_blocks, space_key, with_paths
 from acontext_mcp.store.database import Database, Writer
 from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
 
@@ -121,6 +121,7 @@ class SearchService:
 
     async def enqueue(self, tx: Writer, space_id: str, block_ids: Sequence[str] | None = None) -> None:
         """Queue blocks (None: every block of the space) for re-indexing, inside the caller's transaction."""
+        await tx.lock(space_key(space_id))  # two replicas re-queueing one key would both insert it
         keys = [_WHOLE_SPACE] if block_ids is None else block_ids
         # A re-queued key gets a new seq, so a sync already reading the old one keeps it queued.
         rows = [(space_id, k) for k in keys]
@@ -179,12 +180,13 @@ class SearchService:
 
     async def _rebuild_all(self) -> None:
         self._ready = False
-        # Everything queued up to now is in what the database holds now, so the rebuild covers it.
-        last = await self._db.fetch_one("SELECT COALESCE(MAX(seq), 0) AS seq FROM search_outbox")
+        # Every change queued now is in what the database holds now, so the rebuild covers exactly
+        # these rows. (Not `seq <= MAX(seq)`: on PostgreSQL a lower seq may still commit later.)
+        queued = await self._db.fetch_all("SELECT seq FROM search_outbox")
         ids = await self._searchable_ids()
         await self._index.reset(await self._documents(ids))
         async with self._db.transaction() as tx:
-            await tx.execute("DELETE FROM search_outbox WHERE seq <= ?", (last["seq"] if last else 0,))
+            await tx.execute_many("DELETE FROM search_outbox WHERE seq = ?", [(row["seq"],) for row in queued])
 
     @contextmanager
     def _reporting(self, what: str) -> Iterator[None]:

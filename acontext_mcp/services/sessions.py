@@ -10,7 +10,7 @@ from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted, Session, SessionPage
 from acontext_mcp.services.projects import current_project
-from acontext_mcp.services.spaces import fetch_space
+from acontext_mcp.services.spaces import lock_space
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Row, new_id, utc_now
 
@@ -38,7 +38,7 @@ class SessionService:
         session_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
             if space_id is not None:
-                await fetch_space(tx, space_id)  # of this project: sessions learn only into their own project
+                await lock_space(tx, space_id)  # of this project: sessions learn only into their own project
             await tx.execute(
                 "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at, project_id) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -66,8 +66,8 @@ class SessionService:
             params.append(cursors.decode("session", cursor))
         if query:
             pattern = _like_escape(query)
-            conditions.append("(lower(s.id) LIKE ? ESCAPE '\\' OR lower(s.metadata) LIKE ? ESCAPE '\\')")
-            params += [f"{pattern.lower()}%", f"%{pattern.lower()}%"]
+            conditions.append("(lower(s.id) LIKE lower(?) ESCAPE '\\' OR lower(s.metadata) LIKE lower(?) ESCAPE '\\')")
+            params += [f"{pattern}%", f"%{pattern}%"]
         where = f"WHERE {' AND '.join(conditions)}"
         rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", (*params, limit + 1))
         has_more = len(rows) > limit

@@ -50,7 +50,6 @@ MAX_TITLE_CHARS = 200
 MAX_TREE_ENTRIES = 1000
 _SPACE_HINT = "call list_spaces to see the ids that exist, or create_space for a new one"
 _BLOCK_HINT = "call list_space to see the blocks and their ids"
-_CHILDREN_OF = "space_id = ? AND parent_id IS NOT DISTINCT FROM ?"  # a parent's children; a NULL parent: the root's
 
 
 class SpaceService:
@@ -88,9 +87,8 @@ class SpaceService:
     async def delete_space(self, space_id: str) -> Deleted:
         """Delete a space and every block in it; its sessions stay, detached. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:
-            if not await tx.execute("DELETE FROM spaces WHERE id = ? AND project_id = ?",
-                                    (space_id, current_project())):
-                raise NotFound("space", space_id, _SPACE_HINT)
+            await lock_space(tx, space_id)
+            await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,))
             await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
             await self._search.enqueue(tx, space_id)
         await self._search.sync()
@@ -128,8 +126,9 @@ class SpaceService:
         """The folder or page at `path` (None for the root) and its children in order."""
         await fetch_space(self._db, space_id)
         node_id = await resolve(self._db, space_id, path)
+        where, params = _children(space_id, node_id)
         ids = [r["id"] for r in await self._db.fetch_all(
-            f"SELECT id FROM blocks WHERE {_CHILDREN_OF} ORDER BY sort_order", (space_id, node_id)
+            f"SELECT id FROM blocks WHERE {where} ORDER BY sort_order", params
         )]
         blocks = await load_blocks(self._db, [node_id, *ids] if node_id else ids)
         return (blocks[node_id] if node_id else None), [blocks[i] for i in ids]
@@ -161,7 +160,7 @@ class SpaceService:
         encoded = self._encode_data(type, data)
         title = _check_title(type, title)
         async with self._db.transaction() as tx:
-            await _edit_space(tx, space_id)
+            await lock_space(tx, space_id)
             parent_id = await resolve(tx, space_id, parent_path)
             await _check_child(tx, parent_id, type, parent_path)
             await _check_unique(tx, space_id, parent_id, type, title)
@@ -187,7 +186,7 @@ class SpaceService:
         """
         data = validate_data("sop", sop)
         async with self._db.transaction() as tx:
-            await _edit_space(tx, space_id)
+            await lock_space(tx, space_id)
             if merge_into is not None:
                 row = await _block_row(tx, space_id, merge_into)
                 if row["type"] != "sop":
@@ -205,10 +204,10 @@ class SpaceService:
                 for depth, title in enumerate(titles):
                     type = "page" if depth == len(titles) - 1 else "folder"
                     title = _check_title(type, title)
+                    where, params = _children(space_id, parent_id)
                     row = await tx.fetch_one(
-                        f"SELECT id, type FROM blocks WHERE {_CHILDREN_OF} AND title = ? "
-                        "AND type IN ('folder', 'page')",
-                        (space_id, parent_id, title),
+                        f"SELECT id, type FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')",
+                        (*params, title),
                     )
                     if row is not None and row["type"] != type:
                         raise InvalidArgument(f"{title!r} in {page_path!r} is a {row['type']}, not a {type}; "
@@ -234,7 +233,7 @@ class SpaceService:
         if title is None and data is None:
             raise InvalidArgument("nothing to update: pass a new title, new data, or both")
         async with self._db.transaction() as tx:
-            await _edit_space(tx, space_id)
+            await lock_space(tx, space_id)
             row = await _block_row(tx, space_id, block_id)
             sets: dict[str, Any] = {"updated_at": utc_now()}
             if title is not None:
@@ -259,7 +258,7 @@ class SpaceService:
         a position out of range), `Conflict`.
         """
         async with self._db.transaction() as tx:
-            await _edit_space(tx, space_id)
+            await lock_space(tx, space_id)
             row = await _block_row(tx, space_id, block_id)
             parent_id = await resolve(tx, space_id, new_parent_path)
             moved = await subtree(tx, block_id)
@@ -272,9 +271,9 @@ class SpaceService:
             if parent_id != row["parent_id"]:
                 await _check_unique(tx, space_id, parent_id, row["type"], row["title"])
             await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
+            where, params = _children(space_id, parent_id)
             count = await tx.fetch_one(
-                f"SELECT COUNT(*) AS n FROM blocks WHERE {_CHILDREN_OF} AND id != ?",
-                (space_id, parent_id, block_id),
+                f"SELECT COUNT(*) AS n FROM blocks WHERE {where} AND id != ?", (*params, block_id)
             )
             siblings = count["n"] if count else 0
             if position is None:
@@ -283,9 +282,8 @@ class SpaceService:
                 raise InvalidArgument(f"position {position} is out of range: {new_parent_path!r} has {siblings} "
                                       f"other children, so use 0..{siblings} (or omit it to move to the end)")
             await tx.execute(
-                "UPDATE blocks SET sort_order = sort_order + 1 "
-                f"WHERE {_CHILDREN_OF} AND id != ? AND sort_order >= ?",
-                (space_id, parent_id, block_id, position),
+                f"UPDATE blocks SET sort_order = sort_order + 1 WHERE {where} AND id != ? AND sort_order >= ?",
+                (*params, block_id, position),
             )
             await tx.execute(
                 "UPDATE blocks SET parent_id = ?, sort_order = ?, updated_at = ? WHERE id = ?",
@@ -301,7 +299,7 @@ class SpaceService:
         Raises `NotFound`, `InvalidArgument` (a non-empty folder or page without `recursive`).
         """
         async with self._db.transaction() as tx:
-            await _edit_space(tx, space_id)
+            await lock_space(tx, space_id)
             row = await _block_row(tx, space_id, block_id)
             removed = await subtree(tx, block_id)
             if len(removed) > 1 and not recursive:
@@ -343,9 +341,9 @@ async def resolve(reader: Reader, space_id: str, path: str) -> str | None:
     walked = ""
     for title in split_path(path):
         walked += f"/{title}"
+        where, params = _children(space_id, parent)
         row = await reader.fetch_one(
-            f"SELECT id FROM blocks WHERE {_CHILDREN_OF} AND title = ? AND type IN ('folder', 'page')",
-            (space_id, parent, title),
+            f"SELECT id FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')", (*params, title)
         )
         if row is None:
             raise NotFound("path", walked, "call list_space to see the folders and pages that exist")
@@ -404,9 +402,9 @@ async def _check_child(reader: Reader, parent_id: str | None, type: str, parent_
 async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, type: str, title: str) -> None:
     if type not in CONTAINERS:
         return
+    where, params = _children(space_id, parent_id)
     clash = await reader.fetch_one(
-        f"SELECT type FROM blocks WHERE {_CHILDREN_OF} AND title = ? AND type IN ('folder', 'page')",
-        (space_id, parent_id, title),
+        f"SELECT type FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')", (*params, title)
     )
     if clash is not None:
         raise Conflict(f"a {clash['type']} titled {title!r} already exists there; choose another title, "
@@ -416,10 +414,8 @@ async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, ty
 async def _insert(tx: Writer, space_id: str, parent_id: str | None, type: str, title: str, encoded: str) -> str:
     """Insert a checked block as its parent's last child; return its id."""
     block_id, now = new_id(), utc_now()
-    order = await tx.fetch_one(
-        f"SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE {_CHILDREN_OF}",
-        (space_id, parent_id),
-    )
+    where, params = _children(space_id, parent_id)
+    order = await tx.fetch_one(f"SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE {where}", params)
     await tx.execute(
         "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -446,10 +442,10 @@ def merge_sops(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _close_gap(tx: Writer, space_id: str, parent_id: str | None, order: int, block_id: str) -> None:
+    where, params = _children(space_id, parent_id)
     await tx.execute(
-        "UPDATE blocks SET sort_order = sort_order - 1 "
-        f"WHERE {_CHILDREN_OF} AND id != ? AND sort_order > ?",
-        (space_id, parent_id, block_id, order),
+        f"UPDATE blocks SET sort_order = sort_order - 1 WHERE {where} AND id != ? AND sort_order > ?",
+        (*params, block_id, order),
     )
 
 
@@ -459,7 +455,8 @@ async def _close_gap(tx: Writer, space_id: str, parent_id: str | None, order: in
 async def subtree(reader: Reader, block_id: str) -> list[str]:
     """The block's id and the ids of everything under it."""
     rows = await reader.fetch_all(
-        "WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL SELECT b.id FROM blocks b JOIN sub ON b.parent_id = sub.id) "
+        "WITH RECURSIVE sub(id) AS (SELECT id FROM blocks WHERE id = ?"
+        " UNION ALL SELECT b.id FROM blocks b JOIN sub ON b.parent_id = sub.id) "
         "SELECT id FROM sub",
         (block_id,),
     )
@@ -508,9 +505,25 @@ async def fetch_space(reader: Reader, space_id: str) -> Space:
     return _space_record(row)
 
 
-async def _edit_space(tx: Writer, space_id: str) -> Space:
-    """`fetch_space`, then hold the space's tree (against other replicas) until the commit."""
-    await tx.lock(f"space:{space_id}")
+def _children(space_id: str, parent_id: str | None) -> tuple[str, tuple[str, ...]]:
+    """The condition (and its parameters) for the blocks under a parent, None meaning the space's root.
+
+    Spelled per case so both engines use the (space_id, parent_id) index: PostgreSQL does not for
+    `IS NOT DISTINCT FROM`, and SQLite before 3.39 lacks it.
+    """
+    if parent_id is None:
+        return "space_id = ? AND parent_id IS NULL", (space_id,)
+    return "space_id = ? AND parent_id = ?", (space_id, parent_id)
+
+
+def space_key(space_id: str) -> str:
+    """The `Writer.lock` key that orders the writes to one space (its tree, its sessions) across replicas."""
+    return f"space:{space_id}"
+
+
+async def lock_space(tx: Writer, space_id: str) -> Space:
+    """`fetch_space`, holding the space (`space_key`) until the transaction ends."""
+    await tx.lock(space_key(space_id))
     return await fetch_space(tx, space_id)
 
 

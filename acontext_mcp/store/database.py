@@ -78,7 +78,8 @@ def shown(target: str | Path) -> str:
     """`target` fit for logs and messages: a URL's password is masked."""
     if isinstance(target, Path):
         return str(target)
-    return re.sub(r"^(\w+://[^:/@]*:)[^@]*@", r"\1***@", target)
+    target = re.sub(r"^(\w+://[^:/@]*:)[^@]*@", r"\1***@", target)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", target)
 
 
 @asynccontextmanager

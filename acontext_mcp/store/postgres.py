@@ -27,6 +27,7 @@ from acontext_mcp.store.database import Row, shown
 _POOL_SIZE = 8
 # A string literal (passed through whole, so a '?' inside one stays) or a placeholder.
 _LITERAL_OR_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?")
+_TABLE_DDL = re.compile(r"\s*(?:CREATE|ALTER) TABLE\b", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^(\s*CREATE TABLE (?:IF NOT EXISTS )?\w+\s*\()", re.IGNORECASE)
 
 
@@ -117,11 +118,14 @@ class PostgresDatabase:
     def schema(statement: str) -> str:
         """A migration's DDL, written for SQLite, for PostgreSQL.
 
-        SQLite's integers are 64-bit and its `INTEGER PRIMARY KEY` counts up by itself; every SQLite
-        table has a `rowid` in insertion order, which queries sort by: here it is a column.
+        SQLite's integers are 64-bit and its `INTEGER PRIMARY KEY` counts up by itself; it compares
+        text byte by byte, whatever the database's locale; every SQLite table has a `rowid` in
+        insertion order, which queries sort by: here it is a column.
         """
         statement = re.sub(r"\bINTEGER PRIMARY KEY(?: AUTOINCREMENT)?", "BIGSERIAL PRIMARY KEY", statement)
         statement = re.sub(r"\bINTEGER\b", "BIGINT", statement)
+        if _TABLE_DDL.match(statement):
+            statement = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', statement)
         return _CREATE_TABLE.sub(r"\1 rowid BIGSERIAL NOT NULL,", statement)
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:

@@ -274,8 +274,8 @@ async def test_bad_paths_give_a_400_page(web: httpx.AsyncClient, stores: Stores,
 
 
 @pytest.fixture
-def pending(settings: Settings, service: AcontextService) -> Pending:
-    return seed_pending(settings.data_dir, settings.database_url)
+def pending(data_dir: Path, database_url: str | None, service: AcontextService) -> Pending:
+    return seed_pending(data_dir, database_url)
 
 
 def form_of(page: str, experience_id: str, decision: str) -> tuple[str, dict[str, str]]:

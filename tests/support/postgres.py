@@ -9,6 +9,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import asyncpg
@@ -35,12 +36,12 @@ async def _run(url: str, statement: str) -> None:
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new empty database on the test server, dropped afterwards; yields its URL."""
-    admin = admin_url()
+def scratch_database(admin: str | None = None) -> Iterator[str]:
+    """A new empty database on the server of `admin` (default: the test server), dropped afterwards; yields its URL."""
+    admin = admin or admin_url()
     name = f"acontext_test_{uuid4().hex[:12]}"
     asyncio.run(_run(admin, f"CREATE DATABASE {name}"))
     try:
-        yield admin.rsplit("/", 1)[0] + f"/{name}"
+        yield urlsplit(admin)._replace(path=f"/{name}").geturl()
     finally:
         asyncio.run(_run(admin, f"DROP DATABASE {name} WITH (FORCE)"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from acontext_mcp import Settings
 from acontext_mcp.store.database import Database, open_database, shown
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
 from acontext_mcp.store.postgres import PostgresDatabase, to_postgres
@@ -34,13 +35,23 @@ def test_placeholders_are_numbered_outside_string_literals() -> None:
 
 
 def test_sqlite_ddl_becomes_postgresql_ddl() -> None:
-    ddl = PostgresDatabase.schema("CREATE TABLE t (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,\n  n INTEGER)")
-    assert ddl == "CREATE TABLE t ( rowid BIGSERIAL NOT NULL,\n  id BIGSERIAL PRIMARY KEY,\n  n BIGINT)"
+    ddl = PostgresDatabase.schema("CREATE TABLE t (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,\n  n INTEGER, s TEXT)")
+    assert ddl == ('CREATE TABLE t ( rowid BIGSERIAL NOT NULL,\n  id BIGSERIAL PRIMARY KEY,\n'
+                   '  n BIGINT, s TEXT COLLATE "C")')
+    assert PostgresDatabase.schema("ALTER TABLE t ADD COLUMN p TEXT") == 'ALTER TABLE t ADD COLUMN p TEXT COLLATE "C"'
+    function = "CREATE FUNCTION f(x TEXT) RETURNS INT LANGUAGE sql AS 'SELECT 1'"
+    assert PostgresDatabase.schema(function) == function
 
 
-def test_shown_urls_hide_their_password() -> None:
+def test_shown_urls_and_settings_hide_their_password() -> None:
+    settings = Settings(database_url="postgresql://acx:s3cret@db:5432/acx")
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+    assert settings.database == "postgresql://acx:s3cret@db:5432/acx"
     assert shown("postgresql://acx:s3cret@db:5432/acx") == "postgresql://acx:***@db:5432/acx"
     assert shown("postgresql://acx@db/acx") == "postgresql://acx@db/acx"
+    assert shown("postgresql://acx@db/acx?sslmode=require&password=s3cret") == (
+        "postgresql://acx@db/acx?sslmode=require&password=***"
+    )
 
 
 async def test_both_engines_agree_on_rows_sums_and_rowcounts(db: Database) -> None:
@@ -65,31 +76,34 @@ async def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
 
 
 async def test_a_lock_holds_other_handles_until_the_commit(target: str | Path, db: Database) -> None:
-    """Two handles, as two replicas: the second waits for the key the first holds."""
+    """Two handles, as two replicas: the second waits for the key the first holds, then sees its write."""
     async with open_database(target) as other:
-        order: list[str] = []
+        seen: list[int] = []
         async with anyio.create_task_group() as tg:
             async with db.transaction() as tx:
                 await tx.lock("space:s1")
+                await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES ('d', 'd', 'now', 'p')")
 
                 async def second() -> None:
                     async with other.transaction() as tx2:
                         await tx2.lock("space:s1")
-                        order.append("second")
+                        row = await tx2.fetch_one("SELECT COUNT(*) AS n FROM disks")
+                        seen.append(row["n"] if row else -1)
 
                 tg.start_soon(second)
                 if isinstance(db, PostgresDatabase):
                     async def waiting() -> bool:
                         row = await db.fetch_one(
-                            "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                            "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                         )
                         return row is not None and row["n"] == 1
 
                     await eventually(waiting, timeout=10, what="the second handle to wait for the lock")
                 else:  # SQLite: one writer at a time, so the second transaction cannot even begin
                     await anyio.wait_all_tasks_blocked()
-                order.append("first")
-    assert order == ["first", "second"]
+                assert seen == []
+    assert seen == [1]  # it ran after the first committed, not beside it
 
 
 async def test_replicas_starting_together_migrate_once(target: str | Path) -> None:
