@@ -16,7 +16,7 @@ from mcp import Client
 
 from acontext_mcp import AcontextService, Settings
 from acontext_mcp.server import build_server
-from tests.support.postgres import scratch_database
+from tests.support.postgres import env_for, scratch_database
 
 # HYPOTHESIS_PROFILE=thorough runs the property tests far longer than CI's default budget.
 hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
@@ -47,7 +47,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 @pytest.fixture
 def database_env(database_url: str | None) -> dict[str, str]:
     """The environment a server process needs to use the test's database."""
-    return {"ACONTEXT_DATABASE_URL": database_url} if database_url else {}
+    return env_for(database_url)
 
 
 @pytest.fixture

@@ -257,24 +257,27 @@ _SCHEMA_VERSION = (
 _LOCK = "acontext-mcp migrations"  # replicas starting together migrate one at a time
 
 
-async def current_version(db: Database) -> int:
+async def _applied(db: Database) -> set[int]:
+    """The versions applied so far (creating the version table on a new database)."""
     async with db.transaction() as tx:
         await tx.lock(_LOCK)
         await tx.execute(db.schema(_SCHEMA_VERSION))
-        row = await tx.fetch_one("SELECT MAX(version) AS v FROM schema_version")
-    return int(row["v"] or 0) if row else 0
+        return {row["version"] for row in await tx.fetch_all("SELECT version FROM schema_version")}
+
+
+async def current_version(db: Database) -> int:
+    return max(await _applied(db), default=0)
 
 
 async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
     """Apply every migration newer than the database's version; return those applied."""
+    done = await _applied(db)
     applied: list[Migration] = []
-    for migration in migrations:
+    for migration in (m for m in migrations if m.version not in done):
         async with db.transaction() as tx:
             await tx.lock(_LOCK)
-            await tx.execute(db.schema(_SCHEMA_VERSION))
-            done = await tx.fetch_one("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,))
-            if done is not None:
-                continue
+            if await tx.fetch_one("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)):
+                continue  # another replica applied it meanwhile
             for statement in migration.statements if migration.dialect in (None, db.dialect) else ():
                 await tx.execute(db.schema(statement))
             await tx.execute(

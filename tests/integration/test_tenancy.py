@@ -28,7 +28,7 @@ from acontext_mcp import AcontextService, Settings
 from acontext_mcp.demo import Demo, load_demo
 from acontext_mcp.services.projects import use_project
 from tests.support.mcp import call, call_error
-from tests.support.postgres import scratch_database
+from tests.support.postgres import env_for, scratch_database
 from tests.support.servers import HttpServer, http_server
 
 pytestmark = pytest.mark.anyio
@@ -111,8 +111,7 @@ def alpha(
 
         demo = anyio.run(seed)
         pairs = ",".join(f"{token}={project}" for project, token in TOKENS.items())
-        env = {"ACONTEXT_DATABASE_URL": database_url} if database_url else {}
-        yield stack.enter_context(http_server(data_dir, ACONTEXT_MCP_TOKENS=pairs, **env)), demo
+        yield stack.enter_context(http_server(data_dir, ACONTEXT_MCP_TOKENS=pairs, **env_for(database_url))), demo
 
 
 @asynccontextmanager

@@ -27,6 +27,11 @@ def admin_url() -> str:
     pytest.skip(reason)
 
 
+def env_for(database_url: str | None) -> dict[str, str]:
+    """The environment a server process needs to use `database_url` (None: SQLite in its data dir)."""
+    return {"ACONTEXT_DATABASE_URL": database_url} if database_url else {}
+
+
 async def _run(url: str, statement: str) -> None:
     connection = await asyncpg.connect(url)
     try:
