@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from acontext_mcp import __version__
 from acontext_mcp.settings import ENV_VARS, Settings
 
-
 DASHBOARD_PORT = 8030
 
 
@@ -156,7 +155,8 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
 def _migrate(settings: Settings) -> int:
     import anyio
 
-    from acontext_mcp.store.database import open_database, shown
+    from acontext_mcp.store.database import shown
+    from acontext_mcp.store.engines import open_database
     from acontext_mcp.store.migrations import migrate
 
     async def run() -> list[str]:
@@ -178,10 +178,10 @@ def _dashboard(settings: Settings) -> int:
 def _reindex(settings: Settings, space_id: str | None) -> int:
     import anyio
 
-    from acontext_mcp.services import AcontextService
+    from acontext_mcp.container import Container
 
     async def run() -> int:
-        async with AcontextService.open(settings, background=False) as service:
+        async with Container.open(settings, background=False) as service:
             return (await service.search.rebuild(space_id, all_projects=True)).indexed_blocks
 
     count = anyio.run(run)
@@ -192,11 +192,11 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
 def _demo(settings: Settings, if_empty: bool) -> int:
     import anyio
 
+    from acontext_mcp.container import Container
     from acontext_mcp.demo import has_sessions, load_demo
-    from acontext_mcp.services import AcontextService
 
     async def run() -> str:
-        async with AcontextService.open(settings, background=False) as service:
+        async with Container.open(settings, background=False) as service:
             if if_empty and await has_sessions(service):
                 return "the data dir already has sessions; demo not loaded"
             demo = await load_demo(service)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from acontext_mcp.services import AcontextService
-from acontext_mcp.services.tasks import TaskBoard
+from acontext_mcp.container import Container
+from acontext_mcp.services.observer.tasks import TaskBoard
 
 HERO_HTML = (
     "<!doctype html><html><head><script src=\"https://cdn.tailwindcss.com\"></script>"
@@ -98,7 +98,7 @@ class Demo:
     sop_block_id: str
 
 
-async def load_demo(service: AcontextService, today: datetime | None = None) -> Demo:
+async def load_demo(service: Container, today: datetime | None = None) -> Demo:
     """Write the seed scenario through the services (no LLM involved); see the module docstring."""
     now = today or datetime.now(UTC)
     space = await service.spaces.create_space(name=SPACE_NAME)
@@ -138,7 +138,7 @@ async def load_demo(service: AcontextService, today: datetime | None = None) -> 
     return Demo(space.id, session.id, history.id, disk.id, sop.id)
 
 
-async def _save(service: AcontextService, board: TaskBoard, at: datetime, learned: str | None = None) -> None:
+async def _save(service: Container, board: TaskBoard, at: datetime, learned: str | None = None) -> None:
     """Save a board as the observer would, acknowledging the session's queued messages with it; the task
     that succeeded is recorded as learned into the `learned` SOP block, as the learner would have.
     """
@@ -153,5 +153,5 @@ async def _save(service: AcontextService, board: TaskBoard, at: datetime, learne
         )
 
 
-async def has_sessions(service: AcontextService) -> bool:
+async def has_sessions(service: Container) -> bool:
     return bool((await service.sessions.list_sessions(limit=1)).items)

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from acontext_mcp.container import Container
 from acontext_mcp.errors import InvalidToken, NotFound
-from acontext_mcp.services import AcontextService
-from acontext_mcp.services.public_urls import ROUTE
+from acontext_mcp.services.disks.public_urls import ROUTE
 
 
-def artifact_route(service: Callable[[], AcontextService]) -> Route:
+def artifact_route(service: Callable[[], Container]) -> Route:
     """GET /artifacts/{token}: the bytes of the artifact a signed, unexpired token names."""
 
     async def download(request: Request) -> Response:

@@ -17,10 +17,10 @@ from starlette.routing import Mount, Route
 
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
-from acontext_mcp.context import request_project
+from acontext_mcp.container import Container
+from acontext_mcp.glue import request_project
+from acontext_mcp.projects import use_project
 from acontext_mcp.routes import artifact_route
-from acontext_mcp.services import AcontextService
-from acontext_mcp.services.projects import use_project
 from acontext_mcp.settings import Settings
 
 INSTRUCTIONS = """\
@@ -32,14 +32,14 @@ hold learned skills (SOPs) in folders and pages: call experience_search before a
 what worked before. Keep files (plans, code, reports, images) on a disk: create_disk, then
 upsert_artifact, list_artifacts, glob_artifacts, grep_artifacts and get_artifact."""
 
-ServiceProvider = Callable[[], AbstractAsyncContextManager[AcontextService]]
+ServiceProvider = Callable[[], AbstractAsyncContextManager[Container]]
 
 
-class AcontextServer(MCPServer[AcontextService]):
+class AcontextServer(MCPServer[Container]):
     """The SDK's server, whose resource list also shows stored records (the caller's project's pages and files)."""
 
     async def _handle_list_resources(
-        self, ctx: ServerRequestContext[AcontextService], params: PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[Container], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
         listed = await super()._handle_list_resources(ctx, params)
         with use_project(request_project(ctx.lifespan_context)):
@@ -47,20 +47,20 @@ class AcontextServer(MCPServer[AcontextService]):
         return listed
 
 
-def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[AcontextService]:
-    """An MCP server whose tools run on an `AcontextService`.
+def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[Container]:
+    """An MCP server whose tools run on an `Container`.
 
     By default each MCP session (stdio, in-process) opens the service from `settings`;
     pass `provide` to share one already open, as the HTTP app does.
     """
 
-    def open_service() -> AbstractAsyncContextManager[AcontextService]:
-        return AcontextService.open(settings)
+    def open_service() -> AbstractAsyncContextManager[Container]:
+        return Container.open(settings)
 
     provider = provide or open_service
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AcontextService]) -> AsyncIterator[AcontextService]:
+    async def lifespan(_: MCPServer[Container]) -> AsyncIterator[Container]:
         async with provider() as service:
             yield service
 
@@ -88,10 +88,10 @@ def build_http_app(settings: Settings) -> Starlette:
     `stateless_http`, /mcp keeps no session between requests, so any replica can answer any
     request; SSE always holds its session in one process.
     """
-    shared: dict[str, AcontextService] = {}
+    shared: dict[str, Container] = {}
 
     @asynccontextmanager
-    async def provide() -> AsyncIterator[AcontextService]:
+    async def provide() -> AsyncIterator[Container]:
         yield shared["service"]
 
     server = build_server(settings, provide)
@@ -109,12 +109,14 @@ def build_http_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with AcontextService.open(settings) as service:
+        async with Container.open(settings) as service:
             shared["service"] = service
             async with server.session_manager.run():
                 yield
 
-    from acontext_mcp.dashboard import build_dashboard  # jinja2 loads only when serving HTTP
+    from acontext_mcp.dashboard import (
+        build_dashboard,  # jinja2 loads only when serving HTTP
+    )
 
     dashboard = build_dashboard(settings, lambda: shared["service"])
     routes: list[Any] = [

@@ -14,7 +14,7 @@ from uuid import uuid4
 
 import anyio
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from benchmarks.table import Row, latency_rows, timed
 
 SIZES = {"4 KiB": 4 * 1024, "4 MiB": 4 * 1024 * 1024}
@@ -25,7 +25,7 @@ async def measure(settings: Settings, size: int, rounds: int) -> tuple[list[floa
     content = base64.b64encode(os.urandom(size)).decode()
     writes: list[float] = []
     reads: list[float] = []
-    async with AcontextService.open(settings) as acx:
+    async with Container.open(settings) as acx:
         disk = await acx.disks.create_disk()
         for _ in range(rounds):
             writes.append(await timed(lambda: acx.disks.upsert_artifact(disk.id, "/b/", "f.bin", content, "base64")))

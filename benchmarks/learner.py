@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.tokens import open_counter
 from benchmarks.table import Row
 from tests.fakes import seed
@@ -38,7 +38,7 @@ async def learn(data_dir: Path, fake: ScriptedOpenAI, router: Router, tasks: int
     """Learn the seed's task; then queue `tasks` succeeded tasks with no loops running, reopen, and time
     how long the learner takes to turn them all into SOPs."""
     settings = Settings(data_dir=data_dir, openai_base_url=fake.base_url, observer_idle_s=1000, llm_max_retries=0)
-    async with AcontextService.open(settings) as acx:
+    async with Container.open(settings) as acx:
         space = await acx.spaces.create_space("bench")
         session = await acx.sessions.create_session(space_id=space.id)
         ids = [(await acx.messages.send_message(session.id, m)).id for m in seed.MESSAGES]
@@ -50,7 +50,7 @@ async def learn(data_dir: Path, fake: ScriptedOpenAI, router: Router, tasks: int
                      [("place_sop", {"page_path": "/web/landing_pages"})])
         await acx.observer.flush(session.id, timeout_s=300)
         await acx.learner.flush(space.id, None, timeout_s=300)
-    async with AcontextService.open(settings, background=False) as acx:
+    async with Container.open(settings, background=False) as acx:
         for n in range(tasks):
             other = await acx.sessions.create_session(space_id=space.id)
             board = await acx.tasks.load_board(other.id)
@@ -60,7 +60,7 @@ async def learn(data_dir: Path, fake: ScriptedOpenAI, router: Router, tasks: int
                 await board.save(tx)
             router.calls("extract", [("submit_sop", sop_for(n))], match=f"Run job {n}\n")
             router.calls("place", [("place_sop", {"page_path": "/web/landing_pages"})], match=f"Procedure {n}:")
-    async with AcontextService.open(settings) as acx:
+    async with Container.open(settings) as acx:
         start = time.perf_counter()
         items = (await acx.learner.flush(space.id, None, timeout_s=600)).items
         elapsed = time.perf_counter() - start

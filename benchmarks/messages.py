@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-from contextlib import AsyncExitStack
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import anyio
 from mcp import Client
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from benchmarks.table import Row, latency_rows, timed
 from tests.support.servers import http_server, stdio_params
 
@@ -60,7 +60,7 @@ def _rows(benchmark: str, count: int, wall: float, latencies: list[float], goal:
 
 
 async def in_process(data_dir: Path, clients: int, per_client: int) -> list[Row]:
-    async with AcontextService.open(Settings(data_dir=data_dir)) as acx:
+    async with Container.open(Settings(data_dir=data_dir)) as acx:
         sessions = [(await acx.sessions.create_session()).id for _ in range(clients)]
         warm_up = (await acx.sessions.create_session()).id  # loads the tokenizer once, as a running server has
         await acx.messages.send_message(warm_up, conversation_message(0))
@@ -92,7 +92,7 @@ async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, go
 
 
 async def read_long_session(data_dir: Path, messages: int) -> list[Row]:
-    async with AcontextService.open(Settings(data_dir=data_dir)) as acx:
+    async with Container.open(Settings(data_dir=data_dir)) as acx:
         session = (await acx.sessions.create_session()).id
         for i in range(messages):
             await acx.messages.send_message(session, conversation_message(i))

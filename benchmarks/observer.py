@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.tokens import open_counter
 from benchmarks.messages import conversation_message
 from benchmarks.table import Row
@@ -35,7 +35,7 @@ def one_task_per_batch(request: dict[str, Any]) -> Reply:
 
 async def observe(data_dir: Path, messages: list[dict[str, Any]], fake: ScriptedOpenAI) -> None:
     settings = Settings(data_dir=data_dir, openai_base_url=fake.base_url, observer_idle_s=1000)
-    async with AcontextService.open(settings) as acx:
+    async with Container.open(settings) as acx:
         session = await acx.sessions.create_session()
         ids = [(await acx.messages.send_message(session.id, m)).id for m in messages]
         if messages is seed.MESSAGES:

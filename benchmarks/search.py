@@ -22,7 +22,7 @@ from pathlib import Path
 
 import anyio
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.store.database import new_id, utc_now
 from benchmarks.table import Row, percentile
 from tests.support.sops import SOPS, seed
@@ -31,7 +31,7 @@ FILLER = ("customer", "weekly", "urgent", "internal", "staging", "legacy", "beta
           "partner", "billing", "audit", "nightly", "regional", "vendor", "draft", "archive", "support", "sales")
 
 
-async def fill(service: AcontextService, space_id: str, count: int) -> None:
+async def fill(service: Container, space_id: str, count: int) -> None:
     """`count` SOP blocks on 100 pages in 10 folders: variants of the corpus with filler words."""
     rng = random.Random(count)
     now = utc_now()
@@ -59,7 +59,7 @@ async def fill(service: AcontextService, space_id: str, count: int) -> None:
 
 
 async def latency(settings: Settings, count: int, rounds: int) -> dict[str, float]:
-    async with AcontextService.open(settings) as service:
+    async with Container.open(settings) as service:
         space = await service.spaces.create_space(f"bench{count}")
         await fill(service, space.id, count)
         started = time.perf_counter()
@@ -91,7 +91,7 @@ async def latency(settings: Settings, count: int, rounds: int) -> dict[str, floa
 
 
 async def recall(settings: Settings) -> tuple[float, float]:
-    async with AcontextService.open(settings) as service:
+    async with Container.open(settings) as service:
         space = await service.spaces.create_space("recall")
         await seed(service.spaces, space.id)
         top1 = top3 = 0

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from mcp import Client
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.server import build_server
 from tests.support.postgres import env_for, scratch_database
 
@@ -56,8 +56,8 @@ def settings(data_dir: Path, database_url: str | None) -> Settings:
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[AcontextService]:
-    async with AcontextService.open(settings) as opened:
+async def service(settings: Settings) -> AsyncIterator[Container]:
+    async with Container.open(settings) as opened:
         yield opened
 
 

@@ -17,11 +17,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from acontext_mcp.container import Container
 from acontext_mcp.dashboard import auth, csrf
 from acontext_mcp.dashboard.pages import ServiceGetter, base_url, render
 from acontext_mcp.dashboard.views import VIEWS
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound
-from acontext_mcp.services import AcontextService
 from acontext_mcp.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -145,11 +145,11 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
 
 def build_dashboard_app(settings: Settings) -> Starlette:
     """Just the dashboard at /dashboard, opening the service itself: `acontext-mcp dashboard`."""
-    shared: dict[str, AcontextService] = {}
+    shared: dict[str, Container] = {}
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with AcontextService.open(settings, background=False) as opened:  # the serving process observes
+        async with Container.open(settings, background=False) as opened:  # the serving process observes
             shared["service"] = opened
             yield
 

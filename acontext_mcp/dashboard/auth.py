@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acontext_mcp.dashboard.pages import base_url, render
-from acontext_mcp.services.projects import use_project
+from acontext_mcp.projects import use_project
 
 COOKIE = "acontext_dashboard"
 PUBLIC = ("/login", "/static/")

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
-from acontext_mcp.services import AcontextService
+from acontext_mcp.container import Container
 
-ServiceGetter = Callable[[], AcontextService]
+ServiceGetter = Callable[[], Container]
 TEMPLATES = Path(__file__).parent / "templates"
 # Image types a browser may show inline; any other bytes (SVG included: it can script) are downloads.
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
@@ -75,7 +75,7 @@ def base_url(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def service_of(request: Request) -> AcontextService:
+def service_of(request: Request) -> Container:
     getter: ServiceGetter = request.app.state.service
     return getter()
 

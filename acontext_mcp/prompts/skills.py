@@ -9,9 +9,9 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from pydantic import Field
 
-from acontext_mcp.context import service_of
 from acontext_mcp.errors import AcontextError
 from acontext_mcp.formats.markdown import render_sop
+from acontext_mcp.glue import service_of
 
 TOP_SOPS = 3
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from mcp.server.mcpserver import MCPServer
 from mcp_types import Resource
 
+from acontext_mcp.container import Container
 from acontext_mcp.resources import disks, sessions, spaces, tasks
-from acontext_mcp.services import AcontextService
 
 
 def register(server: MCPServer) -> None:
@@ -16,6 +16,6 @@ def register(server: MCPServer) -> None:
     disks.register(server)
 
 
-async def list_stored(service: AcontextService) -> list[Resource]:
+async def list_stored(service: Container) -> list[Resource]:
     """Concrete resources for stored records, added to the resource list beside the templates."""
     return [*await spaces.list_page_resources(service), *await disks.list_artifact_resources(service)]

@@ -14,19 +14,19 @@ from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
 
-from acontext_mcp.context import request_project, service_of
+from acontext_mcp.container import Container
 from acontext_mcp.errors import AcontextError
-from acontext_mcp.services import AcontextService, paths
-from acontext_mcp.services.disks import as_text
-from acontext_mcp.services.projects import use_project
-from acontext_mcp.tools._errors import resource_errors
+from acontext_mcp.glue import request_project, resource_errors, service_of
+from acontext_mcp.projects import use_project
+from acontext_mcp.services.disks import paths
+from acontext_mcp.services.disks.service import as_text
 
 TEMPLATE = "disk://{disk_id}/{+path}"
 MAX_LISTED = 100
 _PARSED = UriTemplate.parse(TEMPLATE)
 
 
-async def list_artifact_resources(service: AcontextService) -> list[Resource]:
+async def list_artifact_resources(service: Container) -> list[Resource]:
     """The most recently written files of every disk (at most MAX_LISTED), for the resource list."""
     return [
         Resource(
@@ -58,7 +58,7 @@ def register(server: MCPServer) -> None:
     server.middleware.append(_artifact_mime_type)
 
 
-async def _artifact_mime_type(ctx: ServerRequestContext[AcontextService, Any], call_next: CallNext) -> HandlerResult:
+async def _artifact_mime_type(ctx: ServerRequestContext[Container, Any], call_next: CallNext) -> HandlerResult:
     """Give a disk:// read the file's own mime type instead of the template's generic one."""
     result = await call_next(ctx)
     uri = str((ctx.params or {}).get("uri")) if ctx.method == "resources/read" else ""

@@ -8,11 +8,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp_types import Resource
 
-from acontext_mcp.context import service_of
-from acontext_mcp.tools._errors import resource_errors
+from acontext_mcp.container import Container
 from acontext_mcp.formats.markdown import render_folder, render_page
-from acontext_mcp.services import AcontextService
-from acontext_mcp.services.models import Block
+from acontext_mcp.glue import resource_errors, service_of
+from acontext_mcp.services.spaces.models import Block
 
 MAX_LISTED_PAGES = 200
 
@@ -22,7 +21,7 @@ def space_uri(space_id: str, path: str) -> str:
     return f"space://{quote(space_id, safe='')}/" + "/".join(quote(t, safe="") for t in path.strip("/").split("/") if t)
 
 
-async def list_page_resources(service: AcontextService) -> list[Resource]:
+async def list_page_resources(service: Container) -> list[Resource]:
     """The pages of every space (at most MAX_LISTED_PAGES), for the resource list."""
     return [
         Resource(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import Context, MCPServer
 
-from acontext_mcp.context import service_of
-from acontext_mcp.tools._errors import resource_errors
+from acontext_mcp.glue import resource_errors, service_of
 
 
 def register(server: MCPServer) -> None:

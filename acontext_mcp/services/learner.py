@@ -1,13 +1,13 @@
 """The learner's queue: tasks that succeeded in sessions attached to a space become SOPs in that space.
 
 A task's status turning `success` (by the observer or `update_task_status`) queues it in
-`learning_queue`, in the same transaction (services/tasks.py `queue_learning`). Each item runs the
+`learning_queue`, in the same transaction (services/observer/tasks.py `queue_learning`). Each item runs the
 skill agent (extract, then place) and is acknowledged in the transaction that writes its SOP; a
 failure is retried after `retry_base_s * 2**n` seconds until `max_attempts` marks it failed. With
 `confirm_before_learning` on, the SOP and its planned place wait in `pending_experiences` for
 `confirm_experience`. An item is leased while it runs, and a space while an SOP is placed in it
-(services/leases.py), so replicas on one database learn each task once and never place two SOPs in
-one space at the same time. The loop that calls `process` lives in background/learner.py.
+(queue/leases.py), so replicas on one database learn each task once and never place two SOPs in
+one space at the same time. The loop that calls `process` is a `queue.loop.QueueLoop`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,23 @@ from typing import Any
 
 import anyio
 
-from acontext_mcp.errors import Conflict, InvalidArgument, NotFound, TimedOut, Unavailable
-from acontext_mcp.services.leases import Leases
+from acontext_mcp.errors import (
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    TimedOut,
+    Unavailable,
+)
+from acontext_mcp.projects import PROJECT_SPACES, current_project
+from acontext_mcp.queue.leases import Leases
+from acontext_mcp.queue.work import (
+    RetryPolicy,
+    Signal,
+    WorkQueue,
+    describe,
+    split_due,
+    timestamp,
+)
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import (
     LearnerStatus,
@@ -27,15 +42,13 @@ from acontext_mcp.services.models import (
     LearningItems,
     PendingExperience,
     PendingExperienceList,
-    TaskData,
 )
-from acontext_mcp.services.projects import PROJECT_SPACES, current_project
-from acontext_mcp.services.queue import RetryPolicy, WorkQueue, describe, split_due, timestamp
+from acontext_mcp.services.observer.models import TaskData
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
-from acontext_mcp.services.spaces import SpaceService, fetch_space
+from acontext_mcp.services.spaces.service import SpaceService
+from acontext_mcp.services.spaces.tree import fetch_space
 from acontext_mcp.store.database import Database, Row, Writer, new_id, utc_now
 
-DISABLED = "learner waiting: no LLM is configured; set OPENAI_API_KEY or OPENAI_BASE_URL and restart"
 LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
 SPACE_LEASES = "learner-space"  # the leases that keep placements in one space apart
 _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for confirmation"
@@ -44,8 +57,9 @@ _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for c
 class LearnerService(WorkQueue):
     """The learner's queue and its pending experiences; `agent` is None when no LLM is configured."""
 
-    name = "learning item"
-    queue = "learner"
+    log_label = "learning item"
+    lease_queue = "learner"
+    disabled_note = "learner waiting: no LLM is configured; set OPENAI_API_KEY or OPENAI_BASE_URL and restart"
 
     def __init__(
         self,
@@ -56,17 +70,14 @@ class LearnerService(WorkQueue):
         retry: RetryPolicy,
         leases: Leases,
         poll_s: float,
+        signal: Signal | None = None,
     ) -> None:
-        super().__init__(retry, leases, poll_s)
+        super().__init__(retry, leases, poll_s, agent, signal)
         self._db = db
         self._spaces = spaces
         self._usage = usage
         self._agent = agent
         self._space_locks: dict[str, anyio.Lock] = {}
-
-    @property
-    def enabled(self) -> bool:
-        return self._agent is not None
 
     # -- the loop's side -------------------------------------------------------------------
 
@@ -158,8 +169,8 @@ class LearnerService(WorkQueue):
         held = await self.held_in_project()
         return LearnerStatus(
             enabled=self.enabled,
-            model=self._agent.model if self._agent else None,
-            note=None if self.enabled else DISABLED,
+            model=self.model,
+            note=self.note,
             queue_depth=counts.get("queued", 0),
             running=len(held),
             leases=held,
@@ -179,8 +190,7 @@ class LearnerService(WorkQueue):
         item failed again), `TimedOut`.
         """
         where, param = await self._scope(space_id, session_id)
-        if not self.enabled:
-            raise Unavailable(DISABLED)
+        self.require_enabled()
         async with self._db.transaction() as tx:
             await tx.execute(
                 f"UPDATE learning_queue SET status = 'queued', attempts = 0, next_attempt_at = NULL "

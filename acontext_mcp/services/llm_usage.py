@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from acontext_mcp.llm import ChatProvider, ChatReply
+from acontext_mcp.projects import current_project
 from acontext_mcp.services.models import TokenUsage
-from acontext_mcp.services.projects import current_project
 from acontext_mcp.store.database import Database, utc_now
 
 

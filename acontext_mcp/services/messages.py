@@ -13,13 +13,23 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from acontext_mcp.errors import InvalidArgument, InvalidMessage, NotFound, PayloadTooLarge
+from acontext_mcp.errors import (
+    InvalidArgument,
+    InvalidMessage,
+    NotFound,
+    PayloadTooLarge,
+)
 from acontext_mcp.formats import Format, check_format, from_native, to_native
-from acontext_mcp.formats.editing import EditStrategy, Entry, apply_strategies, total_tokens
+from acontext_mcp.formats.editing import (
+    EditStrategy,
+    Entry,
+    apply_strategies,
+    total_tokens,
+)
 from acontext_mcp.formats.native import Message
+from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import check_depth
-from acontext_mcp.services.projects import current_project
 from acontext_mcp.services.models import (
     Attachment,
     MessagePage,

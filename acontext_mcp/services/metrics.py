@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.services.models import DailyActivity, DayCount, DayOutcomes, DayTokens
-from acontext_mcp.services.projects import PROJECT_SESSIONS, current_project
 from acontext_mcp.store.database import Database
 
 MAX_DAYS = 366

@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from acontext_mcp.errors import NotFound
+from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted, Session, SessionPage
-from acontext_mcp.services.projects import current_project
-from acontext_mcp.services.spaces import lock_space
+from acontext_mcp.services.spaces.tree import lock_space
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Row, new_id, utc_now
 

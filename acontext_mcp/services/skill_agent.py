@@ -20,10 +20,16 @@ from pydantic import Field
 
 from acontext_mcp.errors import AcontextError, InvalidArgument, LLMError, NotFound
 from acontext_mcp.formats.transcript import transcript
-from acontext_mcp.services.models import CitedBlock, TaskData, ToolSop
-from acontext_mcp.services.search import SearchService
-from acontext_mcp.services.spaces import MAX_TITLE_CHARS, SpaceService, split_path, validate_data
-from acontext_mcp.services.tool_loop import Tool, ToolArgs, ToolLoop
+from acontext_mcp.llm.tool_loop import Tool, ToolArgs, ToolLoop
+from acontext_mcp.services.observer.models import TaskData
+from acontext_mcp.services.spaces.models import CitedBlock, ToolSop
+from acontext_mcp.services.spaces.search import SearchService
+from acontext_mcp.services.spaces.service import (
+    MAX_TITLE_CHARS,
+    SpaceService,
+    validate_data,
+)
+from acontext_mcp.services.spaces.tree import split_path
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ upserts, and times as UTC ISO-8601 text. Where the engines differ, the database 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -80,18 +80,3 @@ def shown(target: str | Path) -> str:
         return str(target)
     target = re.sub(r"^(\w+://[^:/@]*:)[^@]*@", r"\1***@", target)
     return re.sub(r"([?&]password=)[^&]*", r"\1***", target)
-
-
-@asynccontextmanager
-async def open_database(target: str | Path) -> AsyncIterator[Database]:
-    """A PostgreSQL database for a `postgresql://` URL, else the SQLite file at that path."""
-    if isinstance(target, str) and is_database_url(target):
-        from acontext_mcp.store.postgres import PostgresDatabase
-
-        async with PostgresDatabase.open(target) as db:
-            yield db
-        return
-    from acontext_mcp.store.sqlite import SqliteDatabase
-
-    async with SqliteDatabase.open(Path(target)) as db:
-        yield db

@@ -7,19 +7,18 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from acontext_mcp.context import service_of
-from acontext_mcp.services.disks import MAX_GREP_LIMIT, Encoding
-from acontext_mcp.services.models import (
+from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.disks.models import (
     Artifact,
     ArtifactContent,
     ArtifactListing,
     ArtifactMatches,
-    Deleted,
     Disk,
     DiskList,
     GrepResult,
 )
-from acontext_mcp.tools._errors import domain_errors
+from acontext_mcp.services.disks.service import MAX_GREP_LIMIT, Encoding
+from acontext_mcp.services.models import Deleted
 
 DiskId = Annotated[str, Field(description="A disk id from create_disk or list_disks")]
 FilePath = Annotated[str, Field(description="The folder, from the disk root, e.g. '/todo/' ('/' for the root)")]

@@ -8,9 +8,13 @@ from typing import Annotated
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from acontext_mcp.context import service_of
-from acontext_mcp.services.models import LearnerStatus, LearningItems, PendingExperience, PendingExperienceList
-from acontext_mcp.tools._errors import domain_errors
+from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.models import (
+    LearnerStatus,
+    LearningItems,
+    PendingExperience,
+    PendingExperienceList,
+)
 from acontext_mcp.tools.spaces import SpaceId
 
 

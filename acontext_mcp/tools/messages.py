@@ -9,10 +9,9 @@ from pydantic import Field
 
 from acontext_mcp.formats import Format
 from acontext_mcp.formats.editing import EditStrategy
+from acontext_mcp.glue import domain_errors, service_of
 from acontext_mcp.services.messages import MAX_PAGE
 from acontext_mcp.services.models import MessagePage, StoredMessage, TokenCounts
-from acontext_mcp.context import service_of
-from acontext_mcp.tools._errors import domain_errors
 from acontext_mcp.tools.sessions import SessionId
 
 FormatArg = Annotated[

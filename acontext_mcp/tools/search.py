@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from acontext_mcp.context import service_of
-from acontext_mcp.services.models import ExperienceSearchResult, IndexRebuilt
-from acontext_mcp.services.search import MAX_QUERY_CHARS, MAX_RESULTS
-from acontext_mcp.tools._errors import domain_errors
+from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.spaces.index import MAX_QUERY_CHARS, MAX_RESULTS
+from acontext_mcp.services.spaces.models import (
+    ExperienceSearchResult,
+    IndexRebuilt,
+    SearchMode,
+)
 
 
 def register(server: MCPServer) -> None:
@@ -21,7 +24,7 @@ def register(server: MCPServer) -> None:
         space_id: Annotated[str, Field(description="The space to search")],
         query: Annotated[str, Field(description=f"The task at hand, in plain words (up to {MAX_QUERY_CHARS} "
                                                 "characters)")],
-        mode: Annotated[Literal["fast", "agentic"], Field(description="fast: the search index; agentic: an LLM "
+        mode: Annotated[SearchMode, Field(description="fast: the search index; agentic: an LLM "
                                                                       "explores the space and writes final_answer "
                                                                       "(slower; falls back to fast, with a note, "
                                                                       "without an LLM or if it fails)")] = "fast",

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from acontext_mcp.glue import domain_errors, service_of
 from acontext_mcp.services.models import Deleted, Session, SessionPage
 from acontext_mcp.services.sessions import MAX_PAGE
-from acontext_mcp.context import service_of
-from acontext_mcp.tools._errors import domain_errors
 
 SessionId = Annotated[str, Field(description="A session id from create_session or list_sessions")]
 

@@ -7,18 +7,17 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from acontext_mcp.context import service_of
-from acontext_mcp.services.models import (
+from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.models import Deleted
+from acontext_mcp.services.spaces.models import (
     Block,
     BlocksDeleted,
     BlockType,
-    Deleted,
     Space,
     SpaceList,
     SpaceSettings,
     SpaceTree,
 )
-from acontext_mcp.tools._errors import domain_errors
 
 SpaceId = Annotated[str, Field(description="A space id from create_space or list_spaces")]
 BlockId = Annotated[str, Field(description="A block id from list_space, create_block or experience_search")]

@@ -7,9 +7,14 @@ from typing import Annotated
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from acontext_mcp.context import service_of
-from acontext_mcp.services.models import ObserverStatus, SessionSummary, Task, TaskList, TaskStatus
-from acontext_mcp.tools._errors import domain_errors
+from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.observer.models import (
+    ObserverStatus,
+    SessionSummary,
+    Task,
+    TaskList,
+    TaskStatus,
+)
 from acontext_mcp.tools.sessions import SessionId
 
 

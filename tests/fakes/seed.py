@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from acontext_mcp.demo import DOM_DUMP, HERO_HTML, MESSAGES, PREFERENCE, PROGRESSES, SCREENSHOT, TASKS
+from acontext_mcp.demo import (
+    DOM_DUMP,
+    HERO_HTML,
+    MESSAGES,
+    PREFERENCE,
+    PROGRESSES,
+    SCREENSHOT,
+    TASKS,
+)
 
 __all__ = ["DOM_DUMP", "EXPECTED", "HERO_HTML", "MESSAGES", "PREFERENCE", "PROGRESSES", "SCREENSHOT", "TASKS",
            "script"]

@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from acontext_mcp.errors import InvalidArgument
-from acontext_mcp.services import paths
+from acontext_mcp.services.disks import paths
 
 # Characters that make paths interesting: separators, dots, controls, unicode look-alikes.
 TRICKY = st.sampled_from(["/", "\\", ".", "..", "\x00", "\n", "%2e", "\u202e", "\uff0e", "\u2215", ":", "~", " ", "*"])

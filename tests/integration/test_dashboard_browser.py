@@ -17,7 +17,16 @@ import pytest
 from acontext_mcp.demo import SOP, SOP_PAGE, TASKS
 from tests.integration.test_cli import run
 from tests.support.dashboard import (
-    ARTIFACTS, STAR_SOP, XSS_HTML, XSS_TEXT, Seeded, Stores, seed_dir, seed_pending, seed_stores, with_service,
+    ARTIFACTS,
+    STAR_SOP,
+    XSS_HTML,
+    XSS_TEXT,
+    Seeded,
+    Stores,
+    seed_dir,
+    seed_pending,
+    seed_stores,
+    with_service,
 )
 from tests.support.servers import HttpServer, http_server
 

@@ -11,35 +11,43 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.dashboard import build_dashboard
 from acontext_mcp.dashboard.auth import COOKIE
 from acontext_mcp.services.cursors import encode
-from tests.support.dashboard import LARGE_PNG, SMALL_PNG, SVG, WAV, XSS_TEXT, Seeded, seed
+from tests.support.dashboard import (
+    LARGE_PNG,
+    SMALL_PNG,
+    SVG,
+    WAV,
+    XSS_TEXT,
+    Seeded,
+    seed,
+)
 
 pytestmark = pytest.mark.anyio
 TOKEN = "correct horse battery staple"
 
 
-def dashboard_client(settings: Settings, service: AcontextService) -> httpx.AsyncClient:
+def dashboard_client(settings: Settings, service: Container) -> httpx.AsyncClient:
     app = Starlette(routes=[Mount("/dashboard", app=build_dashboard(settings, lambda: service))])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8030")
 
 
 @pytest.fixture
-async def seeded(service: AcontextService) -> Seeded:
+async def seeded(service: Container) -> Seeded:
     return await seed(service)
 
 
 @pytest.fixture
-async def web(settings: Settings, service: AcontextService) -> AsyncIterator[httpx.AsyncClient]:
+async def web(settings: Settings, service: Container) -> AsyncIterator[httpx.AsyncClient]:
     async with dashboard_client(settings, service) as client:
         yield client
 
 
 @pytest.fixture
-async def guarded(data_dir: Path, service: AcontextService) -> AsyncIterator[httpx.AsyncClient]:
+async def guarded(data_dir: Path, service: Container) -> AsyncIterator[httpx.AsyncClient]:
     async with dashboard_client(Settings(data_dir=data_dir, token=TOKEN), service) as client:
         yield client
 
@@ -150,7 +158,7 @@ async def test_bad_parameters_give_a_400_page(web: httpx.AsyncClient, seeded: Se
 
 
 async def test_unexpected_errors_give_a_500_page_without_details(settings: Settings) -> None:
-    def broken() -> AcontextService:
+    def broken() -> Container:
         raise RuntimeError("secret internals")
 
     app = Starlette(routes=[Mount("/dashboard", app=build_dashboard(settings, broken))])
@@ -176,7 +184,7 @@ async def test_search_matches_id_prefix_and_metadata_text(web: httpx.AsyncClient
 
 
 async def test_sessions_list_pages_with_a_cursor_and_shows_counts(
-    web: httpx.AsyncClient, service: AcontextService
+    web: httpx.AsyncClient, service: Container
 ) -> None:
     ids = [(await service.sessions.create_session(metadata={"batch": "paging"})).id for _ in range(53)]
     await service.messages.send_message(ids[-1], {"role": "user", "content": "hello"})
@@ -200,7 +208,7 @@ async def test_message_fragment_returns_only_newer_messages(web: httpx.AsyncClie
     assert none.status_code == 200 and "data-seq" not in none.text and "x-after" not in none.headers
 
 
-async def test_messages_page_with_a_later_page_does_not_poll(web: httpx.AsyncClient, service: AcontextService) -> None:
+async def test_messages_page_with_a_later_page_does_not_poll(web: httpx.AsyncClient, service: Container) -> None:
     session = await service.sessions.create_session()
     for n in range(101):
         await service.messages.send_message(session.id, {"role": "user", "content": f"m{n}"})
@@ -267,7 +275,7 @@ async def test_unknown_host_headers_are_refused(web: httpx.AsyncClient, host: st
     assert response.status_code == 421 and "session-link" not in response.text
 
 
-async def test_allowed_hosts_extend_the_loopback_names(data_dir: Path, service: AcontextService) -> None:
+async def test_allowed_hosts_extend_the_loopback_names(data_dir: Path, service: Container) -> None:
     settings = Settings(data_dir=data_dir, allowed_hosts="ctx.example.com:*")
     async with dashboard_client(settings, service) as web:
         for host, status in (("ctx.example.com:443", 200), ("ctx.example.com", 200), ("localhost:9", 200),

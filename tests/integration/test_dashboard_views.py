@@ -11,24 +11,42 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acontext_mcp import AcontextService, Settings
-from acontext_mcp.demo import PREFERENCE, PROGRESSES, SOP, SOP_PATH, SOP_TITLE, TASKS, Demo, load_demo
+from acontext_mcp import Container, Settings
+from acontext_mcp.demo import (
+    PREFERENCE,
+    PROGRESSES,
+    SOP,
+    SOP_PATH,
+    SOP_TITLE,
+    TASKS,
+    Demo,
+    load_demo,
+)
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.integration.test_dashboard_http import dashboard_client, links, web  # noqa: F401 (web: fixture)
 from tests.support.dashboard import (
-    BINARY, SMALL_PNG, STAR_SOP, SVG, XSS_HTML, XSS_TEXT, Pending, Stores, seed_pending, seed_stores,
+    BINARY,
+    SMALL_PNG,
+    STAR_SOP,
+    SVG,
+    XSS_HTML,
+    XSS_TEXT,
+    Pending,
+    Stores,
+    seed_pending,
+    seed_stores,
 )
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def demo(service: AcontextService) -> Demo:
+async def demo(service: Container) -> Demo:
     return await load_demo(service)
 
 
 @pytest.fixture
-async def stores(service: AcontextService) -> Stores:
+async def stores(service: Container) -> Stores:
     return await seed_stores(service)
 
 
@@ -63,7 +81,7 @@ async def test_tasks_tab_shows_order_status_progress_preferences_and_message_lin
 
 
 async def test_message_links_point_at_the_page_holding_the_message(
-    web: httpx.AsyncClient, service: AcontextService
+    web: httpx.AsyncClient, service: Container
 ) -> None:
     session = await service.sessions.create_session()
     ids = [(await service.messages.send_message(session.id, {"role": "user", "content": f"m{n}"})).id
@@ -80,13 +98,13 @@ async def test_message_links_point_at_the_page_holding_the_message(
     assert 'id="m102"' in (await web.get(last.split("#")[0])).text
 
 
-async def test_tasks_tab_for_a_session_without_tasks(web: httpx.AsyncClient, service: AcontextService) -> None:
+async def test_tasks_tab_for_a_session_without_tasks(web: httpx.AsyncClient, service: Container) -> None:
     session = await service.sessions.create_session()
     page = (await web.get(f"/dashboard/sessions/{session.id}/tasks")).text
     assert 'id="no-tasks"' in page and "the observer is off" in page
 
 
-async def test_task_text_is_escaped(web: httpx.AsyncClient, service: AcontextService) -> None:
+async def test_task_text_is_escaped(web: httpx.AsyncClient, service: Container) -> None:
     session = await service.sessions.create_session()
     board = await service.tasks.load_board(session.id)
     board.insert(0, XSS_TEXT)
@@ -104,7 +122,7 @@ async def test_task_text_is_escaped(web: httpx.AsyncClient, service: AcontextSer
 class Observed:
     ok: str
     broken: str
-    service: AcontextService
+    service: Container
     settings: Settings
 
 
@@ -114,7 +132,7 @@ async def observed(data_dir: Path) -> AsyncIterator[Observed]:
     with ScriptedOpenAI() as fake:
         settings = Settings(data_dir=data_dir, openai_base_url=fake.base_url, llm_max_retries=0,
                             observer_idle_s=1000, observer_batch=100, observer_max_attempts=1)
-        async with AcontextService.open(settings) as service:
+        async with Container.open(settings) as service:
             ok = await service.sessions.create_session()
             await service.messages.send_message(ok.id, {"role": "user", "content": "write the report"})
             fake.reply(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Write the report"})])
@@ -151,7 +169,7 @@ async def test_observer_failure_shows_on_the_tasks_tab_and_metrics(observed: Obs
 
 
 async def test_success_rate_chart_has_a_point_per_day_with_finished_tasks(
-    web: httpx.AsyncClient, service: AcontextService, demo: Demo
+    web: httpx.AsyncClient, service: Container, demo: Demo
 ) -> None:
     outcomes = await service.metrics.task_outcomes(days=8)
     assert [(d.success, d.failed) for d in outcomes] == [(0, 0), (1, 1), (2, 1), (1, 2), (3, 1), (2, 0), (3, 1), (1, 0)]
@@ -162,7 +180,7 @@ async def test_success_rate_chart_has_a_point_per_day_with_finished_tasks(
     assert "13 of 19 finished tasks succeeded" in panel
 
 
-async def test_success_rate_is_scaled_to_percent(web: httpx.AsyncClient, service: AcontextService) -> None:
+async def test_success_rate_is_scaled_to_percent(web: httpx.AsyncClient, service: Container) -> None:
     session = await service.sessions.create_session()
     board = await service.tasks.load_board(session.id)
     for n, status in enumerate(["success", "failed", "success", "success"]):
@@ -274,7 +292,7 @@ async def test_bad_paths_give_a_400_page(web: httpx.AsyncClient, stores: Stores,
 
 
 @pytest.fixture
-def pending(data_dir: Path, database_url: str | None, service: AcontextService) -> Pending:
+def pending(data_dir: Path, database_url: str | None, service: Container) -> Pending:
     return seed_pending(data_dir, database_url)
 
 
@@ -285,7 +303,7 @@ def form_of(page: str, experience_id: str, decision: str) -> tuple[str, dict[str
 
 
 async def test_accept_and_reject_post_with_the_csrf_token(
-    web: httpx.AsyncClient, service: AcontextService, pending: Pending
+    web: httpx.AsyncClient, service: Container, pending: Pending
 ) -> None:
     star, xss = pending.experiences
     response = await web.get("/dashboard/experiences")
@@ -314,7 +332,7 @@ async def test_accept_and_reject_post_with_the_csrf_token(
 
 @pytest.mark.parametrize("attack", ["no token", "wrong token", "no cookie", "other origin", "bad decision"])
 async def test_forged_posts_are_refused(
-    web: httpx.AsyncClient, service: AcontextService, pending: Pending, attack: str
+    web: httpx.AsyncClient, service: Container, pending: Pending, attack: str
 ) -> None:
     action, fields = form_of((await web.get("/dashboard/experiences")).text, pending.experiences[0], "accept")
     headers = {}
@@ -336,7 +354,7 @@ async def test_forged_posts_are_refused(
 
 @pytest.mark.parametrize("shared", [True, False])
 async def test_a_form_one_replica_rendered_posts_to_another_with_a_shared_url_secret(
-    data_dir: Path, service: AcontextService, pending: Pending, shared: bool
+    data_dir: Path, service: Container, pending: Pending, shared: bool
 ) -> None:
     settings = Settings(data_dir=data_dir, url_secret="r" * 32 if shared else None)
     async with dashboard_client(settings, service) as first, dashboard_client(settings, service) as second:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import anyio

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from acontext_mcp import AcontextService, Settings
-from acontext_mcp.services.leases import Leases
-from acontext_mcp.services.search import INDEX_LEASE
+from acontext_mcp import Container, Settings
+from acontext_mcp.queue.leases import Leases
+from acontext_mcp.services.spaces.index import INDEX_LEASE
 from acontext_mcp.store.database import utc_now
 from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
 from tests.support.mcp import eventually
 
 pytestmark = pytest.mark.anyio
 
-Pair = tuple[AcontextService, AcontextService]
+Pair = tuple[Container, Container]
 
 
 def respond(request: dict[str, Any]) -> Reply:
@@ -39,13 +39,13 @@ async def pair(data_dir: Path) -> AsyncIterator[Pair]:
                         observer_idle_s=1000, queue_poll_s=0.05)
         async with AsyncExitStack() as stack:
             a = await stack.enter_async_context(
-                AcontextService.open(base.model_copy(update={"queue_lease_s": 0.3}), background=False))
+                Container.open(base.model_copy(update={"queue_lease_s": 0.3}), background=False))
             b = await stack.enter_async_context(
-                AcontextService.open(base.model_copy(update={"queue_lease_s": 30.0}), background=False))
+                Container.open(base.model_copy(update={"queue_lease_s": 30.0}), background=False))
             yield a, b
 
 
-async def queued_session(service: AcontextService, space_id: str | None = None) -> str:
+async def queued_session(service: Container, space_id: str | None = None) -> str:
     session_id = (await service.sessions.create_session(space_id)).id
     for text in ("deploy the site", "use the blue theme"):
         await service.messages.send_message(session_id, {"role": "user", "content": text})

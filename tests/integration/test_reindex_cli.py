@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from tests.support.servers import COMMAND, server_env
 from tests.support.sops import SOPS, seed
 
@@ -22,7 +22,7 @@ def reindex(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> su
 
 async def test_reindex_restores_a_deleted_index(settings: Settings, data_dir: Path,
                                                 database_env: dict[str, str]) -> None:
-    async with AcontextService.open(settings) as service:
+    async with Container.open(settings) as service:
         space = await service.spaces.create_space()
         await seed(service.spaces, space.id, SOPS[:4])
     shutil.rmtree(settings.search_index_uri)
@@ -34,7 +34,7 @@ async def test_reindex_restores_a_deleted_index(settings: Settings, data_dir: Pa
     one = reindex(data_dir, "--space", space.id, env=database_env)
     assert one.stdout.strip().endswith(f"indexed 6 blocks of space {space.id}")
 
-    async with AcontextService.open(settings) as service:
+    async with Container.open(settings) as service:
         found = await service.search.experience_search(space.id, "open a PR for my branch")
         assert found.cited_blocks[0].title == "Create a pull request"
 

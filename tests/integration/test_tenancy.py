@@ -24,9 +24,9 @@ from mcp import Client, MCPError
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.demo import Demo, load_demo
-from acontext_mcp.services.projects import use_project
+from acontext_mcp.projects import use_project
 from tests.support.mcp import call, call_error
 from tests.support.postgres import env_for, scratch_database
 from tests.support.servers import HttpServer, http_server
@@ -105,7 +105,7 @@ def alpha(
 
         async def seed() -> Demo:
             settings = Settings(data_dir=data_dir, database_url=database_url)
-            async with AcontextService.open(settings, background=False) as service:
+            async with Container.open(settings, background=False) as service:
                 with use_project("alpha"):
                     return await load_demo(service)
 

@@ -3,7 +3,6 @@ session in project "alpha" write only there, and count their model calls there."
 
 from __future__ import annotations
 
-
 import pytest
 from mcp import Client
 

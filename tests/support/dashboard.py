@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import anyio
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 
 XSS_TEXT = "<script>alert('xss')</script>"
 XSS_HTML = '<img src=x onerror="alert(2)">'
@@ -77,7 +77,7 @@ class Seeded:
     filler: list[str]
 
 
-async def seed(service: AcontextService, filler: int = 0) -> Seeded:
+async def seed(service: Container, filler: int = 0) -> Seeded:
     """A weather session (tool call, images, a file, thinking), an XSS session, and `filler` empty ones."""
     extra = [(await service.sessions.create_session(metadata={"n": n})).id for n in range(filler)]
     weather = await service.sessions.create_session(metadata={"agent": "weather-bot", "user": "ada"})
@@ -108,7 +108,7 @@ XSS_SOP = {
 BINARY = bytes(range(256))
 
 
-async def seed_stores(service: AcontextService) -> Stores:
+async def seed_stores(service: Container) -> Stores:
     space = await service.spaces.create_space(name=XSS_HTML)
     await service.spaces.create_block(space.id, "/", "folder", "web")
     await service.spaces.create_block(space.id, "/web", "page", XSS_HTML)
@@ -125,14 +125,14 @@ async def seed_stores(service: AcontextService) -> Stores:
     return Stores(space=space.id, page_path=page_path, disk=disk.id, xss_file=f"/notes/{XSS_HTML}.txt")
 
 
-def with_service(data_dir: Path, work: Callable[[AcontextService], Awaitable[T]]) -> T:
+def with_service(data_dir: Path, work: Callable[[Container], Awaitable[T]]) -> T:
     """Run `work` on a service opened on `data_dir`, from synchronous code, as another process would.
 
     It runs in its own thread, so it works beside Playwright's sync API (which runs an event loop).
     """
 
     async def run() -> T:
-        async with AcontextService.open(Settings(data_dir=data_dir)) as service:
+        async with Container.open(Settings(data_dir=data_dir)) as service:
             return await work(service)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -159,7 +159,7 @@ STAR_SOP = {
 
 def seed_pending(data_dir: Path, database_url: str | None = None) -> Pending:
     """Two learned SOPs held for confirmation: the real learner, scripted, in a confirm_before_learning space."""
-    from acontext_mcp.services.models import SpaceSettings
+    from acontext_mcp.services.spaces.models import SpaceSettings
     from tests.fakes.openai_server import ScriptedOpenAI
     from tests.support.llm import Router
 
@@ -172,7 +172,7 @@ def seed_pending(data_dir: Path, database_url: str | None = None) -> Pending:
     router.calls("place", [("create_page", {"parent_path": "/", "title": "web"}),
                            ("place_sop", {"page_path": "/web"})], match="open_page")
 
-    async def work(service: AcontextService) -> Pending:
+    async def work(service: Container) -> Pending:
         space = await service.spaces.create_space("learning", SpaceSettings(confirm_before_learning=True))
         for description in ("Star the acontext repo", f"XSS {XSS_TEXT}"):
             session = await service.sessions.create_session(space_id=space.id)
@@ -190,7 +190,7 @@ def seed_pending(data_dir: Path, database_url: str | None = None) -> Pending:
         with ScriptedOpenAI(responder=router) as fake:
             settings = Settings(data_dir=data_dir, database_url=database_url, openai_base_url=fake.base_url,
                                 llm_max_retries=0, observer_idle_s=1000, learner_max_attempts=1)
-            async with AcontextService.open(settings) as service:
+            async with Container.open(settings) as service:
                 return await work(service)
 
     with ThreadPoolExecutor(max_workers=1) as pool:

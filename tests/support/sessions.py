@@ -12,7 +12,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from acontext_mcp.formats.native import ImagePart, Message, TextPart, ToolCallPart, ToolResultPart
+from acontext_mcp.formats.native import (
+    ImagePart,
+    Message,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from tests.support.token_corpus import LOGS, PROSE
 
 words = st.text(alphabet="abcdefghij klmnop,.{}\"'0123456789\n", max_size=120)

@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp import Client
 
-from acontext_mcp.services.spaces import SpaceService
+from acontext_mcp.services.spaces.service import SpaceService
 from tests.support.mcp import call
 
 

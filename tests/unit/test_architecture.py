@@ -1,4 +1,5 @@
-"""Layering and start-up cost: lower layers never import MCP; the server never imports heavy modules at start."""
+"""Layering and start-up cost: imports point down the layers, no module imports itself back through a
+cycle, lower layers never import MCP, and the server never imports heavy modules at start."""
 
 from __future__ import annotations
 
@@ -12,7 +13,123 @@ import pytest
 import acontext_mcp
 
 PACKAGE = Path(acontext_mcp.__file__).parent
-PLAIN_LAYERS = ("services", "store", "formats")
+PLAIN_LAYERS = ("services", "queue", "llm", "store", "formats")
+
+# Each layer and the layers it may import (besides itself). The adapters at the top (MCP tools,
+# resources and prompts, the REST routes, the dashboard, the CLI) may import anything below them.
+LAYER_OF_PACKAGE = {
+    "tools": "edge", "resources": "edge", "prompts": "edge", "dashboard": "edge", "server": "edge",
+    "cli": "edge", "demo": "edge", "routes": "edge", "auth": "edge", "glue": "edge", "__init__": "edge",
+    "__main__": "edge",
+    "container": "container",
+    "settings": "settings",
+    "services": "services",
+    "queue": "queue",
+    "llm": "llm",
+    "store": "store",
+    "formats": "formats",
+    "errors": "base", "projects": "base", "tokens": "base",
+}
+BELOW = {
+    "container": {"services", "queue", "llm", "store", "formats", "settings", "base"},
+    "settings": {"store", "base"},
+    "services": {"queue", "llm", "store", "formats", "base"},
+    "queue": {"store", "base"},
+    "llm": {"formats", "base"},
+    "store": {"base"},
+    "formats": {"base"},
+    "base": {"formats"},  # tokens counts the parts of native messages
+}
+
+
+def module_name(path: Path) -> str:
+    parts = ["acontext_mcp", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def layer(module: str) -> str:
+    top = module.split(".")[1] if "." in module else "__init__"
+    return LAYER_OF_PACKAGE[top]
+
+
+def package_imports(path: Path, *, at_runtime: bool) -> set[str]:
+    """The package's modules `path` imports (`from a import b` names the module a.b when it is one);
+    `at_runtime` leaves out imports under `if TYPE_CHECKING:`."""
+    tree = ast.parse(path.read_text())
+    skipped: set[int] = set()
+    if at_runtime:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skipped |= {id(inner) for inner in ast.walk(node)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                found.add(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES else node.module)
+    return {name for name in found if name in MODULES}
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in MODULES:
+        layer(module)  # KeyError names a top-level module missing from LAYER_OF_PACKAGE
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_point_down_the_layers(module: str) -> None:
+    mine = layer(module)
+    if mine == "edge":
+        return
+    wrong = {
+        imported for imported in package_imports(MODULES[module], at_runtime=False)
+        if layer(imported) != mine and layer(imported) not in BELOW[mine]
+    }
+    assert not wrong, f"{module} ({mine}) imports {sorted(wrong)} from layers above it"
+
+
+def test_no_import_cycles() -> None:
+    graph = {module: package_imports(path, at_runtime=True) - {module} for module, path in MODULES.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph[module]:
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_services_read_no_settings() -> None:
+    """Services get values, not the settings object: only the container reads settings."""
+    for module, path in MODULES.items():
+        if layer(module) in ("services", "queue", "llm", "store", "formats"):
+            assert "acontext_mcp.settings" not in package_imports(path, at_runtime=False), module
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -50,9 +167,9 @@ def test_library_use_without_mcp(tmp_path: Path) -> None:
     """The documented library use stores and reads a message and never loads the MCP SDK."""
     probe = (
         "import sys, anyio\n"
-        "from acontext_mcp import AcontextService, Settings\n"
+        "from acontext_mcp import Container, Settings\n"
         "async def main():\n"
-        f"    async with AcontextService.open(Settings(data_dir={str(tmp_path)!r})) as acx:\n"
+        f"    async with Container.open(Settings(data_dir={str(tmp_path)!r})) as acx:\n"
         "        session = await acx.sessions.create_session()\n"
         "        await acx.messages.send_message(session.id, {'role': 'user', 'content': 'hi'})\n"
         "        page = await acx.messages.get_messages(session.id, 'anthropic')\n"

@@ -9,13 +9,14 @@ import anyio
 import pytest
 from pydantic import ValidationError
 
-from acontext_mcp import AcontextService, NotFound, Settings
+from acontext_mcp import Container, NotFound, Settings
 from acontext_mcp.auth import StaticTokenVerifier
 from acontext_mcp.cli import main
 from acontext_mcp.demo import load_demo
-from acontext_mcp.services.projects import current_project, use_project
+from acontext_mcp.projects import current_project, use_project
+from acontext_mcp.store.database import utc_now
+from acontext_mcp.store.engines import open_database
 from acontext_mcp.store.migrations import MIGRATIONS, migrate
-from acontext_mcp.store.database import open_database, utc_now
 
 pytestmark = pytest.mark.anyio
 
@@ -89,7 +90,7 @@ async def test_records_written_before_projects_existed_join_the_default_project(
                              (now, now))
             await tx.execute("INSERT INTO disks (id, created_at) VALUES ('old-disk', ?)", (now,))
             await tx.execute("INSERT INTO spaces (id, created_at, updated_at) VALUES ('old-space', ?, ?)", (now, now))
-    async with AcontextService.open(settings, background=False) as service:
+    async with Container.open(settings, background=False) as service:
         assert [s.id for s in (await service.sessions.list_sessions()).items] == ["old-session"]
         assert [d.id for d in (await service.disks.list_disks()).items] == ["old-disk"]
         assert (await service.spaces.get_space("old-space")).id == "old-space"
@@ -101,7 +102,7 @@ async def test_records_written_before_projects_existed_join_the_default_project(
 
 def test_the_reindex_command_counts_every_projects_blocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     async def seed() -> None:
-        async with AcontextService.open(Settings(data_dir=tmp_path), background=False) as service:
+        async with Container.open(Settings(data_dir=tmp_path), background=False) as service:
             with use_project("acme"):
                 await load_demo(service)
 

@@ -6,8 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acontext_mcp.dashboard.pages import INLINE_IMAGES, View, file_response, render, service_of
-from acontext_mcp.services import paths
+from acontext_mcp.dashboard.pages import (
+    INLINE_IMAGES,
+    View,
+    file_response,
+    render,
+    service_of,
+)
+from acontext_mcp.services.disks import paths
 
 PREVIEW_CHARS = 200_000
 

@@ -10,7 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from acontext_mcp.dashboard.pages import View, file_response, int_param, render, service_of
+from acontext_mcp.dashboard.pages import (
+    View,
+    file_response,
+    int_param,
+    render,
+    service_of,
+)
 from acontext_mcp.formats import FORMATS
 from acontext_mcp.services import cursors
 

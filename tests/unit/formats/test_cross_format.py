@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from acontext_mcp.formats import FORMATS, Written, anthropic, from_native, openai, to_native
+from acontext_mcp.formats import (
+    FORMATS,
+    Written,
+    anthropic,
+    from_native,
+    openai,
+    to_native,
+)
 
 
 def test_anthropic_tool_use_reads_as_openai_tool_calls() -> None:

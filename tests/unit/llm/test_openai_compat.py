@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from acontext_mcp.container import provider_from_settings
 from acontext_mcp.errors import LLMError
-from acontext_mcp.llm import ChatReply, OpenAICompatible, provider_from_settings
+from acontext_mcp.llm import ChatReply, OpenAICompatible
 from acontext_mcp.settings import Settings
 from tests.fakes.openai_server import ScriptedOpenAI
 from tests.support.servers import free_port

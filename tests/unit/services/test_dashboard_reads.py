@@ -7,13 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.errors import InvalidArgument, NotFound
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_search_by_id_prefix_or_metadata_text_pages_with_the_cursor(service: AcontextService) -> None:
+async def test_search_by_id_prefix_or_metadata_text_pages_with_the_cursor(service: Container) -> None:
     made = [(await service.sessions.create_session(metadata={"user": f"ada_{n}", "n": n})).id for n in range(5)]
     other = await service.sessions.create_session(metadata={"user": "grace", "note": "100% done"})
     first = await service.sessions.list_sessions(limit=3, query="ADA")
@@ -28,7 +28,7 @@ async def test_search_by_id_prefix_or_metadata_text_pages_with_the_cursor(servic
     assert (await service.sessions.list_sessions(query=other.id[1:7])).items == []  # a prefix, not a substring
 
 
-async def test_list_native_keeps_blob_references_and_pages_by_seq(service: AcontextService, settings: Settings) -> None:
+async def test_list_native_keeps_blob_references_and_pages_by_seq(service: Container, settings: Settings) -> None:
     session = await service.sessions.create_session()
     raw = b"\x01" * (settings.blob_threshold_bytes + 1)
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png",
@@ -52,7 +52,7 @@ async def test_list_native_keeps_blob_references_and_pages_by_seq(service: Acont
         await service.messages.list_native(session.id, limit=0)
 
 
-async def test_get_attachment_reads_inline_bytes_inside_tool_results(service: AcontextService) -> None:
+async def test_get_attachment_reads_inline_bytes_inside_tool_results(service: Container) -> None:
     session = await service.sessions.create_session()
     call = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "shot", "input": {}}]}
     result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [
@@ -71,7 +71,7 @@ async def test_get_attachment_reads_inline_bytes_inside_tool_results(service: Ac
         await service.messages.get_attachment(other.id, stored.id, 0, 1)
 
 
-async def test_daily_activity_counts_each_utc_day_with_zeros_for_quiet_days(service: AcontextService) -> None:
+async def test_daily_activity_counts_each_utc_day_with_zeros_for_quiet_days(service: Container) -> None:
     session = await service.sessions.create_session()
     await service.messages.send_message(session.id, {"role": "user", "content": "a"})
     await service.messages.send_message(session.id, {"role": "user", "content": "b"})
@@ -88,7 +88,7 @@ async def test_daily_activity_counts_each_utc_day_with_zeros_for_quiet_days(serv
             await service.metrics.daily_activity(days=bad)
 
 
-async def test_task_outcomes_count_finished_tasks_by_the_day_they_were_last_updated(service: AcontextService) -> None:
+async def test_task_outcomes_count_finished_tasks_by_the_day_they_were_last_updated(service: Container) -> None:
     from datetime import UTC, datetime
 
     from acontext_mcp.demo import HISTORY, load_demo

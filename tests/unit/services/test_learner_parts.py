@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from acontext_mcp.errors import InvalidArgument, NotFound
-from acontext_mcp.services.queue import RetryPolicy, split_due
-from acontext_mcp.services.skill_agent import CreateFolder, ListSpace, MergeInto, PlaceSop, _is_twin, _TreePlan
-from acontext_mcp.services.spaces import merge_sops, sop_title
+from acontext_mcp.queue.work import RetryPolicy, split_due
+from acontext_mcp.services.skill_agent import (
+    CreateFolder,
+    ListSpace,
+    MergeInto,
+    PlaceSop,
+    _is_twin,
+    _TreePlan,
+)
+from acontext_mcp.services.spaces.service import merge_sops, sop_title
 
 
 def sop(use_when: str, *tools: str, preferences: str = "") -> dict:

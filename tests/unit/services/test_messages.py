@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
-from acontext_mcp import AcontextService, Settings
-from acontext_mcp.errors import InvalidArgument, InvalidMessage, NotFound, PayloadTooLarge
+from acontext_mcp import Container, Settings
+from acontext_mcp.errors import (
+    InvalidArgument,
+    InvalidMessage,
+    NotFound,
+    PayloadTooLarge,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -21,7 +26,7 @@ def png_of(size: int) -> tuple[bytes, str]:
     return raw, base64.b64encode(raw).decode()
 
 
-async def stored_bodies(service: AcontextService, session_id: str) -> list[dict[str, Any]]:
+async def stored_bodies(service: Container, session_id: str) -> list[dict[str, Any]]:
     rows = await service.db.fetch_all("SELECT body FROM messages WHERE session_id = ? ORDER BY seq", (session_id,))
     return [json.loads(row["body"]) for row in rows]
 
@@ -32,7 +37,7 @@ def blob_files(settings: Settings) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-async def test_large_binary_parts_go_to_blobs_and_come_back(service: AcontextService, settings: Settings) -> None:
+async def test_large_binary_parts_go_to_blobs_and_come_back(service: Container, settings: Settings) -> None:
     session = await service.sessions.create_session()
     raw, encoded = png_of(settings.blob_threshold_bytes + 1)
     _, small = png_of(100)
@@ -60,7 +65,7 @@ async def test_large_binary_parts_go_to_blobs_and_come_back(service: AcontextSer
     assert anthropic.items[0]["content"][1]["source"] == {"type": "base64", "media_type": "image/png", "data": encoded}
 
 
-async def test_blobs_inside_tool_results(service: AcontextService, settings: Settings) -> None:
+async def test_blobs_inside_tool_results(service: Container, settings: Settings) -> None:
     session = await service.sessions.create_session()
     raw, encoded = png_of(settings.blob_threshold_bytes * 2)
     await service.messages.send_message(
@@ -82,7 +87,7 @@ async def test_blobs_inside_tool_results(service: AcontextService, settings: Set
     assert (await service.messages.get_messages(session.id, "anthropic")).items[1] == result
 
 
-async def test_a_refused_message_leaves_no_record_and_no_blob(service: AcontextService, settings: Settings) -> None:
+async def test_a_refused_message_leaves_no_record_and_no_blob(service: Container, settings: Settings) -> None:
     """The tool-result check runs after the blob is written; the blob must go with the failed record."""
     session = await service.sessions.create_session()
     _, encoded = png_of(settings.blob_threshold_bytes + 10)
@@ -114,7 +119,7 @@ async def test_a_refused_message_leaves_no_record_and_no_blob(service: AcontextS
     ],
 )
 async def test_malformed_messages_name_their_field(
-    service: AcontextService, message: dict[str, Any], fmt: str, field: str
+    service: Container, message: dict[str, Any], fmt: str, field: str
 ) -> None:
     session = await service.sessions.create_session()
     with pytest.raises(InvalidMessage) as error:
@@ -123,7 +128,7 @@ async def test_malformed_messages_name_their_field(
     assert await stored_bodies(service, session.id) == []
 
 
-async def test_unknown_format_and_session(service: AcontextService) -> None:
+async def test_unknown_format_and_session(service: Container) -> None:
     session = await service.sessions.create_session()
     with pytest.raises(InvalidArgument, match="format 'gemini'"):
         await service.messages.send_message(session.id, {"role": "user", "content": "x"}, "gemini")
@@ -135,7 +140,7 @@ async def test_unknown_format_and_session(service: AcontextService) -> None:
 
 async def test_size_limit(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, max_message_bytes=1000)
-    async with AcontextService.open(settings) as service:
+    async with Container.open(settings) as service:
         session = await service.sessions.create_session()
         with pytest.raises(PayloadTooLarge) as error:
             await service.messages.send_message(session.id, {"role": "user", "content": "x" * 1000})
@@ -149,7 +154,7 @@ async def test_default_size_limit_is_8_mib() -> None:
     assert Settings().blob_threshold_bytes == 64 * 1024
 
 
-async def test_paging_walks_every_message_once_in_order(service: AcontextService) -> None:
+async def test_paging_walks_every_message_once_in_order(service: Container) -> None:
     session = await service.sessions.create_session()
     sent = [await service.messages.send_message(session.id, {"role": "user", "content": f"m{i}"}) for i in range(7)]
     seen, cursor = [], None
@@ -168,13 +173,13 @@ async def test_paging_walks_every_message_once_in_order(service: AcontextService
 
 
 @pytest.mark.parametrize(("limit", "cursor"), [(0, None), (1001, None), (None, "garbage"), (None, "c2Vzc2lvbjox")])
-async def test_bad_paging(service: AcontextService, limit: int | None, cursor: str | None) -> None:
+async def test_bad_paging(service: Container, limit: int | None, cursor: str | None) -> None:
     session = await service.sessions.create_session()
     with pytest.raises(InvalidArgument):
         await service.messages.get_messages(session.id, limit=limit, cursor=cursor)
 
 
-async def test_openai_tool_round_trip_is_readable_as_anthropic(service: AcontextService) -> None:
+async def test_openai_tool_round_trip_is_readable_as_anthropic(service: Container) -> None:
     session = await service.sessions.create_session()
     call = {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}}
     await service.messages.send_message(session.id, {"role": "system", "content": "be brief"})
@@ -189,7 +194,7 @@ async def test_openai_tool_round_trip_is_readable_as_anthropic(service: Acontext
     assert len(page.message_ids) == len(page.items)
 
 
-async def test_delete_session_removes_messages_and_blobs(service: AcontextService, settings: Settings) -> None:
+async def test_delete_session_removes_messages_and_blobs(service: Container, settings: Settings) -> None:
     session = await service.sessions.create_session()
     _, encoded = png_of(settings.blob_threshold_bytes + 1)
     await service.messages.send_message(

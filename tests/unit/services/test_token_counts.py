@@ -6,13 +6,18 @@ import json
 
 import pytest
 
-from acontext_mcp import AcontextService, Settings
+from acontext_mcp import Container, Settings
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.formats import openai
 from acontext_mcp.formats.editing import RemoveToolResult, TokenLimit
+from acontext_mcp.store.engines import open_database
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
-from acontext_mcp.store.database import open_database
-from acontext_mcp.tokens import IMAGE_TOKENS, EstimateCounter, message_tokens, open_counter
+from acontext_mcp.tokens import (
+    IMAGE_TOKENS,
+    EstimateCounter,
+    message_tokens,
+    open_counter,
+)
 from tests.support.sessions import tool_session
 
 pytestmark = pytest.mark.anyio
@@ -28,7 +33,7 @@ MESSAGES = [
 ]
 
 
-async def test_counts_are_stored_and_summed(service: AcontextService) -> None:
+async def test_counts_are_stored_and_summed(service: Container) -> None:
     counter = open_counter("auto")
     session = await service.sessions.create_session()
     stored = [await service.messages.send_message(session.id, message) for message in MESSAGES]
@@ -45,7 +50,7 @@ async def test_counts_are_stored_and_summed(service: AcontextService) -> None:
         await service.messages.get_token_counts("nope")
 
 
-async def test_edits_report_tokens_and_leave_storage_alone(service: AcontextService) -> None:
+async def test_edits_report_tokens_and_leave_storage_alone(service: Container) -> None:
     session = await service.sessions.create_session()
     for message in MESSAGES:
         await service.messages.send_message(session.id, message)
@@ -65,7 +70,7 @@ async def test_edits_report_tokens_and_leave_storage_alone(service: AcontextServ
 
 
 @pytest.mark.parametrize("paging", [{"limit": 2}, {"cursor": "bWVzc2FnZToy"}])
-async def test_strategies_do_not_page(service: AcontextService, paging: dict) -> None:
+async def test_strategies_do_not_page(service: Container, paging: dict) -> None:
     session = await service.sessions.create_session()
     with pytest.raises(InvalidArgument, match="edit_strategies apply to the whole session, so they cannot be combined with limit or cursor"):
         await service.messages.get_messages(session.id, edit_strategies=[TokenLimit(type="token_limit", limit_tokens=100)], **paging)
@@ -89,7 +94,7 @@ async def test_a_file_from_before_token_counts_is_counted_on_open(settings: Sett
                     (f"m{seq}", seq, body["role"], json.dumps(body)),
                 )
 
-    async with AcontextService.open(settings.model_copy(update={"tokenizer": "estimate"})) as service:
+    async with Container.open(settings.model_copy(update={"tokenizer": "estimate"})) as service:
         assert await current_version(service.db) >= 4
         counts = await service.messages.get_token_counts("s1")
         counter = EstimateCounter()
@@ -100,7 +105,7 @@ async def test_a_file_from_before_token_counts_is_counted_on_open(settings: Sett
         assert counts.tokenizer == "estimate"
 
 
-async def test_a_large_session_fits_a_budget(service: AcontextService) -> None:
+async def test_a_large_session_fits_a_budget(service: Container) -> None:
     session = await service.sessions.create_session()
     for message in tool_session(120):
         await service.messages.send_message(session.id, message)

@@ -10,7 +10,8 @@ import anyio
 import pytest
 
 from acontext_mcp import Settings
-from acontext_mcp.store.database import Database, open_database, shown
+from acontext_mcp.store.database import Database, shown
+from acontext_mcp.store.engines import open_database
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
 from acontext_mcp.store.postgres import PostgresDatabase, to_postgres
 from tests.support.mcp import eventually

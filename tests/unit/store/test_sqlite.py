@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from acontext_mcp.store.migrations import MIGRATIONS, Migration, current_version, migrate
 from acontext_mcp.store.database import new_id, utc_now
+from acontext_mcp.store.migrations import (
+    MIGRATIONS,
+    Migration,
+    current_version,
+    migrate,
+)
 from acontext_mcp.store.sqlite import SqliteDatabase
 
 pytestmark = pytest.mark.anyio

@@ -1,0 +1,161 @@
+"""The task agent: a language model that reads new messages and keeps a session's task list.
+
+It works through tool calls on a `TaskBoard` (the contract below, so any model can be swapped in),
+for at most `max_steps` model calls. A bad call (unknown tool, arguments that are not JSON or
+do not fit, a task order that does not exist) is answered with an error the model can read,
+and the loop goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+from pydantic import Field
+
+from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.formats.transcript import transcript
+from acontext_mcp.llm import ChatProvider
+from acontext_mcp.llm.tool_loop import LoopRun, Tool, ToolArgs, ToolLoop, parse_call
+from acontext_mcp.llm.tool_loop import tool_schemas as schemas_of
+from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.observer.tasks import TaskBoard
+
+PURPOSE = "task_agent"
+
+SYSTEM_PROMPT = """\
+You keep the task list of a conversation between a user and an AI agent, like a TODO list the
+agent never has to maintain itself. You see the current list and the newest messages; update the
+list with your tools, then call finish.
+
+- A task is a goal the user asked for, or a step the agent planned to reach it. Small talk is not
+  a task. Update existing tasks rather than adding duplicates.
+- Status: pending (not started), running (being worked on), success (done), failed (given up or
+  impossible).
+- Progress lines are the agent's own account, in the first person and past tense, concrete and
+  short: "I have navigated to the repo", "I have written the hero section".
+- User preferences are what the user wants about a task: tools, style, constraints.
+- Messages are shown as [message id] role: content. Link the messages that belong to a task with
+  link_messages, using those ids.
+- task_order is a task's position from 1; insert_task with after_task_order 0 puts a task first,
+  and inserting shifts the orders of the tasks after it.
+- If nothing changed, call finish at once."""
+
+
+class InsertTask(ToolArgs):
+    """Add a task after the task at after_task_order (0 = first). Returns the new task's order."""
+
+    after_task_order: int = Field(description="Insert after this task; 0 inserts first")
+    task_description: str = Field(description="What the task is, in one sentence")
+
+
+class UpdateTask(ToolArgs):
+    """Set a task's status, and optionally rewrite its description."""
+
+    task_order: int
+    status: Literal["pending", "running", "success", "failed"]
+    task_description: str | None = Field(default=None, description="A new description, or null to keep it")
+
+
+class AppendTaskProgress(ToolArgs):
+    """Record something the agent did for a task, in the first person ("I have ...")."""
+
+    task_order: int
+    progress: str
+
+
+class AppendUserPreference(ToolArgs):
+    """Record something the user wants about a task."""
+
+    task_order: int
+    preference: str
+
+
+class LinkMessages(ToolArgs):
+    """Link messages (by their [id]) to the task they belong to."""
+
+    task_order: int
+    message_ids: list[str]
+
+
+class Finish(ToolArgs):
+    """Stop: the task list is up to date."""
+
+
+def _insert(board: TaskBoard, a: InsertTask) -> str:
+    return f"ok: inserted task {board.insert(a.after_task_order, a.task_description)}"
+
+
+def _update(board: TaskBoard, a: UpdateTask) -> str:
+    board.update(a.task_order, a.status, a.task_description)
+    return f"ok: task {a.task_order} is {a.status}"
+
+
+def _progress(board: TaskBoard, a: AppendTaskProgress) -> str:
+    board.append_progress(a.task_order, a.progress)
+    return f"ok: progress added to task {a.task_order}"
+
+
+def _preference(board: TaskBoard, a: AppendUserPreference) -> str:
+    board.append_preference(a.task_order, a.preference)
+    return f"ok: preference added to task {a.task_order}"
+
+
+def _link(board: TaskBoard, a: LinkMessages) -> str:
+    return f"ok: linked {board.link(a.task_order, a.message_ids)} new messages to task {a.task_order}"
+
+
+def _finish(board: TaskBoard, a: Finish) -> str:
+    return "ok: finished"
+
+
+@dataclass(frozen=True)
+class _Tool:
+    args: type[ToolArgs]
+    apply: Callable[[TaskBoard, Any], str]
+
+
+TOOLS: dict[str, _Tool] = {
+    "insert_task": _Tool(InsertTask, _insert),
+    "update_task": _Tool(UpdateTask, _update),
+    "append_task_progress": _Tool(AppendTaskProgress, _progress),
+    "append_user_preference": _Tool(AppendUserPreference, _preference),
+    "link_messages": _Tool(LinkMessages, _link),
+    "finish": _Tool(Finish, _finish),
+}
+
+
+def tool_schemas() -> list[dict[str, Any]]:
+    """The task agent's tools in the Chat Completions `tools` shape."""
+    return schemas_of({name: tool.args for name, tool in TOOLS.items()})
+
+
+class TaskAgent:
+    def __init__(self, provider: ChatProvider, usage: LlmUsage, max_steps: int = 8) -> None:
+        self._loop = ToolLoop(provider, usage, max_steps)
+
+    @property
+    def model(self) -> str:
+        return self._loop.model
+
+    async def run(self, board: TaskBoard, messages: list[dict[str, Any]]) -> LoopRun:
+        """Update `board` from `messages` (stored native bodies with their `id`). Raises `LLMError`."""
+        tools = {name: Tool(tool.args, partial(tool.apply, board)) for name, tool in TOOLS.items()}
+        return await self._loop.run(PURPOSE, SYSTEM_PROMPT, prompt(board, messages), tools, final={"finish"})
+
+
+def prompt(board: TaskBoard, messages: list[dict[str, Any]]) -> str:
+    return f"Current tasks:\n{board.render()}\n\nNew messages:\n{transcript(messages)}"
+
+
+def apply_call(board: TaskBoard, name: str, arguments: str) -> str:
+    """Run one tool call on the board; the text answers the model, starting with "ok" or "error"."""
+    parsed = parse_call({n: t.args for n, t in TOOLS.items()}, name, arguments)
+    if isinstance(parsed, str):
+        return parsed
+    try:
+        return TOOLS[name].apply(board, parsed)
+    except InvalidArgument as exc:
+        return f"error: {name}: {exc}"

@@ -1,0 +1,238 @@
+"""Tasks: the per-session task list the observer keeps, readable and correctable by users.
+
+The observer edits a `TaskBoard`, an in-memory copy of one session's list, and saves it in
+the transaction that acknowledges the batch, so a failed batch leaves no half-written tasks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from acontext_mcp.errors import InvalidArgument, NotFound
+from acontext_mcp.projects import current_project
+from acontext_mcp.services.observer.models import (
+    TASK_STATUSES,
+    Task,
+    TaskData,
+    TaskStatus,
+)
+from acontext_mcp.store.database import Database, Writer, new_id, utc_now
+
+_UNKNOWN_SESSION = "call list_sessions to see the ids that exist"
+
+
+@dataclass
+class _Entry:
+    id: str
+    status: TaskStatus
+    data: TaskData
+    message_ids: list[str]
+    new: bool = False
+    was: str | None = None  # the status as loaded
+    changed: set[str] = field(default_factory=set)
+    new_links: list[str] = field(default_factory=list)
+
+
+class TaskBoard:
+    """One session's task list being edited; orders are positions from 1.
+
+    Every edit raises `InvalidArgument` with a message fit to show the model that made it.
+    """
+
+    def __init__(self, session_id: str, entries: list[_Entry], known_message_ids: set[str]) -> None:
+        self.session_id = session_id
+        self._entries = entries
+        self._known = known_message_ids
+        self.learning_queued = 0  # tasks `save` queued for the learner
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [
+            Task(id=e.id, order=i, status=e.status, data=e.data, message_ids=e.message_ids)
+            for i, e in enumerate(self._entries, 1)
+        ]
+
+    def insert(self, after_task_order: int, description: str) -> int:
+        if not 0 <= after_task_order <= len(self._entries):
+            raise InvalidArgument(
+                f"after_task_order must be between 0 (insert first) and {len(self._entries)}, got {after_task_order}"
+            )
+        entry = _Entry(new_id(), "pending", TaskData(task_description=_text(description, "task_description")), [], True)
+        self._entries.insert(after_task_order, entry)
+        return after_task_order + 1
+
+    def update(self, order: int, status: str, description: str | None = None) -> None:
+        entry = self._entry(order)
+        description = _text(description, "task_description") if description is not None else None
+        entry.status = check_status(status)
+        entry.changed.add("status")
+        if description is not None:
+            entry.data.task_description = description
+            entry.changed.add("data")
+
+    def append_progress(self, order: int, progress: str) -> None:
+        entry = self._entry(order)
+        entry.data.progresses.append(_text(progress, "progress"))
+        entry.changed.add("data")
+
+    def append_preference(self, order: int, preference: str) -> None:
+        entry = self._entry(order)
+        entry.data.user_preferences.append(_text(preference, "preference"))
+        entry.changed.add("data")
+
+    def link(self, order: int, message_ids: list[str]) -> int:
+        """Link messages of this session to a task; return how many were newly linked."""
+        entry = self._entry(order)
+        unknown = [m for m in message_ids if m not in self._known]
+        if unknown:
+            raise InvalidArgument(f"unknown message ids {unknown}; use the ids in [brackets] from the transcript")
+        fresh = [m for m in dict.fromkeys(message_ids) if m not in entry.message_ids]
+        entry.message_ids += fresh
+        entry.new_links += fresh
+        return len(fresh)
+
+    def render(self) -> str:
+        """The list as the model reads it."""
+        if not self._entries:
+            return "(no tasks yet)"
+        lines: list[str] = []
+        for order, entry in enumerate(self._entries, 1):
+            lines.append(f"{order}. [{entry.status}] {entry.data.task_description}")
+            lines += [f"   progress: {p}" for p in entry.data.progresses]
+            lines += [f"   user preference: {p}" for p in entry.data.user_preferences]
+        return "\n".join(lines)
+
+    async def save(self, tx: Writer, now: str | None = None) -> None:
+        """Write a board's edits inside the caller's transaction; fields nobody edited are left alone.
+
+        `now` (UTC ISO-8601) stamps the changed tasks; the demo uses it to write past outcomes.
+        """
+        now = now or utc_now()
+        for order, entry in enumerate(self._entries, 1):
+            data = json.dumps(entry.data.model_dump(), ensure_ascii=False)
+            if entry.new:
+                await tx.execute(
+                    "INSERT INTO tasks (id, session_id, task_order, status, data, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (entry.id, self.session_id, order, entry.status, data, now, now),
+                )
+                continue
+            await tx.execute(
+                "UPDATE tasks SET task_order = ?, "
+                "status = CASE WHEN ? THEN ? ELSE status END, data = CASE WHEN ? THEN ? ELSE data END, "
+                "updated_at = CASE WHEN ? THEN ? ELSE updated_at END WHERE id = ?",
+                (order, "status" in entry.changed, entry.status, "data" in entry.changed, data,
+                 bool(entry.changed), now, entry.id),
+            )
+        await tx.execute_many(
+            "INSERT INTO task_messages (task_id, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(entry.id, m) for entry in self._entries for m in entry.new_links],
+        )
+        self.learning_queued = await queue_learning(
+            tx, [e.id for e in self._entries if e.status == "success" and e.was != "success"]
+        )
+
+    def _entry(self, order: int) -> _Entry:
+        if not 1 <= order <= len(self._entries):
+            have = f"orders 1 to {len(self._entries)}" if self._entries else "no tasks yet; insert_task first"
+            raise InvalidArgument(f"task_order {order} does not exist ({have})")
+        return self._entries[order - 1]
+
+
+class TaskService:
+    def __init__(self, db: Database, on_learnable: Callable[[], None] | None = None) -> None:
+        self._db = db
+        self._on_learnable = on_learnable
+
+    def learnable(self) -> None:
+        """Tell the learner that tasks were queued for it (after the transaction that queued them)."""
+        if self._on_learnable is not None:
+            self._on_learnable()
+
+    async def list_tasks(self, session_id: str) -> list[Task]:
+        """A session's tasks in order. Raises `NotFound` for an unknown session."""
+        await self._check_session(session_id)
+        return (await self.load_board(session_id)).tasks
+
+    async def update_task_status(self, session_id: str, task_order: int, status: str) -> Task:
+        """Correct one task's status. Raises `NotFound` (session or task order), `InvalidArgument` (status)."""
+        check_status(status)
+        await self._check_session(session_id)
+        async with self._db.transaction() as tx:
+            before = await tx.fetch_one(
+                "SELECT id, status FROM tasks WHERE session_id = ? AND task_order = ?", (session_id, task_order)
+            )
+            if before is None:
+                raise NotFound("task", str(task_order), "call get_tasks to see this session's task orders")
+            await tx.execute(
+                "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), before["id"])
+            )
+            queued = await queue_learning(tx, [before["id"]] if status == "success" != before["status"] else [])
+        if queued:
+            self.learnable()
+        tasks = await self.list_tasks(session_id)
+        return tasks[task_order - 1]
+
+    async def load_board(self, session_id: str) -> TaskBoard:
+        rows = await self._db.fetch_all(
+            "SELECT id, status, data FROM tasks WHERE session_id = ? ORDER BY task_order", (session_id,)
+        )
+        links = await self._db.fetch_all(
+            "SELECT tm.task_id, tm.message_id FROM task_messages tm JOIN tasks t ON t.id = tm.task_id "
+            "JOIN messages m ON m.id = tm.message_id WHERE t.session_id = ? ORDER BY m.seq",
+            (session_id,),
+        )
+        linked: dict[str, list[str]] = {}
+        for link in links:
+            linked.setdefault(link["task_id"], []).append(link["message_id"])
+        known = await self._db.fetch_all("SELECT id FROM messages WHERE session_id = ?", (session_id,))
+        entries = [
+            _Entry(row["id"], row["status"], TaskData.model_validate_json(row["data"]), linked.get(row["id"], []),
+                   was=row["status"])
+            for row in rows
+        ]
+        return TaskBoard(session_id, entries, {row["id"] for row in known})
+
+    async def _check_session(self, session_id: str) -> None:
+        if await self._db.fetch_one(
+            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+        ) is None:
+            raise NotFound("session", session_id, _UNKNOWN_SESSION)
+
+
+async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
+    """Queue tasks that just succeeded for the learner, with their data and linked messages as they are now.
+
+    Only tasks of sessions attached to an existing space are queued, and a task at most once while
+    it waits. Returns how many were queued; call `TaskService.learnable` after the commit.
+    """
+    queued = 0
+    for task_id in task_ids:
+        linked = await tx.fetch_all(
+            "SELECT tm.message_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id "
+            "WHERE tm.task_id = ? ORDER BY m.seq",
+            (task_id,),
+        )
+        now = utc_now()
+        queued += await tx.execute(
+            "INSERT INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
+            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, ?, 'queued', ?, ? "
+            "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
+            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id ON CONFLICT DO NOTHING",
+            (new_id(), json.dumps([row["message_id"] for row in linked]), now, now, task_id),
+        )
+    return queued
+
+
+def check_status(status: str) -> TaskStatus:
+    if status not in TASK_STATUSES:
+        raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}, got {status!r}")
+    return status  # type: ignore[return-value]
+
+
+def _text(value: str, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgument(f"{name} must be non-empty text")
+    return value.strip()

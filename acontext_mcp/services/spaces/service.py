@@ -1,0 +1,428 @@
+"""Spaces: Notion-like trees of folders, pages, text and SOP blocks, addressed by paths like /github/GTM.
+
+Folders (and a space's root) hold folders and pages; pages hold text and sop blocks. A folder's
+or page's title is unique within its parent, so a path names one block. Every write commits to
+the database first, then tells the search index which blocks changed.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from acontext_mcp.errors import Conflict, InvalidArgument, PayloadTooLarge
+from acontext_mcp.projects import current_project
+from acontext_mcp.services.limits import check_depth
+from acontext_mcp.services.models import Deleted
+from acontext_mcp.services.spaces.index import SearchIndex
+from acontext_mcp.services.spaces.models import (
+    BLOCK_TYPES,
+    Block,
+    BlocksDeleted,
+    SopData,
+    Space,
+    SpaceList,
+    SpaceSettings,
+    SpaceTree,
+    TextData,
+    TreeEntry,
+)
+from acontext_mcp.services.spaces.tree import (
+    CHILD_TYPES,
+    CONTAINERS,
+    block_in,
+    block_path,
+    block_row,
+    children_of,
+    fetch_space,
+    load_blocks,
+    lock_space,
+    resolve,
+    space_record,
+    split_path,
+    subtree,
+)
+from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
+
+DATA_MODELS: dict[str, type[BaseModel]] = {"sop": SopData, "text": TextData}
+MAX_TITLE_CHARS = 200
+MAX_TREE_ENTRIES = 1000
+
+
+class SpaceService:
+    def __init__(self, db: Database, search: SearchIndex, max_data_bytes: int) -> None:
+        self._db = db
+        self._search = search
+        self._max_data_bytes = max_data_bytes
+
+    # Spaces
+
+    async def create_space(self, name: str | None = None, settings: SpaceSettings | None = None) -> Space:
+        """Raises `InvalidArgument` for a name over `MAX_TITLE_CHARS`."""
+        if name is not None and len(name) > MAX_TITLE_CHARS:
+            raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_TITLE_CHARS}")
+        now = utc_now()
+        space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO spaces (id, name, settings, created_at, updated_at, project_id) VALUES (?, ?, ?, ?, ?, ?)",
+                (space.id, name, space.settings.model_dump_json(), space.created_at, space.updated_at,
+                 current_project()),
+            )
+        return space
+
+    async def get_space(self, space_id: str) -> Space:
+        """Raises `NotFound` for an unknown id."""
+        return await fetch_space(self._db, space_id)
+
+    async def list_spaces(self) -> SpaceList:
+        """Every space, oldest first."""
+        rows = await self._db.fetch_all("SELECT * FROM spaces WHERE project_id = ? ORDER BY rowid",
+                                        (current_project(),))
+        return SpaceList(items=[space_record(row) for row in rows])
+
+    async def delete_space(self, space_id: str) -> Deleted:
+        """Delete a space and every block in it; its sessions stay, detached. Raises `NotFound` for an unknown id."""
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,))
+            await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
+            await self._search.enqueue(tx, space_id)
+        await self._search.sync()
+        return Deleted(id=space_id)
+
+    # Reading the tree
+
+    async def list_space(self, space_id: str, path: str = "/") -> SpaceTree:
+        """The blocks under `path`, depth first. Raises `NotFound` for an unknown space or path."""
+        await fetch_space(self._db, space_id)
+        top = await resolve(self._db, space_id, path)
+        rows = await self._db.fetch_all(
+            "SELECT id, parent_id, type, title FROM blocks WHERE space_id = ? ORDER BY sort_order", (space_id,)
+        )
+        children: dict[str | None, list[Row]] = {}
+        for row in rows:
+            children.setdefault(row["parent_id"], []).append(row)
+        entries: list[TreeEntry] = []
+        top_path = await block_path(self._db, top) if top else ""
+        stack = [(row, top_path, 0) for row in reversed(children.get(top, []))]
+        while stack and len(entries) < MAX_TREE_ENTRIES:
+            row, parent_path, depth = stack.pop()
+            own_path = f"{parent_path}/{row['title']}" if row["type"] in CONTAINERS else parent_path or "/"
+            entries.append(TreeEntry(id=row["id"], type=row["type"], title=row["title"], path=own_path,
+                                     parent_id=row["parent_id"], depth=depth))
+            stack.extend((child, own_path, depth + 1) for child in reversed(children.get(row["id"], [])))
+        return SpaceTree(space_id=space_id, path=top_path or "/", entries=entries, truncated=bool(stack))
+
+    async def get_block(self, space_id: str, block_id: str) -> Block:
+        """Raises `NotFound` for an unknown space or a block not in it."""
+        await fetch_space(self._db, space_id)
+        return await block_in(self._db, space_id, block_id)
+
+    async def read_path(self, space_id: str, path: str) -> tuple[Block | None, list[Block]]:
+        """The folder or page at `path` (None for the root) and its children in order."""
+        await fetch_space(self._db, space_id)
+        node_id = await resolve(self._db, space_id, path)
+        where, params = children_of(space_id, node_id)
+        ids = [r["id"] for r in await self._db.fetch_all(
+            f"SELECT id FROM blocks WHERE {where} ORDER BY sort_order", params
+        )]
+        blocks = await load_blocks(self._db, [node_id, *ids] if node_id else ids)
+        return (blocks[node_id] if node_id else None), [blocks[i] for i in ids]
+
+    async def blocks_in(self, space_id: str, ids: Sequence[str]) -> dict[str, Block]:
+        """The blocks of this space among `ids`, by id; other ids are left out."""
+        return {i: b for i, b in (await load_blocks(self._db, ids)).items() if b.space_id == space_id}
+
+    async def list_pages(self, limit: int) -> list[Block]:
+        """Up to `limit` pages across the project's spaces, oldest space first, for listing as resources."""
+        rows = await self._db.fetch_all(
+            "SELECT b.id FROM blocks b JOIN spaces s ON s.id = b.space_id WHERE b.type = 'page' AND s.project_id = ? "
+            "ORDER BY s.rowid, b.rowid LIMIT ?",
+            (current_project(), limit),
+        )
+        blocks = await load_blocks(self._db, [r["id"] for r in rows])
+        return [blocks[r["id"]] for r in rows]
+
+    # Writing blocks
+
+    async def create_block(
+        self, space_id: str, parent_path: str, type: str, title: str, data: dict[str, Any] | None = None
+    ) -> Block:
+        """Add a block as the last child of the folder or page at `parent_path` ("/" is the root).
+
+        Raises `NotFound` (space, path), `InvalidArgument` (type, title, data, a child type the
+        parent cannot hold), `Conflict` (a folder or page of that title already there).
+        """
+        encoded = self._encode_data(type, data)
+        title = _check_title(type, title)
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            parent_id = await resolve(tx, space_id, parent_path)
+            await _check_child(tx, parent_id, type, parent_path)
+            await _check_unique(tx, space_id, parent_id, type, title)
+            block_id = await _insert(tx, space_id, parent_id, type, title, encoded)
+            await self._search.enqueue(tx, space_id, [block_id])
+        await self._search.sync()
+        return await block_in(self._db, space_id, block_id)
+
+    async def place_sop(
+        self,
+        space_id: str,
+        page_path: str,
+        sop: dict[str, Any],
+        merge_into: str | None = None,
+        then: Callable[[Writer, str], Awaitable[None]] | None = None,
+    ) -> Block:
+        """Add an SOP to the page at `page_path`, creating the folders and page on the way, in one transaction;
+        or, with `merge_into` (an sop block of the space), merge it into that block (see `merge_sops`).
+        `then(tx, block_id)` runs last in the same transaction (e.g. to acknowledge the work).
+
+        Raises `NotFound` (space, merge target), `InvalidArgument` (path through a page or onto a
+        folder, bad titles, malformed SOP data).
+        """
+        data = validate_data("sop", sop)
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            if merge_into is not None:
+                row = await block_row(tx, space_id, merge_into)
+                if row["type"] != "sop":
+                    raise InvalidArgument(f"block {merge_into!r} is a {row['type']}, not an sop; merge into an sop")
+                block_id = merge_into
+                merged = merge_sops(json.loads(row["data"]), data)
+                await tx.execute("UPDATE blocks SET data = ?, updated_at = ? WHERE id = ?",
+                                 (self._encode_data("sop", merged), utc_now(), block_id))
+            else:
+                titles = split_path(page_path)
+                if not titles:
+                    raise InvalidArgument("an SOP goes on a page: give a page path such as /github/basic_ops")
+                parent_id: str | None = None
+                created: list[str] = []
+                for depth, title in enumerate(titles):
+                    type = "page" if depth == len(titles) - 1 else "folder"
+                    title = _check_title(type, title)
+                    where, params = children_of(space_id, parent_id)
+                    row = await tx.fetch_one(
+                        f"SELECT id, type FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')",
+                        (*params, title),
+                    )
+                    if row is not None and row["type"] != type:
+                        raise InvalidArgument(f"{title!r} in {page_path!r} is a {row['type']}, not a {type}; "
+                                              "SOPs go on pages, and pages sit in folders")
+                    parent_id = row["id"] if row else await _insert(tx, space_id, parent_id, type, title, "{}")
+                    created += [] if row else [parent_id]
+                block_id = await _insert(tx, space_id, parent_id, "sop", sop_title(data),
+                                         self._encode_data("sop", data))
+                await self._search.enqueue(tx, space_id, created)
+            await self._search.enqueue(tx, space_id, [block_id])
+            if then is not None:
+                await then(tx, block_id)
+        await self._search.sync()
+        return await block_in(self._db, space_id, block_id)
+
+    async def update_block(
+        self, space_id: str, block_id: str, title: str | None = None, data: dict[str, Any] | None = None
+    ) -> Block:
+        """Change a block's title and/or data (data is replaced whole, and validated for its type).
+
+        Raises `NotFound`, `InvalidArgument` (nothing to change, bad title or data), `Conflict`.
+        """
+        if title is None and data is None:
+            raise InvalidArgument("nothing to update: pass a new title, new data, or both")
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            row = await block_row(tx, space_id, block_id)
+            sets: dict[str, Any] = {"updated_at": utc_now()}
+            if title is not None:
+                sets["title"] = _check_title(row["type"], title)
+                if sets["title"] != row["title"]:
+                    await _check_unique(tx, space_id, row["parent_id"], row["type"], sets["title"])
+            if data is not None:
+                sets["data"] = self._encode_data(row["type"], data)
+            await tx.execute(
+                f"UPDATE blocks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", (*sets.values(), block_id)
+            )
+            await self._search.enqueue(tx, space_id, await subtree(tx, block_id))
+        await self._search.sync()
+        return await block_in(self._db, space_id, block_id)
+
+    async def move_block(
+        self, space_id: str, block_id: str, new_parent_path: str, position: int | None = None
+    ) -> Block:
+        """Move a block (with everything under it) under another parent, at `position` (from 0; default last).
+
+        Raises `NotFound`, `InvalidArgument` (a parent that cannot hold it, a move into itself,
+        a position out of range), `Conflict`.
+        """
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            row = await block_row(tx, space_id, block_id)
+            parent_id = await resolve(tx, space_id, new_parent_path)
+            moved = await subtree(tx, block_id)
+            if parent_id in moved:
+                raise InvalidArgument(
+                    f"cannot move {row['type']} {row['title']!r} into {new_parent_path!r}: that is the block "
+                    "itself or inside it; pick a parent outside it"
+                )
+            await _check_child(tx, parent_id, row["type"], new_parent_path)
+            if parent_id != row["parent_id"]:
+                await _check_unique(tx, space_id, parent_id, row["type"], row["title"])
+            await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
+            where, params = children_of(space_id, parent_id)
+            count = await tx.fetch_one(
+                f"SELECT COUNT(*) AS n FROM blocks WHERE {where} AND id != ?", (*params, block_id)
+            )
+            siblings = count["n"] if count else 0
+            if position is None:
+                position = siblings
+            elif not 0 <= position <= siblings:
+                raise InvalidArgument(f"position {position} is out of range: {new_parent_path!r} has {siblings} "
+                                      f"other children, so use 0..{siblings} (or omit it to move to the end)")
+            await tx.execute(
+                f"UPDATE blocks SET sort_order = sort_order + 1 WHERE {where} AND id != ? AND sort_order >= ?",
+                (*params, block_id, position),
+            )
+            await tx.execute(
+                "UPDATE blocks SET parent_id = ?, sort_order = ?, updated_at = ? WHERE id = ?",
+                (parent_id, position, utc_now(), block_id),
+            )
+            await self._search.enqueue(tx, space_id, moved)
+        await self._search.sync()
+        return await block_in(self._db, space_id, block_id)
+
+    async def delete_block(self, space_id: str, block_id: str, recursive: bool = False) -> BlocksDeleted:
+        """Delete a block; a folder or page must be empty unless `recursive`, which deletes all under it.
+
+        Raises `NotFound`, `InvalidArgument` (a non-empty folder or page without `recursive`).
+        """
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            row = await block_row(tx, space_id, block_id)
+            removed = await subtree(tx, block_id)
+            if len(removed) > 1 and not recursive:
+                raise InvalidArgument(
+                    f"{row['type']} {row['title']!r} is not empty ({len(removed) - 1} blocks under it); "
+                    "delete or move them first, or pass recursive=true to delete everything under it"
+                )
+            await tx.execute("DELETE FROM blocks WHERE id = ?", (block_id,))
+            await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
+            await self._search.enqueue(tx, space_id, removed)
+        await self._search.sync()
+        return BlocksDeleted(id=block_id, block_ids=removed)
+
+    def _encode_data(self, type: str, data: dict[str, Any] | None) -> str:
+        check_depth(data, f"{type} data")
+        encoded = json.dumps(validate_data(type, data), ensure_ascii=False, allow_nan=False)
+        if (size := len(encoded.encode())) > self._max_data_bytes:
+            raise PayloadTooLarge(f"{type} data", size, self._max_data_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
+        return encoded
+
+
+# Paths and validation
+
+
+def validate_data(type: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """The block's data checked against its type's model. Raises `InvalidArgument`."""
+    if type not in BLOCK_TYPES:
+        raise InvalidArgument(f"unknown block type {type!r}; use folder, page, text or sop")
+    model = DATA_MODELS.get(type)
+    if model is None:
+        if data is not None and not isinstance(data, dict):
+            raise InvalidArgument(f"{type} data must be a JSON object")
+        return data or {}
+    try:
+        return model.model_validate(data or {}).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'data'}: {error['msg']}" for error in exc.errors()
+        )
+        shape = ('{"use_when": str, "preferences": str, "tool_sops": [{"tool_name": str, "action": str}]}'
+                 if type == "sop" else '{"text": str}')
+        raise InvalidArgument(f"invalid {type} data ({problems}); {type} data looks like {shape}") from None
+
+
+def _check_title(type: str, title: str) -> str:
+    title = title.strip() if isinstance(title, str) else ""
+    if not title:
+        raise InvalidArgument("title must not be empty")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidArgument(f"title is {len(title)} characters, over the limit of {MAX_TITLE_CHARS}")
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in title):
+        raise InvalidArgument(f"title {title!r} contains a control character (NUL, newline, ...); remove it")
+    if type in CONTAINERS and ("/" in title or title in (".", "..")):
+        raise InvalidArgument(f"{type} title {title!r} cannot contain '/' or be '.' or '..': titles form paths")
+    return title
+
+
+async def _check_child(reader: Reader, parent_id: str | None, type: str, parent_path: str) -> None:
+    parent_type = None
+    if parent_id is not None:
+        row = await reader.fetch_one("SELECT type FROM blocks WHERE id = ?", (parent_id,))
+        parent_type = row["type"] if row else None
+    allowed = CHILD_TYPES[parent_type]
+    if type not in allowed:
+        where = "the space's root" if parent_id is None else f"{parent_type} {parent_path!r}"
+        hint = {"folder": "folders and pages", "page": "text and sop blocks"}
+        raise InvalidArgument(
+            f"{where} cannot hold a {type} block: it holds only {' and '.join(allowed)} blocks "
+            f"(folders hold {hint['folder']}; pages hold {hint['page']})"
+        )
+
+
+async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, type: str, title: str) -> None:
+    if type not in CONTAINERS:
+        return
+    where, params = children_of(space_id, parent_id)
+    clash = await reader.fetch_one(
+        f"SELECT type FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')", (*params, title)
+    )
+    if clash is not None:
+        raise Conflict(f"a {clash['type']} titled {title!r} already exists there; choose another title, "
+                       "or use the existing one")
+
+
+async def _insert(tx: Writer, space_id: str, parent_id: str | None, type: str, title: str, encoded: str) -> str:
+    """Insert a checked block as its parent's last child; return its id."""
+    block_id, now = new_id(), utc_now()
+    where, params = children_of(space_id, parent_id)
+    order = await tx.fetch_one(f"SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE {where}", params)
+    await tx.execute(
+        "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now),
+    )
+    return block_id
+
+
+def sop_title(sop: dict[str, Any]) -> str:
+    """An SOP block's title: its use_when, cut to a title's length."""
+    text = " ".join(sop["use_when"].split())
+    return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+
+def merge_sops(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """One SOP from two near-duplicates: the existing use_when and steps stay first; the new SOP adds
+    the steps whose tool the existing one never calls, and preferences it does not state yet."""
+    known_tools = {step["tool_name"] for step in existing["tool_sops"]}
+    steps = existing["tool_sops"] + [step for step in new["tool_sops"] if step["tool_name"] not in known_tools]
+    preferences = [p for p in (existing["preferences"].strip(), new["preferences"].strip()) if p]
+    if len(preferences) == 2 and preferences[1].lower() in preferences[0].lower():
+        preferences = preferences[:1]
+    return {"use_when": existing["use_when"], "preferences": "; ".join(preferences), "tool_sops": steps}
+
+
+async def _close_gap(tx: Writer, space_id: str, parent_id: str | None, order: int, block_id: str) -> None:
+    where, params = children_of(space_id, parent_id)
+    await tx.execute(
+        f"UPDATE blocks SET sort_order = sort_order - 1 WHERE {where} AND id != ? AND sort_order > ?",
+        (*params, block_id, order),
+    )
+
+
+# Loading records
+
+
