@@ -61,6 +61,7 @@ class Container:
     observer: ObserverService
     summaries: SummaryService
     metrics: MetricsService
+    index: SearchIndex
     search: SearchService
     spaces: SpaceService
     learner: LearnerService
@@ -151,6 +152,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         observer=observer,
         summaries=SummaryService(sessions, observer, counter),
         metrics=MetricsService(db),
+        index=index,
         search=search,
         spaces=spaces,
         learner=learner,

@@ -127,7 +127,7 @@ async def test_the_search_index_is_written_by_one_replica_at_a_time(pair: Pair) 
         await a.spaces.create_block(space.id, "/", "page", "Deploys")
         outbox = await a.db.fetch_all("SELECT block_id FROM search_outbox")
         assert len(outbox) == 1
-    await a.search.sync()
+    await a.index.sync()
     assert await a.db.fetch_all("SELECT block_id FROM search_outbox") == []
     found = await b.search.experience_search(space.id, "Deploys")
     assert [block.title for block in found.cited_blocks] == ["Deploys"]
