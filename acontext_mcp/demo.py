@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from acontext_mcp.container import Container
+from acontext_mcp.services.learner import record_learned
+from acontext_mcp.services.observer.service import acknowledge_all
 from acontext_mcp.services.observer.tasks import TaskBoard
 
 HERO_HTML = (
@@ -145,12 +147,8 @@ async def _save(service: Container, board: TaskBoard, at: datetime, learned: str
     stamp = at.isoformat(timespec="microseconds")
     async with service.db.transaction() as tx:
         await board.save(tx, now=stamp)
-        await tx.execute("DELETE FROM observer_queue WHERE session_id = ?", (board.session_id,))
-        await tx.execute(
-            "UPDATE learning_queue SET status = 'learned', outcome = ?, updated_at = ? "
-            "WHERE session_id = ? AND status = 'queued'",
-            (learned, stamp, board.session_id),
-        )
+        await acknowledge_all(tx, board.session_id)
+        await record_learned(tx, board.session_id, learned, stamp)
 
 
 async def has_sessions(service: Container) -> bool:

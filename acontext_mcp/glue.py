@@ -9,19 +9,25 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
 from acontext_mcp.container import Container
 from acontext_mcp.errors import AcontextError
-from acontext_mcp.projects import set_project
+from acontext_mcp.projects import use_project
 
 
 def service_of(ctx: Context[Any, Any]) -> Container:
-    """The service, with the request's project made current: every call it serves is scoped to that project."""
+    """The container serving this request; `project_scope` made the request's project current."""
     service: Container = ctx.request_context.lifespan_context
-    set_project(request_project(service))
     return service
+
+
+async def project_scope(ctx: ServerRequestContext[Container, Any], call_next: CallNext) -> HandlerResult:
+    """Server middleware: every request runs in the project of the token that authenticated it."""
+    with use_project(request_project(ctx.lifespan_context)):
+        return await call_next(ctx)
 
 
 def request_project(service: Container) -> str:

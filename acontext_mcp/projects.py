@@ -24,11 +24,6 @@ def current_project() -> str:
     return _current.get()
 
 
-def set_project(project_id: str) -> None:
-    """Make `project_id` current for the rest of this task (a request handler), which copies its own context."""
-    _current.set(project_id)
-
-
 @contextmanager
 def use_project(project_id: str) -> Iterator[str]:
     """Make `project_id` current inside the block, then restore the previous one."""

@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp_types import ListResourcesResult, PaginatedRequestParams
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,8 +16,7 @@ from starlette.routing import Mount, Route
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.container import Container
-from acontext_mcp.glue import request_project
-from acontext_mcp.projects import use_project
+from acontext_mcp.glue import project_scope
 from acontext_mcp.routes import artifact_route
 from acontext_mcp.settings import Settings
 
@@ -33,18 +30,6 @@ what worked before. Keep files (plans, code, reports, images) on a disk: create_
 upsert_artifact, list_artifacts, glob_artifacts, grep_artifacts and get_artifact."""
 
 ServiceProvider = Callable[[], AbstractAsyncContextManager[Container]]
-
-
-class AcontextServer(MCPServer[Container]):
-    """The SDK's server, whose resource list also shows stored records (the caller's project's pages and files)."""
-
-    async def _handle_list_resources(
-        self, ctx: ServerRequestContext[Container], params: PaginatedRequestParams | None
-    ) -> ListResourcesResult:
-        listed = await super()._handle_list_resources(ctx, params)
-        with use_project(request_project(ctx.lifespan_context)):
-            listed.resources += await resources.list_stored(ctx.lifespan_context)
-        return listed
 
 
 def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[Container]:
@@ -65,7 +50,7 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
             yield service
 
     tokens = settings.project_tokens
-    server = AcontextServer(
+    server = MCPServer(
         "acontext-mcp",
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -74,6 +59,7 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
         # Only the HTTP transports check the token; stdio is a local child process of its host.
         token_verifier=StaticTokenVerifier(tokens) if tokens else None,
         auth=auth_settings(f"http://{settings.host}:{settings.port}") if tokens else None,
+        middleware=[project_scope],  # outermost of ours: the resource middlewares below run in the project
     )
     tools.register(server)
     resources.register(server)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
-from mcp_types import Resource
+from mcp_types import ListResourcesResult
 
 from acontext_mcp.container import Container
 from acontext_mcp.resources import disks, sessions, spaces, tasks
@@ -14,8 +17,21 @@ def register(server: MCPServer) -> None:
     tasks.register(server)
     spaces.register(server)
     disks.register(server)
+    server.middleware.append(_list_stored)
 
 
-async def list_stored(service: Container) -> list[Resource]:
-    """Concrete resources for stored records, added to the resource list beside the templates."""
-    return [*await spaces.list_page_resources(service), *await disks.list_artifact_resources(service)]
+async def _list_stored(ctx: ServerRequestContext[Container, Any], call_next: CallNext) -> HandlerResult:
+    """Server middleware: `resources/list` also lists stored records (the caller's project's pages and
+    files) beside the templates."""
+    result = await call_next(ctx)
+    if ctx.method != "resources/list" or result is None:
+        return result
+    service = ctx.lifespan_context
+    stored = [*await spaces.list_page_resources(service), *await disks.list_artifact_resources(service)]
+    if isinstance(result, ListResourcesResult):
+        result.resources += stored
+        return result
+    listed = result if isinstance(result, dict) else result.model_dump(by_alias=True, exclude_none=True, mode="json")
+    listed["resources"] = [*listed.get("resources", []),
+                           *(r.model_dump(by_alias=True, exclude_none=True, mode="json") for r in stored)]
+    return listed

@@ -16,8 +16,7 @@ from mcp_types import Resource
 
 from acontext_mcp.container import Container
 from acontext_mcp.errors import AcontextError
-from acontext_mcp.glue import request_project, resource_errors, service_of
-from acontext_mcp.projects import use_project
+from acontext_mcp.glue import resource_errors, service_of
 from acontext_mcp.services.disks import paths
 from acontext_mcp.services.disks.service import as_text
 
@@ -65,10 +64,9 @@ async def _artifact_mime_type(ctx: ServerRequestContext[Container, Any], call_ne
     if not isinstance(result, dict) or not (params := _PARSED.match(uri)):
         return result
     try:
-        with use_project(request_project(ctx.lifespan_context)):
-            artifact = await ctx.lifespan_context.disks.get_artifact(
-                str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
-            )
+        artifact = await ctx.lifespan_context.disks.get_artifact(
+            str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
+        )
     except AcontextError:  # deleted since the read: keep the generic mime type
         return result
     result["contents"] = [{**content, "mimeType": artifact.mime_type} for content in result.get("contents", [])]

@@ -13,6 +13,7 @@ one space at the same time. The loop that calls `process` is a `queue.loop.Queue
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ from acontext_mcp.services.models import (
     PendingExperienceList,
 )
 from acontext_mcp.services.observer.models import TaskData
+from acontext_mcp.services.sessions import check_session
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
 from acontext_mcp.services.spaces.service import SpaceService
 from acontext_mcp.services.spaces.tree import fetch_space
@@ -52,6 +54,39 @@ from acontext_mcp.store.database import Database, Row, Writer, new_id, utc_now
 LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
 SPACE_LEASES = "learner-space"  # the leases that keep placements in one space apart
 _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for confirmation"
+
+
+async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
+    """Queue tasks that just succeeded for the learner, with their data and linked messages as they are now.
+
+    Only tasks of sessions attached to an existing space are queued, and a task at most once while
+    it waits. Returns how many were queued; call `TaskService.learnable` after the commit.
+    """
+    queued = 0
+    for task_id in task_ids:
+        linked = await tx.fetch_all(
+            "SELECT tm.message_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id "
+            "WHERE tm.task_id = ? ORDER BY m.seq",
+            (task_id,),
+        )
+        now = utc_now()
+        queued += await tx.execute(
+            "INSERT INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
+            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, ?, 'queued', ?, ? "
+            "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
+            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id ON CONFLICT DO NOTHING",
+            (new_id(), json.dumps([row["message_id"] for row in linked]), now, now, task_id),
+        )
+    return queued
+
+
+async def record_learned(tx: Writer, session_id: str, block_id: str | None, at: str) -> None:
+    """Mark a session's queued tasks learned into `block_id`, as the learner does (the demo, which has no LLM)."""
+    await tx.execute(
+        "UPDATE learning_queue SET status = 'learned', outcome = ?, updated_at = ? "
+        "WHERE session_id = ? AND status = 'queued'",
+        (block_id, at, session_id),
+    )
 
 
 class LearnerService(WorkQueue):
@@ -270,10 +305,7 @@ class LearnerService(WorkQueue):
         if space_id is not None:
             await fetch_space(self._db, space_id)
             return "space_id = ?", space_id
-        if await self._db.fetch_one(
-            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
-        ) is None:
-            raise NotFound("session", str(session_id), "call list_sessions to see the ids that exist")
+        await check_session(self._db, str(session_id))
         return "session_id = ?", str(session_id)
 
     async def _ack(self, tx: Writer, item_id: str, status: str, outcome: str) -> None:

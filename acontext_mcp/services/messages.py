@@ -39,13 +39,14 @@ from acontext_mcp.services.models import (
     StoredMessage,
     TokenCounts,
 )
+from acontext_mcp.services.observer.service import queue_for_observer
+from acontext_mcp.services.sessions import check_session, touch_session, unknown_session
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
 _INLINE_PREPARE_CHARS = 64 * 1024
-_UNKNOWN_SESSION = "call list_sessions to see the ids that exist, or create_session"
 _BACKFILL_BATCH = 500
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
 
@@ -89,7 +90,7 @@ class MessageService:
         else:  # the usual small message: a thread hop would cost more than the work
             native, body, blobs, tokens = self._prepare(message, fmt, blob_prefix)
         if blobs:  # the transaction checks the session too; this spares writing bytes for nothing
-            await self._check_session(session_id)
+            await check_session(self._db, session_id)
         now = utc_now()
         # Bytes first, then the record that points at them; a failed record takes its bytes along.
         try:
@@ -108,12 +109,8 @@ class MessageService:
                     "INSERT INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
                     [(session_id, call_id, message_id) for call_id in native.tool_call_ids()],
                 )
-                await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
-                # Queued for the observer in the same transaction: an acknowledged message is never missed.
-                await tx.execute(
-                    "INSERT INTO observer_queue (message_id, session_id, enqueued_at) VALUES (?, ?, ?)",
-                    (message_id, session_id, now),
-                )
+                await touch_session(tx, session_id, now)
+                await queue_for_observer(tx, session_id, message_id, now)
         except BaseException:
             if blobs:
                 with anyio.CancelScope(shield=True):
@@ -146,7 +143,7 @@ class MessageService:
                 "omit limit and cursor (a token_limit strategy bounds the size instead)"
             )
         after = cursors.decode("message", cursor) if cursor else 0
-        await self._check_session(session_id)
+        await check_session(self._db, session_id)
         sql = "SELECT id, seq, body, token_count FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq"
         params: tuple[object, ...] = (session_id, after)
         if limit is not None:
@@ -173,7 +170,7 @@ class MessageService:
 
     async def get_token_counts(self, session_id: str) -> TokenCounts:
         """Every message's token count, as counted when stored. Raises `NotFound` (unknown session)."""
-        await self._check_session(session_id)
+        await check_session(self._db, session_id)
         rows = await self._db.fetch_all(
             "SELECT id, seq, role, token_count FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
         )
@@ -184,7 +181,7 @@ class MessageService:
 
     async def read_native(self, session_id: str) -> list[dict[str, Any]]:
         """Every message of a session in the native format, each with its id and time."""
-        await self._check_session(session_id)
+        await check_session(self._db, session_id)
         rows = await self._db.fetch_all(
             "SELECT id, seq, body, created_at FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
         )
@@ -199,7 +196,7 @@ class MessageService:
         references (read them with `get_attachment`). Raises `NotFound`, `InvalidArgument` (limit).
         """
         cursors.check_limit(limit, MAX_PAGE)
-        await self._check_session(session_id)
+        await check_session(self._db, session_id)
         rows = await self._db.fetch_all(
             "SELECT id, seq, source_format, body, created_at, token_count FROM messages "
             "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -243,12 +240,6 @@ class MessageService:
         media_type = found.get("media_type") or (f"audio/{found['format']}" if "format" in found else None)
         return Attachment(data=data, media_type=media_type, filename=found.get("filename"))
 
-    async def _check_session(self, session_id: str) -> None:
-        if await self._db.fetch_one(
-            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
-        ) is None:
-            raise NotFound("session", session_id, _UNKNOWN_SESSION)
-
     @staticmethod
     async def _next_seq(tx: Writer, session_id: str) -> int:
         """The session's next `seq`; the session stays locked (against other replicas) until the commit."""
@@ -259,7 +250,7 @@ class MessageService:
             (session_id, current_project(), session_id),
         )
         if row is None or not row["present"]:
-            raise NotFound("session", session_id, _UNKNOWN_SESSION)
+            raise unknown_session(session_id)
         return int(row["last"]) + 1
 
     @staticmethod

@@ -12,7 +12,7 @@ from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted, Session, SessionPage
 from acontext_mcp.services.spaces.tree import lock_space
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.database import Database, Row, new_id, utc_now
+from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
 MAX_PAGE = 200
 _SELECT = (
@@ -20,7 +20,7 @@ _SELECT = (
     "(SELECT COALESCE(SUM(m.token_count), 0) FROM messages m WHERE m.session_id = s.id) AS token_count "
     "FROM sessions s"
 )
-_UNKNOWN_HINT = "call list_sessions to see the ids that exist, or create_session for a new one"
+SESSION_HINT = "call list_sessions to see the ids that exist, or create_session for a new one"
 
 
 class SessionService:
@@ -51,7 +51,7 @@ class SessionService:
         row = await self._db.fetch_one(f"{_SELECT} WHERE s.id = ? AND s.project_id = ?",
                                        (session_id, current_project()))
         if row is None:
-            raise NotFound("session", session_id, _UNKNOWN_HINT)
+            raise unknown_session(session_id)
         return _session(row)
 
     async def list_sessions(self, limit: int = 50, cursor: str | None = None, query: str | None = None) -> SessionPage:
@@ -81,7 +81,7 @@ class SessionService:
             if await tx.execute(
                 "DELETE FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
             ) == 0:
-                raise NotFound("session", session_id, _UNKNOWN_HINT)
+                raise unknown_session(session_id)
         await self._blobs.delete_tree(session_id)
         return Deleted(id=session_id)
 
@@ -101,3 +101,26 @@ def _session(row: Row) -> Session:
         message_count=row["message_count"],
         token_count=row["token_count"],
     )
+
+
+def unknown_session(session_id: str) -> NotFound:
+    """The error for a session that does not exist in the current project (another project's included)."""
+    return NotFound("session", session_id, SESSION_HINT)
+
+
+async def check_session(reader: Reader, session_id: str) -> None:
+    """Raise `NotFound` unless the session exists in the current project."""
+    if await reader.fetch_one(
+        "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+    ) is None:
+        raise unknown_session(session_id)
+
+
+async def touch_session(tx: Writer, session_id: str, now: str) -> None:
+    """Mark the session updated at `now` (a message was stored in it)."""
+    await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+
+
+async def detach_space(tx: Writer, space_id: str) -> None:
+    """Detach every session from a space being deleted; the sessions stay."""
+    await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))

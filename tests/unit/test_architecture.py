@@ -4,6 +4,7 @@ cycle, lower layers never import MCP, and the server never imports heavy modules
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -179,3 +180,14 @@ def test_library_use_without_mcp(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[{'role': 'user', 'content': 'hi'}] False"
 
+
+
+def test_one_module_writes_each_table() -> None:
+    """A table's rows are written by the module that owns it; others call that module's functions."""
+    writers: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        for table in re.findall(r"\b(?:INSERT INTO|UPDATE|DELETE FROM) ([a-z_]+)\b", path.read_text()):
+            writers.setdefault(table, set()).add(module)
+    shared = {table: sorted(modules) for table, modules in writers.items() if len(modules) > 1}
+    assert not shared, f"tables written by more than one module: {shared}"
+    assert {"sessions", "messages", "observer_queue", "learning_queue", "blocks"} <= writers.keys()

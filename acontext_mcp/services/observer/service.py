@@ -36,7 +36,7 @@ from acontext_mcp.services.observer.models import (
 )
 from acontext_mcp.services.observer.task_agent import TaskAgent
 from acontext_mcp.services.observer.tasks import TaskService
-from acontext_mcp.store.database import Database, utc_now
+from acontext_mcp.store.database import Database, Writer, utc_now
 
 
 @dataclass(frozen=True)
@@ -258,6 +258,21 @@ class ObserverService(WorkQueue):
             f"still queued (observer {state.status}{': ' + state.last_error if state.last_error else ''}); "
             "call flush again with a longer timeout_s, or check get_observer_status"
         )
+
+
+async def queue_for_observer(tx: Writer, session_id: str, message_id: str, now: str) -> None:
+    """Queue a stored message for the observer, in the transaction that stores it: an acknowledged
+    message is never missed."""
+    await tx.execute(
+        "INSERT INTO observer_queue (message_id, session_id, enqueued_at) VALUES (?, ?, ?)",
+        (message_id, session_id, now),
+    )
+
+
+async def acknowledge_all(tx: Writer, session_id: str) -> None:
+    """Drop a session's queued messages, as a batch that covered them all does (the demo writes its
+    tasks directly, as the observer would have)."""
+    await tx.execute("DELETE FROM observer_queue WHERE session_id = ?", (session_id,))
 
 
 class _AlreadyDone(Exception):

@@ -7,20 +7,19 @@ the transaction that acknowledges the batch, so a failed batch leaves no half-wr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from acontext_mcp.errors import InvalidArgument, NotFound
-from acontext_mcp.projects import current_project
+from acontext_mcp.services.learner import queue_learning
 from acontext_mcp.services.observer.models import (
     TASK_STATUSES,
     Task,
     TaskData,
     TaskStatus,
 )
+from acontext_mcp.services.sessions import check_session
 from acontext_mcp.store.database import Database, Writer, new_id, utc_now
-
-_UNKNOWN_SESSION = "call list_sessions to see the ids that exist"
 
 
 @dataclass
@@ -153,13 +152,13 @@ class TaskService:
 
     async def list_tasks(self, session_id: str) -> list[Task]:
         """A session's tasks in order. Raises `NotFound` for an unknown session."""
-        await self._check_session(session_id)
+        await check_session(self._db, session_id)
         return (await self.load_board(session_id)).tasks
 
     async def update_task_status(self, session_id: str, task_order: int, status: str) -> Task:
         """Correct one task's status. Raises `NotFound` (session or task order), `InvalidArgument` (status)."""
         check_status(status)
-        await self._check_session(session_id)
+        await check_session(self._db, session_id)
         async with self._db.transaction() as tx:
             before = await tx.fetch_one(
                 "SELECT id, status FROM tasks WHERE session_id = ? AND task_order = ?", (session_id, task_order)
@@ -194,36 +193,6 @@ class TaskService:
             for row in rows
         ]
         return TaskBoard(session_id, entries, {row["id"] for row in known})
-
-    async def _check_session(self, session_id: str) -> None:
-        if await self._db.fetch_one(
-            "SELECT 1 FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
-        ) is None:
-            raise NotFound("session", session_id, _UNKNOWN_SESSION)
-
-
-async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
-    """Queue tasks that just succeeded for the learner, with their data and linked messages as they are now.
-
-    Only tasks of sessions attached to an existing space are queued, and a task at most once while
-    it waits. Returns how many were queued; call `TaskService.learnable` after the commit.
-    """
-    queued = 0
-    for task_id in task_ids:
-        linked = await tx.fetch_all(
-            "SELECT tm.message_id FROM task_messages tm JOIN messages m ON m.id = tm.message_id "
-            "WHERE tm.task_id = ? ORDER BY m.seq",
-            (task_id,),
-        )
-        now = utc_now()
-        queued += await tx.execute(
-            "INSERT INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
-            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, ?, 'queued', ?, ? "
-            "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
-            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id ON CONFLICT DO NOTHING",
-            (new_id(), json.dumps([row["message_id"] for row in linked]), now, now, task_id),
-        )
-    return queued
 
 
 def check_status(status: str) -> TaskStatus:

@@ -18,6 +18,7 @@ from acontext_mcp.errors import Conflict, InvalidArgument, PayloadTooLarge
 from acontext_mcp.projects import current_project
 from acontext_mcp.services.limits import check_depth
 from acontext_mcp.services.models import Deleted
+from acontext_mcp.services.sessions import detach_space
 from acontext_mcp.services.spaces.index import SearchIndex
 from acontext_mcp.services.spaces.models import (
     BLOCK_TYPES,
@@ -90,7 +91,7 @@ class SpaceService:
         async with self._db.transaction() as tx:
             await lock_space(tx, space_id)
             await tx.execute("DELETE FROM spaces WHERE id = ?", (space_id,))
-            await tx.execute("UPDATE sessions SET space_id = NULL WHERE space_id = ?", (space_id,))
+            await detach_space(tx, space_id)
             await self._search.enqueue(tx, space_id)
         await self._search.sync()
         return Deleted(id=space_id)
