@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -34,7 +35,7 @@ def setting(
     in backticks), CLI `flag`, and pydantic `constraints` (`gt`, `min_length`, ...)."""
     if shown is None and default is PydanticUndefined:
         raise TypeError(f"{env}: a setting without a plain default needs shown=")
-    extra: dict[str, str] = {"env": env, "shown_default": shown if shown is not None else f"`{_shown(default)}`"}
+    extra: JsonDict = {"env": env, "shown_default": shown if shown is not None else f"`{_shown(default)}`"}
     if flag:
         extra["flag"] = flag
     if default_factory is not None:

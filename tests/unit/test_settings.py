@@ -18,7 +18,7 @@ README = Path(__file__).parents[2] / "README.md"
 def readme_settings_table() -> str:
     """The markdown table under the README's `## Settings` heading."""
     section = README.read_text().split("\n## Settings\n", 1)[1]
-    table = re.search(r"^\|.*?(?=\n(?!\|))", section, re.M | re.S)
+    table = re.search(r"^\|.*?(?=\n(?!\|))", section, re.MULTILINE | re.DOTALL)
     assert table, "README's Settings section has no table"
     return table.group(0)
 
