@@ -309,7 +309,3 @@ def settings_table() -> str:
                  declared(field, "shown_default")]
         rows.append("|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|")
     return "\n".join(rows)
-
-
-if __name__ == "__main__":
-    print(settings_table())

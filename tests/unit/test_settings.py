@@ -24,8 +24,10 @@ def readme_settings_table() -> str:
 
 
 def test_readme_table_is_what_the_fields_declare() -> None:
-    """Every setting, its flag, env var and default text, in field order; regenerate with `settings_table()`."""
-    assert readme_settings_table() == settings_table()
+    """Every setting, its flag, env var and default text, in field order."""
+    assert readme_settings_table() == settings_table(), (
+        "README's settings table differs from the fields; paste the output of: python -c "
+        "'from acontext_mcp.settings import settings_table; print(settings_table())'")
 
 
 def test_env_vars_come_from_the_fields() -> None:
