@@ -27,6 +27,11 @@ from acontext_mcp.settings import ENV_VARS, Settings
 DASHBOARD_PORT = 8030
 
 
+def _env(name: str) -> str:
+    """`env ACONTEXT_..., default ...` for a flag's help, from the setting's field."""
+    return f"env {ENV_VARS[name]}, default {Settings.model_fields[name].default}"
+
+
 def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
     """Options shared by the top level, `serve` and `dashboard`; SUPPRESS keeps unset flags from
     overriding env vars. The dashboard has no transport and its own default port.
@@ -36,11 +41,11 @@ def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
     if not dashboard:
         options.add_argument(
             "--transport", choices=["stdio", "sse", "http"], help=f"stdio, or sse/http (both serve /mcp and /sse) "
-            f"(env {ENV_VARS['transport']}, default stdio)"
+            f"({_env('transport')})"
         )
-    options.add_argument("--host", help=f"HTTP bind address (env {ENV_VARS['host']}, default 127.0.0.1)")
+    options.add_argument("--host", help=f"HTTP bind address ({_env('host')})")
     port_help = (f"HTTP port (default {DASHBOARD_PORT})" if dashboard
-                 else f"HTTP port (env {ENV_VARS['port']}, default 8029)")
+                 else f"HTTP port ({_env('port')})")
     options.add_argument("--port", type=int, help=port_help)
     options.add_argument("--log-level", help=f"DEBUG, INFO, WARNING, ERROR (env {ENV_VARS['log_level']})")
     options.add_argument(

@@ -1,70 +1,20 @@
 """Settings: every knob, read from flags and environment variables.
 
-| setting | env var | default |
-|---|---|---|
-| data_dir | ACONTEXT_MCP_HOME | the platform's user data dir for `acontext-mcp` |
-| transport | ACONTEXT_MCP_TRANSPORT | stdio |
-| host | ACONTEXT_MCP_HOST | 127.0.0.1 |
-| port | ACONTEXT_MCP_PORT | 8029 |
-| max_message_bytes | ACONTEXT_MAX_MESSAGE_BYTES | 8 MiB |
-| blob_threshold_bytes | ACONTEXT_BLOB_THRESHOLD_BYTES | 64 KiB |
-| max_metadata_bytes | ACONTEXT_MAX_METADATA_BYTES | 64 KiB (session metadata, artifact meta) |
-| log_level | ACONTEXT_LOG_LEVEL | WARNING |
-| token | ACONTEXT_MCP_TOKEN | unset: HTTP transports open (loopback only) |
-| allowed_hosts | ACONTEXT_MCP_ALLOWED_HOSTS | loopback names (`host:port`, `*` port wildcard) |
-| insecure | ACONTEXT_MCP_INSECURE | false: refuse a non-loopback host without a token |
-| tokenizer | ACONTEXT_TOKENIZER | auto (tiktoken if its encoding is local, else estimate) |
-| openai_api_key | OPENAI_API_KEY | none (with no key and no base URL the observer is off) |
-| openai_base_url | OPENAI_BASE_URL | none (OpenAI itself; set it for Azure, vLLM, Ollama, LM Studio) |
-| llm_model | ACONTEXT_LLM_MODEL | gpt-4.1-mini |
-| llm_timeout_s | ACONTEXT_LLM_TIMEOUT_S | 60 |
-| llm_max_retries | ACONTEXT_LLM_MAX_RETRIES | 3 (on 429, 5xx and connection errors) |
-| llm_retry_base_s | ACONTEXT_LLM_RETRY_BASE_S | 0.5 (doubles per retry) |
-| observer_batch | ACONTEXT_OBSERVER_BATCH | 8 messages |
-| observer_idle_s | ACONTEXT_OBSERVER_IDLE_S | 10 |
-| observer_max_attempts | ACONTEXT_OBSERVER_MAX_ATTEMPTS | 5 |
-| observer_retry_base_s | ACONTEXT_OBSERVER_RETRY_BASE_S | 2 (doubles per failed attempt) |
-| observer_concurrency | ACONTEXT_OBSERVER_CONCURRENCY | 4 sessions at once |
-| lancedb_uri | ACONTEXT_LANCEDB_URI | `<data_dir>/lancedb` (a path or an object store URI) |
-| embedding | ACONTEXT_EMBEDDING | none: full-text search only; `openai`, `ollama` or `sentence-transformers` adds vectors |
-| embedding_model | ACONTEXT_EMBEDDING_MODEL | the provider's default model |
-| learner_max_attempts | ACONTEXT_LEARNER_MAX_ATTEMPTS | 5 |
-| learner_retry_base_s | ACONTEXT_LEARNER_RETRY_BASE_S | 2 (doubles per failed attempt) |
-| learner_concurrency | ACONTEXT_LEARNER_CONCURRENCY | 2 tasks at once |
-| learner_max_steps | ACONTEXT_LEARNER_MAX_STEPS | 8 model calls per step (extract, place) |
-| agentic_search_max_steps | ACONTEXT_AGENTIC_SEARCH_MAX_STEPS | 6 model calls |
-| artifact_url | ACONTEXT_ARTIFACT_URL | `<data_dir>/artifacts`; any fsspec URL (`memory://`, `s3://bucket/prefix`, ...) |
-| max_artifact_bytes | ACONTEXT_MAX_ARTIFACT_BYTES | 64 MiB |
-| public_url | ACONTEXT_PUBLIC_URL | `http://<host>:<port>` when serving HTTP; none over stdio |
-| url_secret | ACONTEXT_URL_SECRET | a random secret kept in `<data_dir>/url_secret` |
-| public_url_ttl_seconds | ACONTEXT_PUBLIC_URL_TTL | 3600 |
-| tokens | ACONTEXT_MCP_TOKENS | unset; `tok1=projA,tok2=projB`: multi-tenant mode, a project per token |
-| project | ACONTEXT_PROJECT | default (the project of stdio, HTTP without tokens, `ACONTEXT_MCP_TOKEN`) |
-| queue_lease_s | ACONTEXT_QUEUE_LEASE_S | 60 (a replica that dies frees its queue items after this) |
-| queue_poll_s | ACONTEXT_QUEUE_POLL_S | 2 (how often queues look for work other replicas queued) |
-| blob_url | ACONTEXT_BLOB_URL | `<data_dir>/blobs`; any fsspec URL, for message parts over the blob threshold |
-| stateless_http | ACONTEXT_STATELESS_HTTP | false: streamable HTTP keeps sessions in the process; true lets any replica answer |
-| presign_urls | ACONTEXT_PRESIGN_URLS | true: public artifact URLs are the object store's presigned ones where it offers them |
-| database_url | ACONTEXT_DATABASE_URL | `<data_dir>/acontext.db` (SQLite); `postgresql://user:pass@host:5432/db` for replicas |
-
-The README's settings table mirrors this one.
+Each field declares everything about its setting (env var, CLI flag, README text and shown default);
+`ENV_VARS` and the README's settings table (`settings_table()`) are derived from the fields.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from acontext_mcp.store.database import is_database_url
 from acontext_mcp.tokens import Tokenizer
@@ -72,55 +22,34 @@ from acontext_mcp.tokens import Tokenizer
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
-ENV_VARS: dict[str, str] = {
-    "data_dir": "ACONTEXT_MCP_HOME",
-    "transport": "ACONTEXT_MCP_TRANSPORT",
-    "host": "ACONTEXT_MCP_HOST",
-    "port": "ACONTEXT_MCP_PORT",
-    "max_message_bytes": "ACONTEXT_MAX_MESSAGE_BYTES",
-    "blob_threshold_bytes": "ACONTEXT_BLOB_THRESHOLD_BYTES",
-    "max_metadata_bytes": "ACONTEXT_MAX_METADATA_BYTES",
-    "log_level": "ACONTEXT_LOG_LEVEL",
-    "token": "ACONTEXT_MCP_TOKEN",
-    "allowed_hosts": "ACONTEXT_MCP_ALLOWED_HOSTS",
-    "insecure": "ACONTEXT_MCP_INSECURE",
-    "tokenizer": "ACONTEXT_TOKENIZER",
-    "openai_api_key": "OPENAI_API_KEY",
-    "openai_base_url": "OPENAI_BASE_URL",
-    "llm_model": "ACONTEXT_LLM_MODEL",
-    "llm_timeout_s": "ACONTEXT_LLM_TIMEOUT_S",
-    "llm_max_retries": "ACONTEXT_LLM_MAX_RETRIES",
-    "llm_retry_base_s": "ACONTEXT_LLM_RETRY_BASE_S",
-    "observer_batch": "ACONTEXT_OBSERVER_BATCH",
-    "observer_idle_s": "ACONTEXT_OBSERVER_IDLE_S",
-    "observer_max_attempts": "ACONTEXT_OBSERVER_MAX_ATTEMPTS",
-    "observer_retry_base_s": "ACONTEXT_OBSERVER_RETRY_BASE_S",
-    "observer_concurrency": "ACONTEXT_OBSERVER_CONCURRENCY",
-    "lancedb_uri": "ACONTEXT_LANCEDB_URI",
-    "embedding": "ACONTEXT_EMBEDDING",
-    "embedding_model": "ACONTEXT_EMBEDDING_MODEL",
-    "learner_max_attempts": "ACONTEXT_LEARNER_MAX_ATTEMPTS",
-    "learner_retry_base_s": "ACONTEXT_LEARNER_RETRY_BASE_S",
-    "learner_concurrency": "ACONTEXT_LEARNER_CONCURRENCY",
-    "learner_max_steps": "ACONTEXT_LEARNER_MAX_STEPS",
-    "agentic_search_max_steps": "ACONTEXT_AGENTIC_SEARCH_MAX_STEPS",
-    "artifact_url": "ACONTEXT_ARTIFACT_URL",
-    "max_artifact_bytes": "ACONTEXT_MAX_ARTIFACT_BYTES",
-    "public_url": "ACONTEXT_PUBLIC_URL",
-    "url_secret": "ACONTEXT_URL_SECRET",
-    "public_url_ttl_seconds": "ACONTEXT_PUBLIC_URL_TTL",
-    "tokens": "ACONTEXT_MCP_TOKENS",
-    "project": "ACONTEXT_PROJECT",
-    "queue_lease_s": "ACONTEXT_QUEUE_LEASE_S",
-    "queue_poll_s": "ACONTEXT_QUEUE_POLL_S",
-    "blob_url": "ACONTEXT_BLOB_URL",
-    "stateless_http": "ACONTEXT_STATELESS_HTTP",
-    "presign_urls": "ACONTEXT_PRESIGN_URLS",
-    "database_url": "ACONTEXT_DATABASE_URL",
-}
-
-
 MAX_PROJECT_CHARS = 200
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def setting(
+    default: Any = PydanticUndefined, *, env: str, doc: str, shown: str | None = None, flag: str | None = None,
+    default_factory: Callable[[], Any] | None = None, **constraints: Any,
+) -> Any:
+    """A settings field: `env` var, `doc` (the README's description), `shown` default (else the default
+    in backticks), CLI `flag`, and pydantic `constraints` (`gt`, `min_length`, ...)."""
+    if shown is None and default is PydanticUndefined:
+        raise TypeError(f"{env}: a setting without a plain default needs shown=")
+    extra: JsonDict = {"env": env, "shown_default": shown if shown is not None else f"`{_shown(default)}`"}
+    if flag:
+        extra["flag"] = flag
+    if default_factory is not None:
+        return Field(default_factory=default_factory, description=doc, json_schema_extra=extra, **constraints)
+    return Field(default, description=doc, json_schema_extra=extra, **constraints)
+
+
+def _shown(default: Any) -> str:
+    """A default as the README shows it: `false`, `60` (not 60.0), `0.5`, `gpt-4.1-mini`."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, float) and default.is_integer():
+        return str(int(default))
+    return str(default)
 
 
 def parse_project_tokens(text: str) -> dict[str, str]:
@@ -147,24 +76,116 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseModel):
-    """Validated server settings; build with `Settings.load(**flags)`."""
+    """Validated server settings; build with `Settings.load(**flags)`. Fields are in the README's order."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    data_dir: Path = Field(default_factory=default_data_dir)
-    transport: Transport = "stdio"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8029, ge=0, le=65535)
-    max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
-    blob_threshold_bytes: int = Field(default=64 * 1024, gt=0)
-    max_metadata_bytes: int = Field(default=64 * 1024, gt=0)
-    log_level: LogLevel = "WARNING"
-    token: SecretStr | None = Field(default=None, description="bearer token the HTTP transports require")
-    allowed_hosts: tuple[str, ...] = Field(
-        default=(), description="Host headers accepted besides loopback ones (DNS-rebinding protection)"
-    )
-    insecure: bool = False
-    tokenizer: Tokenizer = "auto"
+    data_dir: Path = setting(
+        env="ACONTEXT_MCP_HOME", flag="--data-dir", doc="data dir", shown="the platform's user data dir",
+        default_factory=default_data_dir)
+    transport: Transport = setting("stdio", env="ACONTEXT_MCP_TRANSPORT", flag="--transport", doc="transport")
+    host: str = setting("127.0.0.1", env="ACONTEXT_MCP_HOST", flag="--host", doc="HTTP host")
+    port: int = setting(8029, env="ACONTEXT_MCP_PORT", flag="--port", doc="HTTP port", ge=0, le=65535)
+    max_message_bytes: int = setting(
+        8 * MIB, env="ACONTEXT_MAX_MESSAGE_BYTES", doc="largest message accepted", shown="`8388608` (8 MiB)", gt=0)
+    blob_threshold_bytes: int = setting(
+        64 * KIB, env="ACONTEXT_BLOB_THRESHOLD_BYTES", doc="binary parts larger than this become blobs",
+        shown="`65536` (64 KiB)", gt=0)
+    max_metadata_bytes: int = setting(
+        64 * KIB, env="ACONTEXT_MAX_METADATA_BYTES", doc="largest session `metadata` / artifact `meta`",
+        shown="`65536` (64 KiB)", gt=0)
+    log_level: LogLevel = setting("WARNING", env="ACONTEXT_LOG_LEVEL", flag="--log-level", doc="log level")
+    token: SecretStr | None = setting(
+        None, env="ACONTEXT_MCP_TOKEN", doc="bearer token the HTTP transports require",
+        shown="unset: open, loopback only")
+    allowed_hosts: tuple[str, ...] = setting(
+        (), env="ACONTEXT_MCP_ALLOWED_HOSTS",
+        doc="extra accepted `Host` headers (comma-separated, `host:*` for any port)", shown="loopback names only")
+    insecure: bool = setting(
+        False, env="ACONTEXT_MCP_INSECURE", flag="--insecure", doc="serve a non-loopback host without a token")
+    tokenizer: Tokenizer = setting(
+        "auto", env="ACONTEXT_TOKENIZER", doc="token counter: `auto`, `tiktoken` or `estimate`",
+        shown="`auto` (tiktoken if its encoding is local, else estimate)")
+    openai_api_key: SecretStr | None = setting(
+        None, env="OPENAI_API_KEY", doc="OpenAI-compatible API key (observer and learner)",
+        shown="unset: background agents off")
+    openai_base_url: str | None = setting(
+        None, env="OPENAI_BASE_URL", doc="OpenAI-compatible base URL (Azure, vLLM, Ollama, LM Studio)",
+        shown="unset: api.openai.com")
+    llm_model: str = setting(
+        "gpt-4.1-mini", env="ACONTEXT_LLM_MODEL", doc="model for the background agents", min_length=1)
+    llm_timeout_s: float = setting(60.0, env="ACONTEXT_LLM_TIMEOUT_S", doc="LLM call timeout, seconds", gt=0)
+    llm_max_retries: int = setting(
+        3, env="ACONTEXT_LLM_MAX_RETRIES", doc="LLM retries on 429, 5xx, connection errors", ge=0)
+    llm_retry_base_s: float = setting(
+        0.5, env="ACONTEXT_LLM_RETRY_BASE_S", doc="first LLM retry wait, seconds (doubles)", ge=0)
+    observer_batch: int = setting(8, env="ACONTEXT_OBSERVER_BATCH", doc="observer batch size, messages", ge=1)
+    observer_idle_s: float = setting(
+        10.0, env="ACONTEXT_OBSERVER_IDLE_S", doc="observer idle trigger, seconds", ge=0)
+    observer_max_attempts: int = setting(
+        5, env="ACONTEXT_OBSERVER_MAX_ATTEMPTS", doc="tries before a batch is marked failed", ge=1)
+    observer_retry_base_s: float = setting(
+        2.0, env="ACONTEXT_OBSERVER_RETRY_BASE_S", doc="first batch retry wait, seconds (doubles)", ge=0)
+    observer_concurrency: int = setting(
+        4, env="ACONTEXT_OBSERVER_CONCURRENCY", doc="sessions observed at once", ge=1)
+    lancedb_uri: str | None = setting(
+        None, env="ACONTEXT_LANCEDB_URI", doc="search index location (a path or an object store URI)",
+        shown="`<data dir>/lancedb`")
+    embedding: str | None = setting(
+        None, env="ACONTEXT_EMBEDDING",
+        doc="embedding provider for hybrid search: `openai`, `ollama`, `sentence-transformers`",
+        shown="unset: full-text (BM25) only")
+    embedding_model: str | None = setting(
+        None, env="ACONTEXT_EMBEDDING_MODEL", doc="embedding model", shown="the provider's default")
+    learner_max_attempts: int = setting(
+        5, env="ACONTEXT_LEARNER_MAX_ATTEMPTS", doc="tries before a learning item is marked failed", ge=1)
+    learner_retry_base_s: float = setting(
+        2.0, env="ACONTEXT_LEARNER_RETRY_BASE_S", doc="first learning retry wait, seconds (doubles)", ge=0)
+    learner_concurrency: int = setting(2, env="ACONTEXT_LEARNER_CONCURRENCY", doc="tasks learned at once", ge=1)
+    learner_max_steps: int = setting(
+        8, env="ACONTEXT_LEARNER_MAX_STEPS", doc="model calls per learner step (extract, place)", ge=1)
+    agentic_search_max_steps: int = setting(
+        6, env="ACONTEXT_AGENTIC_SEARCH_MAX_STEPS", doc="model calls per agentic search", ge=1)
+    artifact_url: str | None = setting(
+        None, env="ACONTEXT_ARTIFACT_URL", shown="`<data dir>/artifacts`",
+        doc="where artifact bytes live: any fsspec URL (`file:///srv/x`, `memory://`, `s3://bucket/prefix` "
+        "with the `s3` extra)")
+    max_artifact_bytes: int = setting(
+        64 * MIB, env="ACONTEXT_MAX_ARTIFACT_BYTES", doc="largest artifact accepted",
+        shown="`67108864` (64 MiB)", gt=0)
+    public_url: str | None = setting(
+        None, env="ACONTEXT_PUBLIC_URL", doc="base of public artifact URLs",
+        shown="`http://<host>:<port>` over HTTP; none over stdio")
+    url_secret: SecretStr | None = setting(
+        None, env="ACONTEXT_URL_SECRET", doc="secret that signs public artifact URLs (16+ chars)",
+        shown="random, kept in `<data dir>/url_secret`", min_length=16)
+    public_url_ttl_seconds: int = setting(
+        3600, env="ACONTEXT_PUBLIC_URL_TTL", doc="lifetime of a public artifact URL, seconds", gt=0)
+    tokens: SecretStr | None = setting(
+        None, env="ACONTEXT_MCP_TOKENS", shown="unset: one project",
+        doc="multi-tenant mode: bearer tokens and their projects, `tok1=projA,tok2=projB`")
+    project: str = setting(
+        "default", env="ACONTEXT_PROJECT", doc="the project of stdio, HTTP without a token, and `ACONTEXT_MCP_TOKEN`",
+        min_length=1, max_length=MAX_PROJECT_CHARS)
+    queue_lease_s: float = setting(
+        60.0, env="ACONTEXT_QUEUE_LEASE_S", gt=0,
+        doc="how long a replica's claim on a queue item lasts unrenewed (a dead replica's work is taken over "
+        "after it)")
+    queue_poll_s: float = setting(
+        2.0, env="ACONTEXT_QUEUE_POLL_S", gt=0,
+        doc="how often the observer and learner look for work queued by other replicas, seconds")
+    blob_url: str | None = setting(
+        None, env="ACONTEXT_BLOB_URL", shown="`<data dir>/blobs`",
+        doc="where message parts over the blob threshold live: any fsspec URL (`s3://bucket/blobs`)")
+    stateless_http: bool = setting(
+        False, env="ACONTEXT_STATELESS_HTTP", flag="--stateless",
+        doc="streamable HTTP without sessions, so any replica answers any request (see `docs/deploy.md`)")
+    presign_urls: bool = setting(
+        True, env="ACONTEXT_PRESIGN_URLS",
+        doc="public artifact URLs presigned by the object store (`false`: served by `/artifacts/` on any replica)")
+    database_url: SecretStr | None = setting(
+        None, env="ACONTEXT_DATABASE_URL", shown="`<data dir>/acontext.db` (SQLite)",
+        doc="the database: `postgresql://user:pass@host:5432/db` for replicas sharing one (see `docs/deploy.md`)")
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -172,38 +193,6 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(host.strip() for host in value.split(",") if host.strip())
         return value
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    llm_model: str = Field(default="gpt-4.1-mini", min_length=1)
-    llm_timeout_s: float = Field(default=60.0, gt=0)
-    llm_max_retries: int = Field(default=3, ge=0)
-    llm_retry_base_s: float = Field(default=0.5, ge=0)
-    observer_batch: int = Field(default=8, ge=1)
-    observer_idle_s: float = Field(default=10.0, ge=0)
-    observer_max_attempts: int = Field(default=5, ge=1)
-    observer_retry_base_s: float = Field(default=2.0, ge=0)
-    observer_concurrency: int = Field(default=4, ge=1)
-    lancedb_uri: str | None = None
-    embedding: str | None = None
-    embedding_model: str | None = None
-    learner_max_attempts: int = Field(default=5, ge=1)
-    learner_retry_base_s: float = Field(default=2.0, ge=0)
-    learner_concurrency: int = Field(default=2, ge=1)
-    learner_max_steps: int = Field(default=8, ge=1)
-    agentic_search_max_steps: int = Field(default=6, ge=1)
-    artifact_url: str | None = None
-    max_artifact_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
-    public_url: str | None = None
-    url_secret: SecretStr | None = Field(default=None, min_length=16, description="signs public artifact URLs")
-    public_url_ttl_seconds: int = Field(default=3600, gt=0)
-    tokens: SecretStr | None = Field(default=None, description="token=project pairs: bearer tokens of projects")
-    project: str = Field(default="default", min_length=1, max_length=MAX_PROJECT_CHARS)
-    queue_lease_s: float = Field(default=60.0, gt=0, description="how long a queue item's claim lasts unrenewed")
-    queue_poll_s: float = Field(default=2.0, gt=0, description="how often queues look for other replicas' work")
-    blob_url: str | None = None
-    stateless_http: bool = False
-    presign_urls: bool = True
-    database_url: SecretStr | None = Field(default=None, description="a postgresql:// URL (it may hold a password)")
 
     @field_validator("database_url")
     @classmethod
@@ -297,3 +286,26 @@ class Settings(BaseModel):
             return None
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+
+def declared(field: FieldInfo, key: str) -> str:
+    """What a settings field declares under `key` (`env`, `shown_default`, `flag`): "" when absent."""
+    extra = field.json_schema_extra
+    return str(extra.get(key, "")) if isinstance(extra, dict) else ""
+
+
+ENV_VARS: dict[str, str] = {name: declared(field, "env") for name, field in Settings.model_fields.items()}
+"""Setting -> its environment variable, e.g. `data_dir` -> `ACONTEXT_MCP_HOME` (a public contract)."""
+if not all(ENV_VARS.values()):
+    raise TypeError(f"settings declared without setting(env=...): {[n for n, v in ENV_VARS.items() if not v]}")
+
+
+def settings_table() -> str:
+    """The README's settings table (markdown), from the fields."""
+    rows = ["| setting | flag | env var | default |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        flag = declared(field, "flag")
+        cells = [field.description or "", f"`{flag}`" if flag else "", f"`{ENV_VARS[name]}`",
+                 declared(field, "shown_default")]
+        rows.append("|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|")
+    return "\n".join(rows)
