@@ -6,10 +6,13 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from acontext_mcp import __version__
 from acontext_mcp.settings import ENV_VARS
 from tests.support.servers import COMMAND, free_port, server_env, wait_for
+
+pytestmark = pytest.mark.slow
 
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
