@@ -10,7 +10,7 @@ import pytest
 
 from acontext_mcp import __version__
 from acontext_mcp.settings import ENV_VARS
-from tests.support.servers import COMMAND, free_port, server_env, wait_for
+from tests.support.servers import COMMAND, free_port, serve_script, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -81,20 +81,5 @@ def test_readme_documents_every_env_var() -> None:
 
 def test_serve_script_keeps_http_when_given_flags(tmp_path: Path) -> None:
     """`scripts/serve --port N` (the README's start command plus a flag) still serves HTTP."""
-    port = free_port()
-    script = Path(__file__).parents[2] / "scripts" / "serve"
-    process = subprocess.Popen([str(script), "--port", str(port)], env=server_env(tmp_path / "data"),
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def healthy() -> bool:
-        assert process.poll() is None, f"scripts/serve exited with {process.returncode}"
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(healthy, timeout=120, what="scripts/serve's /health")
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with serve_script(tmp_path / "data") as server:  # serve_script passes --port N
+        assert httpx.get(f"{server.base_url}/health").status_code == 200
