@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from acontext_mcp import __version__
-from acontext_mcp.settings import ENV_VARS
 from tests.support.servers import COMMAND, free_port, serve_script, server_env
 
 pytestmark = pytest.mark.slow
@@ -65,18 +64,6 @@ def test_an_unreachable_database_fails_clearly_without_its_password(tmp_path: Pa
     assert result.returncode == 1
     assert result.stderr.startswith("acontext-mcp: cannot open the database postgresql://acx:***@127.0.0.1:")
     assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
-
-
-def test_env_var_table_names_are_the_documented_contract() -> None:
-    assert ENV_VARS["data_dir"] == "ACONTEXT_MCP_HOME"
-    assert ENV_VARS["max_message_bytes"] == "ACONTEXT_MAX_MESSAGE_BYTES"
-    assert ENV_VARS["blob_threshold_bytes"] == "ACONTEXT_BLOB_THRESHOLD_BYTES"
-
-
-def test_readme_documents_every_env_var() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    missing = [var for var in ENV_VARS.values() if f"`{var}`" not in readme]
-    assert not missing, f"README settings table lacks {missing}"
 
 
 def test_serve_script_keeps_http_when_given_flags(tmp_path: Path) -> None:
