@@ -23,6 +23,8 @@ hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
 hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+pytest_plugins = ["tests.support.lanes"]  # the fast lane's rules: which tests must be marked slow or fault
+
 
 @pytest.fixture
 def anyio_backend() -> str:

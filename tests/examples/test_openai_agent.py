@@ -17,6 +17,8 @@ from tests.support.servers import COMMAND, http_server, server_env
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "openai_agent.py"
 
+pytestmark = pytest.mark.slow
+
 
 def run_example(data_dir: Path, fake: ScriptedOpenAI, *args: str) -> dict:
     env = server_env(data_dir, OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="test-key")

@@ -23,7 +23,7 @@ from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
 from tests.support.mcp import call
 from tests.support.servers import http_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.fault]
 
 ROUNDS = 20
 SENDERS = 3  # message senders; one more client upserts artifacts

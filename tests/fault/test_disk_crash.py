@@ -17,7 +17,7 @@ from mcp import Client
 from tests.support.mcp import call
 from tests.support.servers import HttpServer, http_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.fault]
 
 CYCLES = 4
 WRITERS = 2

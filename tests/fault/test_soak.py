@@ -17,7 +17,7 @@ from mcp import Client
 from tests.support.mcp import call
 from tests.support.servers import http_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.fault]
 
 CLIENTS = 16
 SECONDS = float(os.environ.get("ACONTEXT_SOAK_SECONDS", "60"))

@@ -30,6 +30,7 @@ def tool_answers(request: dict[str, object]) -> list[str]:
     return [m["content"] for m in request["messages"] if m["role"] == "tool"]  # type: ignore[index,union-attr]
 
 
+@pytest.mark.slow  # seconds (2-7 s here): a LanceDB index over the corpus, then a multi-step agent run
 async def test_the_model_explores_and_answers_with_cited_blocks(
     searching: Client, router: Router, fake: ScriptedOpenAI  # noqa: F811
 ) -> None:

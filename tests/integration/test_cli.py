@@ -6,10 +6,12 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from acontext_mcp import __version__
-from acontext_mcp.settings import ENV_VARS
-from tests.support.servers import COMMAND, free_port, server_env, wait_for
+from tests.support.servers import COMMAND, free_port, serve_script, server_env
+
+pytestmark = pytest.mark.slow
 
 
 def run(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -64,34 +66,7 @@ def test_an_unreachable_database_fails_clearly_without_its_password(tmp_path: Pa
     assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
 
 
-def test_env_var_table_names_are_the_documented_contract() -> None:
-    assert ENV_VARS["data_dir"] == "ACONTEXT_MCP_HOME"
-    assert ENV_VARS["max_message_bytes"] == "ACONTEXT_MAX_MESSAGE_BYTES"
-    assert ENV_VARS["blob_threshold_bytes"] == "ACONTEXT_BLOB_THRESHOLD_BYTES"
-
-
-def test_readme_documents_every_env_var() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    missing = [var for var in ENV_VARS.values() if f"`{var}`" not in readme]
-    assert not missing, f"README settings table lacks {missing}"
-
-
 def test_serve_script_keeps_http_when_given_flags(tmp_path: Path) -> None:
     """`scripts/serve --port N` (the README's start command plus a flag) still serves HTTP."""
-    port = free_port()
-    script = Path(__file__).parents[2] / "scripts" / "serve"
-    process = subprocess.Popen([str(script), "--port", str(port)], env=server_env(tmp_path / "data"),
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def healthy() -> bool:
-        assert process.poll() is None, f"scripts/serve exited with {process.returncode}"
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(healthy, timeout=120, what="scripts/serve's /health")
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with serve_script(tmp_path / "data") as server:  # serve_script passes --port N
+        assert httpx.get(f"{server.base_url}/health").status_code == 200

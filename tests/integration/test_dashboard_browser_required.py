@@ -11,11 +11,13 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 
+pytestmark = pytest.mark.slow
+
 
 def run_browser_tests(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k != "ACONTEXT_REQUIRE_BROWSER"}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/integration/test_dashboard_browser.py", "-q", "-rs",
+        [sys.executable, "-m", "pytest", "tests/integration/test_dashboard_browser.py", "-m", "slow", "-q", "-rs",
          "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "pytest")],
         cwd=ROOT, env={**clean, "ACONTEXT_CHROMIUM": str(tmp_path / "no-chromium"), **env},
         capture_output=True, text=True, timeout=120,

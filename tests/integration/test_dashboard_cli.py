@@ -11,6 +11,8 @@ from tests.integration.test_cli import run
 from tests.support.dashboard import seed_dir
 from tests.support.servers import dashboard_server, http_server, serve_script
 
+pytestmark = pytest.mark.slow
+
 
 def test_dashboard_command_serves_the_data_dir_alone(data_dir: Path) -> None:
     seeded = seed_dir(data_dir)

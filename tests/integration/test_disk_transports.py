@@ -14,7 +14,7 @@ from mcp import Client
 from tests.support.mcp import call, call_error
 from tests.support.servers import http_server, stdio_params, wait_for
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("backend", ["local", "memory"])

@@ -15,7 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.support.mcp import call
 from tests.support.servers import COMMAND, free_port, http_server, server_env
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TOKEN = "s3cret-token-for-tests"
 INITIALIZE = {

@@ -64,6 +64,7 @@ async def test_hybrid_finds_what_bm25_cannot(settings: Settings, fake_openai: Sc
         assert (await search(client, sid, "open a PR for my branch"))[0] == "Create a pull request"
 
 
+@pytest.mark.slow  # seconds: LanceDB's embedder backs off between retries before the error
 async def test_a_failing_embedder_gives_a_clear_error_and_keeps_the_data(
     settings: Settings, fake_openai: ScriptedOpenAI
 ) -> None:

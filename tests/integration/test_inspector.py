@@ -15,7 +15,7 @@ from tests.support.servers import COMMAND, http_server, server_env
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 NPX = shutil.which("npx")
 
-pytestmark = pytest.mark.skipif(NPX is None, reason="needs node's npx to run the MCP Inspector")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(NPX is None, reason="needs node's npx to run the MCP Inspector")]
 
 
 def inspector(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

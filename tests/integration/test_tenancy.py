@@ -31,7 +31,7 @@ from tests.support.mcp import call, call_error
 from tests.support.postgres import env_for, scratch_database
 from tests.support.servers import HttpServer, http_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TOKENS = {"alpha": "token-of-alpha-0123", "beta": "token-of-beta-4567", "gamma": "token-of-gamma-89ab"}
 FILE = {"file_path": "/site/", "filename": "index.html"}

@@ -13,7 +13,7 @@ from acontext_mcp import __version__
 from tests.support.mcp import call, call_error
 from tests.support.servers import http_server, stdio_params
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 TOOL_CALL = {
     "role": "assistant",

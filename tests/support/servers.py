@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +18,10 @@ import httpx
 from mcp import StdioServerParameters
 
 COMMAND = str(Path(sys.executable).parent / "acontext-mcp")
-SERVE_SCRIPT = str(Path(__file__).parents[2] / "scripts" / "serve")
+SERVE_SCRIPT = Path(__file__).parents[2] / "scripts" / "serve"
+# A deadline, not a wait: readiness is polled, so only a server that never comes up costs this long. Generous for a
+# loaded 2-core machine; a server process that exits fails at once.
+START_TIMEOUT = 120.0
 
 
 def free_port() -> int:
@@ -82,10 +87,32 @@ def dashboard_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[H
         yield server
 
 
+def start_command_checkout(root: Path) -> Path:
+    """A checkout at `root` holding a copy of `scripts/serve` whose `scripts/bootstrap` only records that it ran and
+    whose `.venv/bin/acontext-mcp` is the installed command; returns the copy's path.
+
+    The start command's own steps (bootstrap first, the demo, HTTP by default) then run without a pip install inside a
+    server's start-up deadline; the real bootstrap runs in scripts/test (and so in CI) before any test.
+    """
+    scripts, venv_bin = root / "scripts", root / ".venv" / "bin"
+    scripts.mkdir(parents=True, exist_ok=True)
+    venv_bin.mkdir(parents=True, exist_ok=True)
+    serve = Path(shutil.copy2(SERVE_SCRIPT, scripts / "serve"))
+    bootstrap = scripts / "bootstrap"
+    bootstrap.write_text('#!/usr/bin/env bash\ntouch "$(dirname "$0")/../bootstrapped"\n')
+    bootstrap.chmod(0o755)
+    (venv_bin / "acontext-mcp").symlink_to(COMMAND)
+    return serve
+
+
 @contextmanager
 def serve_script(data_dir: Path, *args: str, **extra_env: str) -> Iterator[HttpServer]:
-    """`scripts/serve`, the README's start command: bootstrap, the demo into an empty data dir, then HTTP."""
-    with _server(data_dir, list(args), "/health", extra_env, SERVE_SCRIPT) as server:
+    """`scripts/serve`, the README's start command (bootstrap, the demo into an empty data dir, then HTTP), from a
+    `start_command_checkout` next to the data dir; asserts the script bootstrapped before it served."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    serve = start_command_checkout(Path(tempfile.mkdtemp(prefix="checkout-", dir=data_dir.parent)))
+    with _server(data_dir, list(args), "/health", extra_env, str(serve)) as server:
+        assert (serve.parents[1] / "bootstrapped").exists(), "scripts/serve did not run scripts/bootstrap"
         yield server
 
 
@@ -100,12 +127,13 @@ def _server(
         process = subprocess.Popen(
             [command, *argv, "--port", str(port)],
             env=server_env(data_dir, **extra_env),
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
     server = HttpServer(process, port, log, ready_path)
     try:
-        wait_for(server.healthy, timeout=30, what=f"the server's {ready_path}")
+        wait_for(server.healthy, timeout=START_TIMEOUT, what=f"the server's {ready_path}")
         yield server
     finally:
         if process.poll() is None:

@@ -150,6 +150,7 @@ def test_plain_layers_do_not_import_mcp(layer: str) -> None:
         assert not offending, f"{path.relative_to(PACKAGE)} imports {offending}"
 
 
+@pytest.mark.slow  # a python process
 def test_starting_the_server_does_not_import_heavy_modules() -> None:
     """Cold start stays fast: lancedb, openai and tiktoken load only when a feature needs them."""
     probe = (
@@ -164,6 +165,7 @@ def test_starting_the_server_does_not_import_heavy_modules() -> None:
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.slow  # a python process
 def test_library_use_without_mcp(tmp_path: Path) -> None:
     """The documented library use stores and reads a message and never loads the MCP SDK."""
     probe = (
