@@ -35,6 +35,9 @@ def test_env_vars_come_from_the_fields() -> None:
     assert ENV_VARS == {name: declared(field, "env") for name, field in Settings.model_fields.items()}
     assert len(set(ENV_VARS.values())) == len(ENV_VARS), "two settings share an env var"
     assert ENV_VARS["port"] == "ACONTEXT_MCP_PORT" and ENV_VARS["openai_api_key"] == "OPENAI_API_KEY"
+    assert ENV_VARS["data_dir"] == "ACONTEXT_MCP_HOME"
+    assert ENV_VARS["max_message_bytes"] == "ACONTEXT_MAX_MESSAGE_BYTES"
+    assert ENV_VARS["blob_threshold_bytes"] == "ACONTEXT_BLOB_THRESHOLD_BYTES"
 
 
 def test_each_env_var_sets_its_field(tmp_path: Path) -> None:
