@@ -133,7 +133,8 @@ def local_tiktoken_encoding() -> str | None:
     cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR", os.environ.get("DATA_GYM_CACHE_DIR"))
     if cache_dir == "":
         return None  # caching disabled: tiktoken would always download
-    cached = Path(cache_dir or Path(tempfile.gettempdir()) / "data-gym-cache") / hashlib.sha1(_CL100K_URL.encode()).hexdigest()
+    cache = Path(cache_dir or Path(tempfile.gettempdir()) / "data-gym-cache")
+    cached = cache / hashlib.sha1(_CL100K_URL.encode()).hexdigest()
     try:
         # A file with the wrong hash makes tiktoken download it again, so check it here.
         if hashlib.sha256(cached.read_bytes()).hexdigest() == _CL100K_SHA256:

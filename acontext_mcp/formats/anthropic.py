@@ -33,6 +33,7 @@ from acontext_mcp.formats.native import (
     Message,
     RedactedThinkingPart,
     RefusalPart,
+    ResultContent,
     TextPart,
     ThinkingPart,
     ToolCallPart,
@@ -117,6 +118,7 @@ def _sourced(block: dict[str, Any], path: str, part: type[ImagePart] | type[File
 def _tool_result(block: dict[str, Any], path: str) -> ToolResultPart:
     meta = _meta(block, {"type", "tool_use_id", "content", "is_error"})
     content = block.get("content")
+    parts: list[ResultContent]
     if "content" not in block:
         meta["content_style"], parts = "absent", []
     elif isinstance(content, str):
@@ -129,7 +131,9 @@ def _tool_result(block: dict[str, Any], path: str) -> ToolResultPart:
         raise InvalidMessage(join(path, "is_error"), "expected true or false")
     if is_error is not None:
         meta["is_error_given"] = True
-    return ToolResultPart(tool_call_id=non_empty(block, "tool_use_id", path), content=parts, is_error=bool(is_error), meta=meta)
+    return ToolResultPart(
+        tool_call_id=non_empty(block, "tool_use_id", path), content=parts, is_error=bool(is_error), meta=meta
+    )
 
 
 def _meta(block: dict[str, Any], known: set[str]) -> dict[str, Any]:

@@ -87,7 +87,9 @@ def apply_strategies(entries: list[Entry], strategies: Sequence[EditStrategy], c
     """Apply `strategies` in order; raises `InvalidArgument` for a limit that cannot be met."""
     for strategy in strategies:
         if isinstance(strategy, RemoveToolResult):
-            entries = _replace_parts(entries, ToolResultPart, strategy.keep_recent_n, counter, _placeholder(strategy.placeholder))
+            entries = _replace_parts(
+                entries, ToolResultPart, strategy.keep_recent_n, counter, _placeholder(strategy.placeholder)
+            )
         elif isinstance(strategy, RemoveToolCallParams):
             entries = _replace_parts(entries, ToolCallPart, strategy.keep_recent_n, counter, _no_arguments)
         elif isinstance(strategy, TokenLimit):
@@ -116,7 +118,12 @@ def _replace_parts(
     entries: list[Entry], kind: type[P], keep_recent_n: int, counter: TokenCounter, edit: Callable[[P], P]
 ) -> list[Entry]:
     """Edit every part of `kind` except the newest `keep_recent_n`, in messages the edit makes cheaper."""
-    positions = [(i, j) for i, entry in enumerate(entries) for j, part in enumerate(entry.message.parts) if isinstance(part, kind)]
+    positions = [
+        (i, j)
+        for i, entry in enumerate(entries)
+        for j, part in enumerate(entry.message.parts)
+        if isinstance(part, kind)
+    ]
     older: dict[int, list[int]] = {}
     for i, j in positions[: max(0, len(positions) - keep_recent_n)]:
         older.setdefault(i, []).append(j)

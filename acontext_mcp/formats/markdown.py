@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 
 class Block(Protocol):
     """What rendering needs of a block (services.models.Block fits)."""
 
-    type: str
-    title: str
-    path: str
-    data: dict[str, Any]
+    @property
+    def type(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+B = TypeVar("B", bound=Block)
 
 
 def render_sop(block: Block, heading: str = "##") -> str:
@@ -40,7 +47,7 @@ def render_page(page: Block, blocks: Sequence[Block]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def render_folder(title: str, path: str, children: Sequence[Block], link: Callable[[Block], str]) -> str:
+def render_folder(title: str, path: str, children: Sequence[B], link: Callable[[B], str]) -> str:
     """An index of a folder (or the space's root): its folders and pages, linked."""
     lines = [f"# {title}", f"_Folder {path}_", ""]
     lines += [f"- [{child.title}]({link(child)}) ({child.type})" for child in children]

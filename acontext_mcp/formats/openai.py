@@ -224,7 +224,8 @@ def _tool_call_block(call: ToolCallPart) -> dict[str, Any]:
 
 def _tool_result_message(result: ToolResultPart, message_meta: dict[str, Any]) -> dict[str, Any]:
     written = [_content_block(part) for part in result.content]
-    blocks = [block if block and block["type"] == "text" else _text("[non-text tool output omitted]") for block in written]
+    omitted = _text("[non-text tool output omitted]")
+    blocks = [block if block and block["type"] == "text" else omitted for block in written]
     style = result.meta.get("content_style")
     if style == "string" and len(blocks) == 1:
         content: Any = blocks[0]["text"]

@@ -81,7 +81,10 @@ def _tool_result(part: dict[str, Any], limits: Limits) -> str:
 
 
 def _binary(part: dict[str, Any], limits: Limits) -> str:
-    """`[image image/png, 12 KB]`, `[file report.pdf, 40 KB]`, `[image https://…]`; file text is cut like tool output."""
+    """`[image image/png, 12 KB]`, `[file report.pdf, 40 KB]`, `[image https://…]`.
+
+    File text is cut like tool output.
+    """
     kind = part["type"]
     if kind == "file" and part.get("text") is not None:
         name = part.get("filename") or "file"

@@ -6,6 +6,7 @@ server's Retry-After up to a cap); anything else fails at once with `LLMError`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +75,8 @@ class OpenAICompatible:
                 )
             except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
                 if attempt == self._max_retries:
-                    raise LLMError(f"{self._where()}: {_describe(exc)} (after {attempt + 1} attempt{'s' if attempt else ''})") from exc
+                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                    raise LLMError(f"{self._where()}: {_describe(exc)} (after {tries})") from exc
                 delay = self._backoff(attempt, exc)
                 log.info("LLM call failed (%s); retrying in %.2fs", _describe(exc), delay)
                 await anyio.sleep(delay)
@@ -91,10 +93,8 @@ class OpenAICompatible:
         response = getattr(exc, "response", None)
         retry_after = response.headers.get("retry-after") if response is not None else None
         if retry_after is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 delay = max(delay, float(retry_after))
-            except ValueError:
-                pass
         return min(delay, MAX_BACKOFF_S)
 
     def _reply(self, response: Any) -> ChatReply:

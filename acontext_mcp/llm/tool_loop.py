@@ -93,7 +93,7 @@ async def call_tool(tools: Mapping[str, Tool], name: str, arguments: str) -> str
         return parsed
     try:
         result = tools[name].apply(parsed)
-        return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
+        return await result if inspect.isawaitable(result) else result
     except (InvalidArgument, NotFound, Conflict) as exc:
         return f"error: {name}: {exc}"
 

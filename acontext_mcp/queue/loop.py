@@ -10,7 +10,7 @@ so one bad item never stops the loop; a store error is logged and retried on the
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,7 +51,7 @@ class QueueLoop:
             log.exception("%s %s: could not record the outcome", self._queue.log_label, key)
 
 
-Loop = Callable[..., Awaitable[Any]]
+Loop = Callable[..., Coroutine[Any, Any, Any]]
 
 
 @asynccontextmanager

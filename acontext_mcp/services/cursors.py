@@ -21,7 +21,9 @@ def decode(kind: str, cursor: str) -> int:
             return int(position)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise InvalidArgument(f"cursor {cursor!r} is not a {kind} cursor; pass next_cursor from the previous page, or omit it")
+    raise InvalidArgument(
+        f"cursor {cursor!r} is not a {kind} cursor; pass next_cursor from the previous page, or omit it"
+    )
 
 
 def check_limit(limit: int | None, maximum: int) -> None:

@@ -37,7 +37,10 @@ class LlmUsage:
         )
         assert row is not None
         return TokenUsage(
-            calls=row["calls"], failed_calls=row["failed"], prompt_tokens=row["prompt"], completion_tokens=row["completion"]
+            calls=row["calls"],
+            failed_calls=row["failed"],
+            prompt_tokens=row["prompt"],
+            completion_tokens=row["completion"],
         )
 
     async def _record(self, purpose: str, model: str, prompt: int, completion: int, error: str | None) -> None:

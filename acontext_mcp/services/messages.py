@@ -152,7 +152,8 @@ class MessageService:
         has_more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
         entries = [
-            Entry(await self._load(json.loads(row["body"])), row["token_count"], index) for index, row in enumerate(rows)
+            Entry(await self._load(json.loads(row["body"])), row["token_count"], index)
+            for index, row in enumerate(rows)
         ]
         tokens_before = total_tokens(entries)
         if edit_strategies:
@@ -174,7 +175,9 @@ class MessageService:
         rows = await self._db.fetch_all(
             "SELECT id, seq, role, token_count FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
         )
-        items = [MessageTokens(id=row["id"], seq=row["seq"], role=row["role"], tokens=row["token_count"]) for row in rows]
+        items = [
+            MessageTokens(id=row["id"], seq=row["seq"], role=row["role"], tokens=row["token_count"]) for row in rows
+        ]
         return TokenCounts(
             session_id=session_id, items=items, total=sum(item.tokens for item in items), tokenizer=self._counter.name
         )
@@ -272,7 +275,8 @@ class MessageService:
         seen: set[str] = set()
         calls = [(i, p.id) for i, p in enumerate(native.parts) if p.type == "tool-call"]
         for ordinal, (index, call_id) in enumerate(calls):
-            field = {"openai": f"tool_calls.{ordinal}.id", "anthropic": f"content.{index}.id"}.get(fmt, f"parts.{index}.id")
+            fields = {"openai": f"tool_calls.{ordinal}.id", "anthropic": f"content.{index}.id"}
+            field = fields.get(fmt, f"parts.{index}.id")
             used = call_id in seen or await tx.fetch_one(
                 "SELECT 1 FROM message_tool_calls WHERE session_id = ? AND call_id = ?", (session_id, call_id)
             )
@@ -366,10 +370,12 @@ def _result_field(fmt: Format, index: int) -> str:
 async def count_missing_tokens(db: Database, counter: TokenCounter) -> int:
     """Count the messages stored before token counts existed (schema version 4); return how many."""
     counted = 0
-    while rows := await db.fetch_all("SELECT id, body FROM messages WHERE token_count IS NULL LIMIT ?", (_BACKFILL_BATCH,)):
+    missing = "SELECT id, body FROM messages WHERE token_count IS NULL LIMIT ?"
+    while rows := await db.fetch_all(missing, (_BACKFILL_BATCH,)):
         counts = await anyio.to_thread.run_sync(_count_stored, [row["body"] for row in rows], counter)
         async with db.transaction() as tx:
-            await tx.execute_many("UPDATE messages SET token_count = ? WHERE id = ?", zip(counts, (row["id"] for row in rows)))
+            ids = [row["id"] for row in rows]
+            await tx.execute_many("UPDATE messages SET token_count = ? WHERE id = ?", zip(counts, ids, strict=True))
         counted += len(rows)
     return counted
 

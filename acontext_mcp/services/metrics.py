@@ -58,7 +58,7 @@ class MetricsService:
     async def _sums(self, sql: str, first: date) -> dict[str, dict[str, Any]]:
         """Run `sql` with the first day and the current project as its two parameters; rows by day."""
         rows = await self._db.fetch_all(sql, (first.isoformat(), current_project()))
-        return {row["day"]: {k: int(row[k] or 0) for k in row.keys() if k != "day"} for row in rows}
+        return {row["day"]: {k: int(row[k] or 0) for k in row.keys() if k != "day"} for row in rows}  # noqa: SIM118 (a Row is no mapping)
 
 
 def _span(days: int, today: date | None) -> tuple[date, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from uuid import uuid4
 
 import anyio.to_thread
@@ -60,10 +61,8 @@ class BlobStore:
         await anyio.to_thread.run_sync(self._delete, key)
 
     def _delete(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._fs.rm_file(self.path(key))
-        except FileNotFoundError:
-            pass
 
     async def sign(self, key: str, expires_in: int) -> str | None:
         """A presigned URL for the blob where the filesystem offers them (s3, gcs), else None."""

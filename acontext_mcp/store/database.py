@@ -9,15 +9,24 @@ upserts, and times as UTC ISO-8601 text. Where the engines differ, the database 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import uuid4
 
-Row = Mapping[str, Any]
-"""A result row: by column name (`row["id"]`) or position (`row[0]`)."""
+
+class Row(Protocol):
+    """A result row: by column name (`row["id"]`) or position (`row[0]`); `keys()` names the columns.
+
+    `sqlite3.Row` and asyncpg's `Record` both are one; iterating a row is not part of it (one yields
+    values, a mapping keys), so read columns through `keys()`.
+    """
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
 
 
 def new_id() -> str:

@@ -252,7 +252,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 
 _SCHEMA_VERSION = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    "CREATE TABLE IF NOT EXISTS schema_version"
+    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
 )
 _LOCK = "acontext-mcp migrations"  # replicas starting together migrate one at a time
 

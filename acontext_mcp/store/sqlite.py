@@ -16,6 +16,8 @@ from typing import Any
 import aiosqlite
 import anyio
 
+from acontext_mcp.store.database import Row
+
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -86,11 +88,11 @@ class SqliteDatabase:
     # Each statement is one round trip to the connection's thread (`execute_fetchall` runs and
     # drains it there), so a read never holds a statement, or its WAL snapshot, open.
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         async with self._read_lock:
             return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
@@ -114,9 +116,9 @@ class SqliteWriter:
         if batch := [tuple(row) for row in rows]:
             await self._connection.executemany(sql, batch)
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return list(await self._connection.execute_fetchall(sql, tuple(params)))

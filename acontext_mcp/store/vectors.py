@@ -122,7 +122,8 @@ class BlockIndex:
     async def _run(fn: Callable[..., T], *args: Any) -> T:
         # Shielded: once started, an index write finishes even if the caller is cancelled.
         with anyio.CancelScope(shield=True):
-            return await anyio.to_thread.run_sync(partial(fn, *args))
+            result = await anyio.to_thread.run_sync(partial(fn, *args))
+        return result
 
     def _signature(self) -> dict[str, Any]:
         return {"schema": SCHEMA_VERSION, "embedding": self.embedding, "model": self.embedding_model}
@@ -226,6 +227,7 @@ class BlockIndex:
 
     def _embed_function(self) -> Any:
         if self._embedder is None:
+            assert self.embedding is not None, "only a hybrid index embeds"
             from lancedb.embeddings import get_registry
 
             registry = get_registry()

@@ -20,7 +20,9 @@ def register(server: MCPServer) -> None:
     async def create_session(
         ctx: Context,
         space_id: Annotated[str | None, Field(description="Space whose skills this session learns into")] = None,
-        metadata: Annotated[dict[str, Any] | None, Field(description="Any JSON object to keep with the session")] = None,
+        metadata: Annotated[
+            dict[str, Any] | None, Field(description="Any JSON object to keep with the session")
+        ] = None,
     ) -> Session:
         """Start a new, empty session (a conversation) and return it. Store its turns with send_message."""
         return await service_of(ctx).sessions.create_session(space_id=space_id, metadata=metadata)

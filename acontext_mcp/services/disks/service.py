@@ -120,12 +120,13 @@ class DiskService:
         encoded_meta = encode_json_object(meta, "meta", self._max_meta_bytes)
         await self._require_disk(disk_id)
         sha256, is_text = await anyio.to_thread.run_sync(_describe, data)
-        values = {
+        storage_key = f"{disk_id}/{new_id()}"
+        values: dict[str, object] = {
             "id": new_id(), "disk_id": disk_id, "path": folder, "filename": name, "size": len(data),
             "mime_type": _mime_type(name, is_text), "is_text": int(is_text), "sha256": sha256,
-            "meta": encoded_meta, "storage_key": f"{disk_id}/{new_id()}",
+            "meta": encoded_meta, "storage_key": storage_key,
         }
-        await self._blobs.put(values["storage_key"], data)
+        await self._blobs.put(storage_key, data)
         try:
             async with self._db.transaction() as tx:
                 await self._edit_disk(tx, disk_id)
@@ -143,7 +144,7 @@ class DiskService:
                 )
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await self._blobs.delete(values["storage_key"])
+                await self._blobs.delete(storage_key)
             raise
         if old is not None:
             await self._blobs.delete(old["storage_key"])
@@ -248,7 +249,8 @@ class DiskService:
             if (folder, name) == (new_folder, new_name):
                 return _artifact(row)
             taken = await tx.fetch_one(
-                "SELECT 1 FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?", (disk_id, new_folder, new_name)
+                "SELECT 1 FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?",
+                (disk_id, new_folder, new_name),
             )
             if taken is not None:
                 raise InvalidArgument(f"{new_folder}{new_name} already exists on this disk; "

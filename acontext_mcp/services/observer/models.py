@@ -13,6 +13,8 @@ TaskStatus = Literal["pending", "running", "success", "failed"]
 TASK_STATUSES: tuple[TaskStatus, ...] = get_args(TaskStatus)
 
 
+ObserverStatusName = Literal["disabled", "idle", "queued", "running", "retrying", "failed"]
+
 class TaskData(BaseModel):
     task_description: str
     progresses: list[str] = Field(default_factory=list, description="What was done, first person, oldest first")
@@ -31,7 +33,7 @@ class ObserverState(BaseModel):
     """How far the background observer has got with one session."""
 
     enabled: bool
-    status: Literal["disabled", "idle", "queued", "running", "retrying", "failed"]
+    status: ObserverStatusName
     pending_messages: int = Field(description="Messages stored but not yet read by the observer")
     attempts: int = Field(default=0, description="Failed attempts at the current batch")
     last_error: str | None = None
@@ -50,7 +52,9 @@ class SessionProblem(BaseModel):
     failed: bool = Field(description="True once the observer gave up; flush the session to retry")
     last_error: str | None
     updated_at: str = Field(description="When the last attempt failed")
-    next_attempt_at: str | None = Field(description="When it is retried (backoff doubles per attempt); null once failed")
+    next_attempt_at: str | None = Field(
+        description="When it is retried (backoff doubles per attempt); null once failed"
+    )
 
 
 class ObserverStatus(BaseModel):

@@ -31,6 +31,7 @@ from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.observer.models import (
     ObserverState,
     ObserverStatus,
+    ObserverStatusName,
     SessionProblem,
     TaskList,
 )
@@ -163,6 +164,8 @@ class ObserverService(WorkQueue):
         assert row is not None
         waiting, attempts, failed = row["waiting"], row["attempts"] or 0, bool(row["failed"])
         error = row["last_error"] if attempts or failed else None
+        status: ObserverStatusName
+        note: str | None
         if not self.enabled:
             return ObserverState(enabled=False, status="disabled", pending_messages=waiting, note=self.note)
         if failed:
@@ -171,7 +174,8 @@ class ObserverService(WorkQueue):
         elif session_id in await self.held():
             status, note = "running", None
         elif attempts:
-            status, note = "retrying", f"attempt {attempts} of {self._config.max_attempts} failed; retrying with backoff"
+            status = "retrying"
+            note = f"attempt {attempts} of {self._config.max_attempts} failed; retrying with backoff"
         else:
             status, note = ("queued" if waiting else "idle"), None
         return ObserverState(

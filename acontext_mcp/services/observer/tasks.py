@@ -198,7 +198,7 @@ class TaskService:
 def check_status(status: str) -> TaskStatus:
     if status not in TASK_STATUSES:
         raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}, got {status!r}")
-    return status  # type: ignore[return-value]
+    return status
 
 
 def _text(value: str, name: str) -> str:

@@ -190,11 +190,11 @@ class SpaceService:
         async with self._db.transaction() as tx:
             await lock_space(tx, space_id)
             if merge_into is not None:
-                row = await block_row(tx, space_id, merge_into)
-                if row["type"] != "sop":
-                    raise InvalidArgument(f"block {merge_into!r} is a {row['type']}, not an sop; merge into an sop")
+                target = await block_row(tx, space_id, merge_into)
+                if target["type"] != "sop":
+                    raise InvalidArgument(f"block {merge_into!r} is a {target['type']}, not an sop; merge into an sop")
                 block_id = merge_into
-                merged = merge_sops(json.loads(row["data"]), data)
+                merged = merge_sops(json.loads(target["data"]), data)
                 await tx.execute("UPDATE blocks SET data = ?, updated_at = ? WHERE id = ?",
                                  (self._encode_data("sop", merged), utc_now(), block_id))
             else:
