@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 from mcp import Client
+from mcp.server.mcpserver import MCPServer
 
 from acontext_mcp import Container, Settings
 from acontext_mcp.server import build_server
@@ -63,7 +65,31 @@ async def service(settings: Settings) -> AsyncIterator[Container]:
         yield opened
 
 
+class _Next:
+    """The settings the shared server's next connection opens its container from: the running test's."""
+
+    settings: Settings | None = None
+
+
+@pytest.fixture(scope="session")
+def shared_server() -> MCPServer[Container]:
+    """One server for the session's `client`s: building one (37 tool schemas) costs more than most tests.
+
+    Each connection runs the server's lifespan, which opens a fresh container from the test's settings.
+    """
+
+    def provide() -> AbstractAsyncContextManager[Container]:
+        assert _Next.settings is not None, "the client fixture sets the settings first"
+        return Container.open(_Next.settings)
+
+    return build_server(Settings(), provide=provide)
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[Client]:
-    async with Client(build_server(settings)) as connected:
-        yield connected
+async def client(settings: Settings, shared_server: MCPServer[Container]) -> AsyncIterator[Client]:
+    _Next.settings = settings
+    try:
+        async with Client(shared_server) as connected:
+            yield connected
+    finally:
+        _Next.settings = None
