@@ -39,9 +39,12 @@ def cases(budget: int) -> list[tuple[str, str, list[dict[str, Any]] | None]]:
         ("none", "openai", None),
         ("none", "anthropic", None),
         (f"token_limit {budget}", "openai", [{"type": "token_limit", "limit_tokens": budget}]),
-        (f"remove_tool_result + remove_tool_call_params + token_limit {budget}", "openai", [*trim, {"type": "token_limit", "limit_tokens": budget}]),
-        (f"remove_tool_result + remove_tool_call_params + token_limit {budget}", "anthropic", [*trim, {"type": "token_limit", "limit_tokens": budget}]),
-        (f"remove_tool_result + middle_out {budget}", "anthropic", [trim[0], {"type": "middle_out", "limit_tokens": budget}]),
+        (f"remove_tool_result + remove_tool_call_params + token_limit {budget}", "openai",
+         [*trim, {"type": "token_limit", "limit_tokens": budget}]),
+        (f"remove_tool_result + remove_tool_call_params + token_limit {budget}", "anthropic",
+         [*trim, {"type": "token_limit", "limit_tokens": budget}]),
+        (f"remove_tool_result + middle_out {budget}", "anthropic",
+         [trim[0], {"type": "middle_out", "limit_tokens": budget}]),
     ]
 
 
@@ -59,7 +62,8 @@ async def measure(messages: int, budget: int, runs: int, tokenizer: str) -> tupl
         counts = await call(client, "get_token_counts", session_id=session_id)
         calls = sum(len(m.get("tool_calls") or []) for m in session)
         headline = (f"session: {len(session)} messages, {calls} tool calls, {counts['total']} tokens "
-                    f"({counts['tokenizer']}); stored in {stored:.1f} s ({1000 * stored / len(session):.2f} ms/message)")
+                    f"({counts['tokenizer']}); stored in {stored:.1f} s "
+                    f"({1000 * stored / len(session):.2f} ms/message)")
         for name, fmt, strategies in cases(budget):
             arguments: dict[str, Any] = {"session_id": session_id, "format": fmt}
             if strategies:
@@ -110,7 +114,8 @@ def main() -> None:
     print("| edit_strategies | format | items | tokens after | valid for OpenAI + Anthropic | p50 ms | p90 ms |")
     print("|---|---|---:|---:|---|---:|---:|")
     for r in results:
-        print(f"| {r['name']} | {r['format']} | {r['items']} | {r['tokens']} | {r['valid']} | {r['p50']:.1f} | {r['p90']:.1f} |")
+        print(f"| {r['name']} | {r['format']} | {r['items']} | {r['tokens']} | {r['valid']} "
+              f"| {r['p50']:.1f} | {r['p90']:.1f} |")
 
 
 if __name__ == "__main__":

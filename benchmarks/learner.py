@@ -80,8 +80,8 @@ def run(quick: bool = False) -> list[Row]:
         elapsed = anyio.run(learn, Path(tmp) / "learn", fake, router, tasks)
         requests = list(fake.requests)
     names = [{t["function"]["name"] for t in r["tools"]} for r in requests]
-    extract = next(r for r, n in zip(requests, names) if "submit_sop" in n)
-    placing = [r for r, n in zip(requests, names) if "place_sop" in n][:3]
+    extract = next(r for r, n in zip(requests, names, strict=True) if "submit_sop" in n)
+    placing = [r for r, n in zip(requests, names, strict=True) if "place_sop" in n][:3]
     return [
         Row(BENCH, "seed task: extract prompt", tokens(extract), "tokens", "a few thousand", tokens(extract) < 4000),
         Row(BENCH, "seed task: 3 placement calls", sum(map(tokens, placing)), "tokens"),

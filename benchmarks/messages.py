@@ -9,6 +9,7 @@ import statistics
 import tempfile
 import time
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ async def _send_all(send: Any, session_ids: list[str], per_client: int) -> tuple
     async def client(session_id: str) -> None:
         for i in range(per_client):
             message = conversation_message(i)
-            latencies.append(await timed(lambda: send(session_id, message)))
+            latencies.append(await timed(partial(send, session_id, message)))
 
     start = time.perf_counter()
     async with anyio.create_task_group() as group:
@@ -98,7 +99,7 @@ async def read_long_session(data_dir: Path, messages: int) -> list[Row]:
             await acx.messages.send_message(session, conversation_message(i))
         rows = []
         for fmt, label in [("openai", "as written (openai)"), ("anthropic", "converted to anthropic")]:
-            samples = [await timed(lambda: acx.messages.get_messages(session, fmt)) for _ in range(15)]
+            samples = [await timed(partial(acx.messages.get_messages, session, fmt)) for _ in range(15)]
             rows.append(Row(f"get_messages, {messages}-message session", f"p50 {label}",
                             statistics.median(samples) * 1000, "ms"))
     return rows

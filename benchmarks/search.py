@@ -110,7 +110,8 @@ def run(quick: bool = False) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         r1, r3 = anyio.run(recall, Settings(data_dir=Path(tmp) / "recall"))
-        rows += [Row("experience_search fast (BM25)", "recall@1", r1, ""), Row("experience_search fast (BM25)", "recall@3", r3, "")]
+        rows += [Row("experience_search fast (BM25)", "recall@1", r1, ""),
+                 Row("experience_search fast (BM25)", "recall@3", r3, "")]
         for size in (1000,) if quick else (1000, 10_000, 100_000):
             r = anyio.run(latency, Settings(data_dir=Path(tmp) / f"lat{size}"), size, 1 if quick else 2)
             label = f"experience_search fast, {size:,} SOP blocks"

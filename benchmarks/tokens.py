@@ -40,7 +40,8 @@ def main() -> None:
     for kind, text in corpus():
         rows[kind].append((exact.count(text), estimate.count(text)))
     rows["all"] = [pair for kind in list(rows) for pair in rows[kind]]
-    print("| text | samples | tiktoken tokens | estimated tokens | mean abs error | max abs error | mean signed error |")
+    print("| text | samples | tiktoken tokens | estimated tokens "
+          "| mean abs error | max abs error | mean signed error |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind, pairs in rows.items():
         errors = [(guess - truth) / truth for truth, guess in pairs]

@@ -39,7 +39,8 @@ def check_conversation(fake: ScriptedOpenAI, messages: list[dict]) -> None:
     second = fake.requests[1]
     assert second["model"] == "scripted-model"
     assert second["messages"][1]["tool_calls"][0]["function"]["name"] == "multiply"
-    assert second["messages"][2] == {"role": "tool", "tool_call_id": messages[1]["tool_calls"][0]["id"], "content": "391"}
+    call_id = messages[1]["tool_calls"][0]["id"]
+    assert second["messages"][2] == {"role": "tool", "tool_call_id": call_id, "content": "391"}
 
 
 def script(fake: ScriptedOpenAI) -> None:

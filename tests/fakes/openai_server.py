@@ -42,7 +42,9 @@ from tests.support.servers import free_port, wait_for
 Reply = dict[str, Any]  # {"message": {...}} or {"status": int, "body": ...} or {"raw": str}
 
 
-def completion(message: dict[str, Any], model: str, prompt_tokens: int = 10, completion_tokens: int = 5) -> dict[str, Any]:
+def completion(
+    message: dict[str, Any], model: str, prompt_tokens: int = 10, completion_tokens: int = 5
+) -> dict[str, Any]:
     finish = "tool_calls" if message.get("tool_calls") else "stop"
     return {
         "id": f"chatcmpl-{uuid4().hex[:12]}",
@@ -102,11 +104,14 @@ class ScriptedOpenAI:
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def reply(self, content: str | None = None, tool_calls: list[tuple[str, dict[str, Any] | str]] | None = None) -> None:
+    def reply(
+        self, content: str | None = None, tool_calls: list[tuple[str, dict[str, Any] | str]] | None = None
+    ) -> None:
         self.push(assistant(content, tool_calls))
 
     def fail(self, status: int, body: Any = None) -> None:
-        self.push({"status": status, "body": body or {"error": {"message": "scripted failure", "type": "server_error"}}})
+        self.push({"status": status,
+                   "body": body or {"error": {"message": "scripted failure", "type": "server_error"}}})
 
     def push(self, reply: Reply) -> None:
         with self._lock:

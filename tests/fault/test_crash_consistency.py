@@ -70,7 +70,8 @@ async def test_acknowledged_writes_survive_random_kills(tmp_path: Path) -> None:
                 target = len(acked) + rng.randint(1, 40)
                 reached = anyio.Event()
 
-                async def sender(k: int) -> None:
+                async def sender(k: int, round_: int = round_, target: int = target,
+                                 reached: anyio.Event = reached) -> None:
                     n = 0
                     try:
                         async with Client(server.mcp_url) as client:
@@ -85,7 +86,7 @@ async def test_acknowledged_writes_survive_random_kills(tmp_path: Path) -> None:
                     except Exception:  # noqa: BLE001 - the server died under this client: expected
                         pass
 
-                async def writer() -> None:
+                async def writer(round_: int = round_) -> None:
                     nonlocal writes
                     n = 0
                     try:

@@ -43,7 +43,8 @@ async def test_sixteen_clients_for_a_minute(tmp_path: Path) -> None:
                 session_id = (await call(mcp, "create_session", metadata={"client": k}))["id"]
                 while time.monotonic() < deadline:
                     n = counts[k]
-                    await call(mcp, "send_message", session_id=session_id, message={"role": "user", "content": f"{k}:{n}"})
+                    await call(mcp, "send_message", session_id=session_id,
+                               message={"role": "user", "content": f"{k}:{n}"})
                     if n % 10 == 9:
                         page = await call(mcp, "get_messages", session_id=session_id, limit=5)
                         assert page["items"][0]["content"] == f"{k}:0"

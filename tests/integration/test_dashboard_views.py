@@ -147,14 +147,14 @@ async def observed(data_dir: Path) -> AsyncIterator[Observed]:
 
 
 async def test_observer_failure_shows_on_the_tasks_tab_and_metrics(observed: Observed) -> None:
-    async with dashboard_client(observed.settings, observed.service) as web:
-        ok = (await web.get(f"/dashboard/sessions/{observed.ok}/tasks")).text
+    async with dashboard_client(observed.settings, observed.service) as browser:
+        ok = (await browser.get(f"/dashboard/sessions/{observed.ok}/tasks")).text
         assert text_of(ok, "description") == ["Write the report"]
         assert 'class="badge badge-idle">idle<' in ok
-        broken = (await web.get(f"/dashboard/sessions/{observed.broken}/tasks")).text
+        broken = (await browser.get(f"/dashboard/sessions/{observed.broken}/tasks")).text
         assert 'class="badge badge-failed">failed<' in broken and "1 message waiting" in broken
         assert re.search(r'class="alert last-error">Last error: [^<]*500', broken)
-        metrics = (await web.get("/dashboard/metrics", params={"days": 7})).text
+        metrics = (await browser.get("/dashboard/metrics", params={"days": 7})).text
     usage = await observed.service.observer.status()
     spent = usage.tokens.prompt_tokens + usage.tokens.completion_tokens
     assert usage.tokens.calls == 3 and spent > 0

@@ -38,8 +38,8 @@ async def test_todo_flow(client: Client, disk_id: str) -> None:
     grep = await call(client, "grep_artifacts", disk_id=disk_id, pattern=r"- \[ \]")
     assert grep["matches"] == [{"file_path": "/todo/", "filename": "todo.md", "line_number": 2,
                                 "line": "- [ ] ship disks"}]
-    assert [a["filename"] for a in (await call(client, "glob_artifacts", disk_id=disk_id, pattern="**/*.md"))["items"]] \
-        == ["todo.md"]
+    globbed = await call(client, "glob_artifacts", disk_id=disk_id, pattern="**/*.md")
+    assert [a["filename"] for a in globbed["items"]] == ["todo.md"]
 
     read = await client.read_resource(f"disk://{disk_id}/todo/todo.md")
     assert read.contents[0].text == todo  # type: ignore[union-attr]

@@ -76,7 +76,8 @@ async def test_expired_url_and_size_limit(data_dir: Path) -> None:
 async def test_stdio_round_trip_without_public_urls(data_dir: Path) -> None:
     async with Client(stdio_params(data_dir)) as client:
         disk_id = (await call(client, "create_disk"))["id"]
-        await call(client, "upsert_artifact", disk_id=disk_id, file_path="/todo/", filename="todo.md", content="- [ ] x")
+        await call(client, "upsert_artifact", disk_id=disk_id, file_path="/todo/", filename="todo.md",
+                   content="- [ ] x")
         got = await call(client, "get_artifact", disk_id=disk_id, file_path="/todo/", filename="todo.md",
                          with_public_url=True)
         assert (got["content"], got["public_url"]) == ("- [ ] x", None)

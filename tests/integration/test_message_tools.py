@@ -151,7 +151,8 @@ async def test_unknown_session_resource_is_a_clear_error(client: Client) -> None
 
 async def test_every_tool_has_a_description_and_output_schema(client: Client) -> None:
     tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert {"create_session", "list_sessions", "get_session", "delete_session", "send_message", "get_messages"} <= set(tools)
+    assert {"create_session", "list_sessions", "get_session", "delete_session", "send_message",
+            "get_messages"} <= set(tools)
     for tool in tools.values():
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.output_schema is not None, tool.name
@@ -214,7 +215,8 @@ async def test_tool_call_ids_are_unique_in_a_session(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("message", "fmt"),
-    [({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,!!!!"}}]}, "openai"),
+    [({"role": "user", "content": [{"type": "image_url",
+                                    "image_url": {"url": "data:image/png;base64,!!!!"}}]}, "openai"),
      ({"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                                                 "data": "%%%"}}]}, "anthropic")],
     ids=["openai-data-url", "anthropic-source"],

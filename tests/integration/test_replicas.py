@@ -47,8 +47,9 @@ class Deployment:
 def deployment(data_dir: Path, database_url: str | None, request: pytest.FixtureRequest) -> Deployment:
     if database_url is None:
         return Deployment((data_dir, data_dir), {})
-    s3: S3 = request.getfixturevalue("s3")
-    env = {"ACONTEXT_DATABASE_URL": database_url, "ACONTEXT_STATELESS_HTTP": "true", **s3.stores_env(s3.new_bucket())}
+    storage: S3 = request.getfixturevalue("s3")
+    env = {"ACONTEXT_DATABASE_URL": database_url, "ACONTEXT_STATELESS_HTTP": "true",
+           **storage.stores_env(storage.new_bucket())}
     return Deployment((data_dir / "a", data_dir / "b"), env)
 
 

@@ -69,7 +69,8 @@ async def test_acknowledged_writes_survive_kill_9_and_restart(data_dir: Path) ->
         async with Client(server.mcp_url) as client:
             session_id = (await call(client, "create_session"))["id"]
             ids = [
-                (await call(client, "send_message", session_id=session_id, message={"role": "user", "content": f"m{i}"}))["id"]
+                (await call(client, "send_message", session_id=session_id,
+                            message={"role": "user", "content": f"m{i}"}))["id"]
                 for i in range(25)
             ]
         server.kill()

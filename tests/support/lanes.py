@@ -44,7 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    unmarked = [item.nodeid for item in items if FAULT_DIR in item.path.parents and not item.get_closest_marker("fault")]
+    unmarked = [item.nodeid for item in items
+                if FAULT_DIR in item.path.parents and not item.get_closest_marker("fault")]
     if unmarked:
         raise pytest.UsageError(f"tests under tests/fault/ must be marked fault (pytestmark): {unmarked[:5]}")
 

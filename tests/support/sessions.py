@@ -44,7 +44,7 @@ def native_sessions(draw: st.DrawFn) -> list[Message]:
             calls += len(ids)
             preface = [TextPart(text=draw(words))] if draw(st.booleans()) else []
             arguments = [json.dumps({"q": draw(words)}) if draw(st.booleans()) else "" for _ in ids]
-            tool_calls = [ToolCallPart(id=i, name="lookup", arguments=a) for i, a in zip(ids, arguments)]
+            tool_calls = [ToolCallPart(id=i, name="lookup", arguments=a) for i, a in zip(ids, arguments, strict=True)]
             messages.append(Message(role="assistant", parts=[*preface, *tool_calls]))
             results = [ToolResultPart(tool_call_id=i, content=[TextPart(text=draw(words))]) for i in ids]
             if draw(st.booleans()):
@@ -71,12 +71,14 @@ def tool_session(n: int, seed: int = 0) -> list[dict[str, Any]]:
                 "content": None,
                 "tool_calls": [
                     {"id": i, "type": "function", "function": {"name": "read_file", "arguments": json.dumps(
-                        {"path": f"src/module_{rng.randint(1, 99)}.py", "start_line": rng.randint(1, 400), "context": rng.randint(5, 80)}
+                        {"path": f"src/module_{rng.randint(1, 99)}.py", "start_line": rng.randint(1, 400),
+                         "context": rng.randint(5, 80)}
                     )}}
                     for i in ids
                 ],
             })
-            turn += [{"role": "tool", "tool_call_id": i, "content": "\n".join(rng.choices(LOGS, k=rng.randint(1, 4)))} for i in ids]
+            turn += [{"role": "tool", "tool_call_id": i, "content": "\n".join(rng.choices(LOGS, k=rng.randint(1, 4)))}
+                     for i in ids]
         turn.append({"role": "assistant", "content": rng.choice(PROSE[:2])[: rng.randint(20, 400)]})
         if len(messages) + len(turn) > n:
             chat = [{"role": "user", "content": "Thanks, next?"}, {"role": "assistant", "content": "Go ahead."}]

@@ -159,7 +159,8 @@ def test_starting_the_server_does_not_import_heavy_modules() -> None:
         "from acontext_mcp.server import build_server, build_http_app\n"
         "from acontext_mcp.settings import Settings\n"
         "build_server(Settings())\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'lancedb', 'openai', 'tiktoken', 'pyarrow', 'pandas'}))\n"
+        "heavy = {'lancedb', 'openai', 'tiktoken', 'pyarrow', 'pandas'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"

@@ -32,7 +32,7 @@ def test_readme_table_is_what_the_fields_declare() -> None:
 
 def test_env_vars_come_from_the_fields() -> None:
     assert list(ENV_VARS) == list(Settings.model_fields)
-    assert ENV_VARS == {name: declared(field, "env") for name, field in Settings.model_fields.items()}
+    assert {name: declared(field, "env") for name, field in Settings.model_fields.items()} == ENV_VARS
     assert len(set(ENV_VARS.values())) == len(ENV_VARS), "two settings share an env var"
     assert ENV_VARS["port"] == "ACONTEXT_MCP_PORT" and ENV_VARS["openai_api_key"] == "OPENAI_API_KEY"
     assert ENV_VARS["data_dir"] == "ACONTEXT_MCP_HOME"

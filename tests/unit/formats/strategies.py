@@ -28,7 +28,8 @@ oa_text_part = _with_optional({"type": st.just("text"), "text": text})
 oa_image_part = st.fixed_dictionaries({
     "type": st.just("image_url"),
     "image_url": _with_optional(
-        {"url": st.one_of(st.just("https://example.com/a.png"), st.builds(lambda m, d: f"data:{m};base64,{d}", media, b64))},
+        {"url": st.one_of(st.just("https://example.com/a.png"),
+                          st.builds(lambda m, d: f"data:{m};base64,{d}", media, b64))},
         detail=st.sampled_from(["auto", "low", "high"]),
     ),
 })
@@ -58,7 +59,8 @@ oa_assistant_content = st.one_of(
 
 openai_messages = st.one_of(
     _with_optional(
-        {"role": st.sampled_from(["system", "developer"]), "content": st.one_of(text, st.lists(oa_text_part, max_size=2))},
+        {"role": st.sampled_from(["system", "developer"]),
+         "content": st.one_of(text, st.lists(oa_text_part, max_size=2))},
         name=ids,
     ),
     _with_optional({"role": st.just("user"), "content": st.one_of(text, oa_user_parts)}, name=ids),
@@ -88,7 +90,10 @@ an_image = _with_optional({"type": st.just("image"), "source": an_source}, cache
 an_document = _with_optional(
     {
         "type": st.just("document"),
-        "source": st.one_of(an_source, st.fixed_dictionaries({"type": st.just("text"), "media_type": st.just("text/plain"), "data": text})),
+        "source": st.one_of(
+            an_source,
+            st.fixed_dictionaries({"type": st.just("text"), "media_type": st.just("text/plain"), "data": text}),
+        ),
     },
     title=text,
     context=text,

@@ -15,12 +15,17 @@ from acontext_mcp.formats import (
 def test_anthropic_tool_use_reads_as_openai_tool_calls() -> None:
     native = anthropic.to_native({
         "role": "assistant",
-        "content": [{"type": "text", "text": "Searching."}, {"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "x"}}],
+        "content": [
+            {"type": "text", "text": "Searching."},
+            {"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "x"}},
+        ],
     })
     assert openai.from_native(native) == [{
         "role": "assistant",
         "content": [{"type": "text", "text": "Searching."}],
-        "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "search", "arguments": '{"q": "x"}'}}],
+        "tool_calls": [
+            {"id": "toolu_1", "type": "function", "function": {"name": "search", "arguments": '{"q": "x"}'}},
+        ],
     }]
 
 
@@ -71,7 +76,9 @@ def test_invalid_json_arguments_are_kept_for_anthropic() -> None:
 
 def test_images_convert_both_ways() -> None:
     data = "aGVsbG8="
-    native = anthropic.to_native({"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}]})
+    native = anthropic.to_native({"role": "user", "content": [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}},
+    ]})
     [message] = openai.from_native(native)
     assert message["content"] == [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}}]
     back = anthropic.from_native(openai.to_native(message))
@@ -81,7 +88,8 @@ def test_images_convert_both_ways() -> None:
 def test_from_native_tracks_origins_and_system() -> None:
     natives = [
         to_native({"role": "system", "content": "rules"}, "openai"),
-        to_native({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a"}, {"type": "text", "text": "x"}]}, "anthropic"),
+        to_native({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "a"},
+                                               {"type": "text", "text": "x"}]}, "anthropic"),
     ]
     assert from_native(natives, "openai").origins == [0, 1, 1]
     written = from_native(natives, "anthropic")

@@ -44,7 +44,8 @@ def call(call_id: str, arguments: str = '{"path": "a/long/path/to/some/file.py",
 
 
 def result(call_id: str, words: int = 50) -> Message:
-    return Message(role="user", parts=[ToolResultPart(tool_call_id=call_id, content=[TextPart(text=" ".join(["line"] * words))])])
+    content = [TextPart(text=" ".join(["line"] * words))]
+    return Message(role="user", parts=[ToolResultPart(tool_call_id=call_id, content=content)])
 
 
 def conversation() -> list[Message]:
@@ -67,7 +68,9 @@ def assert_valid_for_both(entries: list[Entry]) -> None:
 
 def test_remove_tool_result_keeps_the_newest_and_the_shape() -> None:
     entries = entries_of(conversation())
-    out = apply_strategies(entries, [RemoveToolResult(type="remove_tool_result", keep_recent_n=1, placeholder="gone")], COUNTER)
+    out = apply_strategies(
+        entries, [RemoveToolResult(type="remove_tool_result", keep_recent_n=1, placeholder="gone")], COUNTER
+    )
     results = [part for entry in out for part in entry.message.parts if isinstance(part, ToolResultPart)]
     assert [r.content[0].text for r in results[:2]] == ["gone", "gone"]  # type: ignore[union-attr]
     assert results[2].content[0].text == "line " * 49 + "line"  # type: ignore[union-attr]
@@ -79,13 +82,17 @@ def test_remove_tool_result_keeps_the_newest_and_the_shape() -> None:
 
 def test_remove_tool_result_never_makes_a_result_longer() -> None:
     messages = [text("user", 1), call("c0"), result("c0", words=1)]
-    out = apply_strategies(entries_of(messages), [RemoveToolResult(type="remove_tool_result", keep_recent_n=0)], COUNTER)
+    out = apply_strategies(
+        entries_of(messages), [RemoveToolResult(type="remove_tool_result", keep_recent_n=0)], COUNTER
+    )
     assert out[2].message == messages[2]  # "line" is cheaper than the default placeholder
     assert DEFAULT_PLACEHOLDER not in str(out)
 
 
 def test_remove_tool_call_params() -> None:
-    out = apply_strategies(entries_of(conversation()), [RemoveToolCallParams(type="remove_tool_call_params", keep_recent_n=2)], COUNTER)
+    out = apply_strategies(
+        entries_of(conversation()), [RemoveToolCallParams(type="remove_tool_call_params", keep_recent_n=2)], COUNTER
+    )
     calls = [part for entry in out for part in entry.message.parts if isinstance(part, ToolCallPart)]
     assert [c.arguments for c in calls] == ["{}", calls[1].arguments, calls[2].arguments]
     assert calls[1].arguments != "{}" and [c.id for c in calls] == ["c0", "c1", "c2"]
@@ -94,15 +101,17 @@ def test_remove_tool_call_params() -> None:
 def test_token_limit_drops_oldest_turns_and_keeps_the_system_message() -> None:
     entries = entries_of(conversation())
     turn = total_tokens(entries[1:5])
-    out = apply_strategies(entries, [TokenLimit(type="token_limit", limit_tokens=entries[0].tokens + 2 * turn)], COUNTER)
+    two_turns = entries[0].tokens + 2 * turn
+    out = apply_strategies(entries, [TokenLimit(type="token_limit", limit_tokens=two_turns)], COUNTER)
     assert origins(out) == [0, 5, 6, 7, 8, 9, 10, 11, 12]
-    out = apply_strategies(entries, [TokenLimit(type="token_limit", limit_tokens=entries[0].tokens + 2 * turn - 1)], COUNTER)
+    out = apply_strategies(entries, [TokenLimit(type="token_limit", limit_tokens=two_turns - 1)], COUNTER)
     assert origins(out) == [0, 9, 10, 11, 12]
 
 
 def test_token_limit_leaves_a_session_that_fits_alone() -> None:
     entries = entries_of(conversation())
-    assert apply_strategies(entries, [TokenLimit(type="token_limit", limit_tokens=total_tokens(entries))], COUNTER) == entries
+    roomy = [TokenLimit(type="token_limit", limit_tokens=total_tokens(entries))]
+    assert apply_strategies(entries, roomy, COUNTER) == entries
 
 
 def test_token_limit_never_splits_a_call_from_its_result() -> None:
@@ -131,7 +140,9 @@ def test_middle_out_falls_back_to_the_newest_turn() -> None:
 @pytest.mark.parametrize("kind", ["token_limit", "middle_out"])
 def test_limit_below_the_system_message_is_refused(kind: str) -> None:
     entries = entries_of(conversation())
-    with pytest.raises(InvalidArgument, match=rf"limit_tokens 5 is smaller than the system message \({entries[0].tokens} tokens\)"):
+    with pytest.raises(
+        InvalidArgument, match=rf"limit_tokens 5 is smaller than the system message \({entries[0].tokens} tokens\)"
+    ):
         apply_strategies(entries, STRATEGIES.validate_python([{"type": kind, "limit_tokens": 5}]), COUNTER)
 
 
@@ -146,7 +157,8 @@ def test_limit_below_the_newest_turn_is_refused() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"type": "summarise"}, "does not match any of the expected tags: 'remove_tool_result', 'remove_tool_call_params', 'token_limit', 'middle_out'"),
+        ({"type": "summarise"}, "does not match any of the expected tags: "
+                                "'remove_tool_result', 'remove_tool_call_params', 'token_limit', 'middle_out'"),
         ({"type": "remove_tool_result", "keep_recent_n": -1}, "greater than or equal to 0"),
         ({"type": "token_limit", "limit_tokens": -5}, "greater than or equal to 1"),
         ({"type": "remove_tool_result", "placeholder": ""}, "at least 1 character"),
@@ -163,7 +175,8 @@ def test_bad_strategies_are_refused_at_the_edge(raw: dict[str, Any], expected: s
 
 strategy_shapes = st.lists(
     st.one_of(
-        st.builds(RemoveToolResult, type=st.just("remove_tool_result"), keep_recent_n=st.integers(0, 4), placeholder=st.sampled_from(["x", DEFAULT_PLACEHOLDER])),
+        st.builds(RemoveToolResult, type=st.just("remove_tool_result"), keep_recent_n=st.integers(0, 4),
+                  placeholder=st.sampled_from(["x", DEFAULT_PLACEHOLDER])),
         st.builds(RemoveToolCallParams, type=st.just("remove_tool_call_params"), keep_recent_n=st.integers(0, 4)),
         st.tuples(st.sampled_from(["token_limit", "middle_out"]), st.floats(0.0, 1.2)),
     ),
@@ -176,7 +189,8 @@ def test_any_strategy_sequence_stays_valid_and_within_budget(messages: list[Mess
     entries = entries_of(messages)
     total = total_tokens(entries)
     strategies = [
-        STRATEGIES.validate_python([{"type": s[0], "limit_tokens": max(1, int(s[1] * total))}])[0] if isinstance(s, tuple) else s
+        STRATEGIES.validate_python([{"type": s[0], "limit_tokens": max(1, int(s[1] * total))}])[0]
+        if isinstance(s, tuple) else s
         for s in shapes
     ]
     try:
@@ -197,5 +211,6 @@ def test_any_strategy_sequence_stays_valid_and_within_budget(messages: list[Mess
 def test_generated_sessions_are_valid_and_a_roomy_limit_changes_nothing(messages: list[Message]) -> None:
     entries = entries_of(messages)
     assert_valid_for_both(entries)
-    strategies = [TokenLimit(type="token_limit", limit_tokens=total_tokens(entries)), MiddleOut(type="middle_out", limit_tokens=total_tokens(entries))]
+    strategies = [TokenLimit(type="token_limit", limit_tokens=total_tokens(entries)),
+                  MiddleOut(type="middle_out", limit_tokens=total_tokens(entries))]
     assert apply_strategies(entries, strategies, COUNTER) == entries

@@ -84,7 +84,8 @@ def test_long_tool_output_is_cut_harder_than_conversation_text() -> None:
     lines = transcript(
         [
             msg("user", {"type": "text", "text": long}, id="a"),
-            msg("user", {"type": "tool-result", "tool_call_id": "c", "content": [{"type": "text", "text": long}]}, id="b"),
+            msg("user", {"type": "tool-result", "tool_call_id": "c", "content": [{"type": "text", "text": long}]},
+                id="b"),
         ],
         Limits(text=1200, tool_output=400),
     ).splitlines()

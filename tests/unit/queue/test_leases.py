@@ -127,12 +127,11 @@ async def test_hold_is_a_mutex_across_processes(pair: Pair) -> None:
         async with b.hold("space", "x", timeout_s=10) as got:
             order.append(("b", got))
 
-    async with anyio.create_task_group() as tg:
-        async with a.hold("space", "x", timeout_s=1) as got_a:
-            async with b.hold("space", "x", timeout_s=0.2) as got_b:
-                assert (got_a, got_b) == (True, False)  # b gave up waiting, holding nothing
-            assert await owners(b, "space") == {"x": a.owner}
-            await tg.start(second)
-            order.append(("a", got_a))
+    async with anyio.create_task_group() as tg, a.hold("space", "x", timeout_s=1) as got_a:
+        async with b.hold("space", "x", timeout_s=0.2) as got_b:
+            assert (got_a, got_b) == (True, False)  # b gave up waiting, holding nothing
+        assert await owners(b, "space") == {"x": a.owner}
+        await tg.start(second)
+        order.append(("a", got_a))
     assert order == [("a", True), ("b", True)]
     assert await a.held("space") == {}

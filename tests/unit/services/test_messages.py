@@ -115,7 +115,8 @@ async def test_a_refused_message_leaves_no_record_and_no_blob(service: Container
         ({"role": "tool", "tool_call_id": "nope", "content": "42"}, "openai", "tool_call_id"),
         ({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "x", "content": "1"}]},
          "anthropic", "content.0.tool_use_id"),
-        ({"role": "user", "content": [{"type": "image", "source": {"type": "base64"}}]}, "anthropic", "content.0.source"),
+        ({"role": "user", "content": [{"type": "image", "source": {"type": "base64"}}]},
+         "anthropic", "content.0.source"),
     ],
 )
 async def test_malformed_messages_name_their_field(
@@ -198,7 +199,8 @@ async def test_delete_session_removes_messages_and_blobs(service: Container, set
     session = await service.sessions.create_session()
     _, encoded = png_of(settings.blob_threshold_bytes + 1)
     await service.messages.send_message(
-        session.id, {"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}}]}
+        session.id,
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}}]},
     )
     assert blob_files(settings)
     await service.sessions.delete_session(session.id)

@@ -59,21 +59,28 @@ async def test_edits_report_tokens_and_leave_storage_alone(service: Container) -
     assert plain.tokens_before == plain.tokens_after == (await service.messages.get_token_counts(session.id)).total
 
     edited = await service.messages.get_messages(
-        session.id, edit_strategies=[RemoveToolResult(type="remove_tool_result", keep_recent_n=0, placeholder="(removed)")]
+        session.id,
+        edit_strategies=[RemoveToolResult(type="remove_tool_result", keep_recent_n=0, placeholder="(removed)")],
     )
     assert edited.items[3] == {"role": "tool", "tool_call_id": "c1", "content": "(removed)"}
     assert edited.tokens_before == plain.tokens_before and edited.tokens_after < edited.tokens_before
     assert edited.message_ids == plain.message_ids
 
-    assert [tuple(row) for row in await service.db.fetch_all("SELECT * FROM messages ORDER BY seq")] == [tuple(row) for row in rows_before]
+    rows_after = await service.db.fetch_all("SELECT * FROM messages ORDER BY seq")
+    assert [tuple(row) for row in rows_after] == [tuple(row) for row in rows_before]
     assert (await service.messages.get_messages(session.id)).items == MESSAGES
 
 
 @pytest.mark.parametrize("paging", [{"limit": 2}, {"cursor": "bWVzc2FnZToy"}])
 async def test_strategies_do_not_page(service: Container, paging: dict) -> None:
     session = await service.sessions.create_session()
-    with pytest.raises(InvalidArgument, match="edit_strategies apply to the whole session, so they cannot be combined with limit or cursor"):
-        await service.messages.get_messages(session.id, edit_strategies=[TokenLimit(type="token_limit", limit_tokens=100)], **paging)
+    with pytest.raises(
+        InvalidArgument,
+        match="edit_strategies apply to the whole session, so they cannot be combined with limit or cursor",
+    ):
+        await service.messages.get_messages(
+            session.id, edit_strategies=[TokenLimit(type="token_limit", limit_tokens=100)], **paging
+        )
 
 
 async def test_a_file_from_before_token_counts_is_counted_on_open(settings: Settings) -> None:
@@ -90,7 +97,8 @@ async def test_a_file_from_before_token_counts_is_counted_on_open(settings: Sett
             await tx.execute("INSERT INTO sessions (id, created_at, updated_at) VALUES ('s1', 't', 't')")
             for seq, body in enumerate(bodies, 1):
                 await tx.execute(
-                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) VALUES (?, 's1', ?, ?, 'openai', ?, 't')",
+                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at) "
+                    "VALUES (?, 's1', ?, ?, 'openai', ?, 't')",
                     (f"m{seq}", seq, body["role"], json.dumps(body)),
                 )
 

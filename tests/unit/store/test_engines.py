@@ -80,30 +80,29 @@ async def test_a_lock_holds_other_handles_until_the_commit(target: str | Path, d
     """Two handles, as two replicas: the second waits for the key the first holds, then sees its write."""
     async with open_database(target) as other:
         seen: list[int] = []
-        async with anyio.create_task_group() as tg:
-            async with db.transaction() as tx:
-                await tx.lock("space:s1")
-                await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES ('d', 'd', 'now', 'p')")
+        async with anyio.create_task_group() as tg, db.transaction() as tx:
+            await tx.lock("space:s1")
+            await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES ('d', 'd', 'now', 'p')")
 
-                async def second() -> None:
-                    async with other.transaction() as tx2:
-                        await tx2.lock("space:s1")
-                        row = await tx2.fetch_one("SELECT COUNT(*) AS n FROM disks")
-                        seen.append(row["n"] if row else -1)
+            async def second() -> None:
+                async with other.transaction() as tx2:
+                    await tx2.lock("space:s1")
+                    row = await tx2.fetch_one("SELECT COUNT(*) AS n FROM disks")
+                    seen.append(row["n"] if row else -1)
 
-                tg.start_soon(second)
-                if isinstance(db, PostgresDatabase):
-                    async def waiting() -> bool:
-                        row = await db.fetch_one(
-                            "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                        )
-                        return row is not None and row["n"] == 1
+            tg.start_soon(second)
+            if isinstance(db, PostgresDatabase):
+                async def waiting() -> bool:
+                    row = await db.fetch_one(
+                        "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                    return row is not None and row["n"] == 1
 
-                    await eventually(waiting, timeout=10, what="the second handle to wait for the lock")
-                else:  # SQLite: one writer at a time, so the second transaction cannot even begin
-                    await anyio.wait_all_tasks_blocked()
-                assert seen == []
+                await eventually(waiting, timeout=10, what="the second handle to wait for the lock")
+            else:  # SQLite: one writer at a time, so the second transaction cannot even begin
+                await anyio.wait_all_tasks_blocked()
+            assert seen == []
     assert seen == [1]  # it ran after the first committed, not beside it
 
 

@@ -84,7 +84,8 @@ async def test_upgrading_an_older_file_keeps_its_data(tmp_path: Path) -> None:
                 "INSERT INTO sessions (id, metadata, created_at, updated_at) VALUES ('s1', '{}', ?, ?)",
                 (utc_now(), utc_now()),
             )
-    newer = (*MIGRATIONS, Migration(MIGRATIONS[-1].version + 1, "add_note", ("ALTER TABLE sessions ADD COLUMN note TEXT",)))
+    newer = (*MIGRATIONS,
+             Migration(MIGRATIONS[-1].version + 1, "add_note", ("ALTER TABLE sessions ADD COLUMN note TEXT",)))
     async with SqliteDatabase.open(path) as db:
         applied = await migrate(db, newer)
         row = await db.fetch_one("SELECT id, note FROM sessions")

@@ -40,8 +40,10 @@ def test_tool_contract() -> None:
 
 def test_insert_shifts_later_tasks() -> None:
     b = board("first", "third")
-    assert apply_call(b, "insert_task", '{"after_task_order": 1, "task_description": "second"}') == "ok: inserted task 2"
-    assert apply_call(b, "insert_task", '{"after_task_order": 0, "task_description": "zeroth"}') == "ok: inserted task 1"
+    second = apply_call(b, "insert_task", '{"after_task_order": 1, "task_description": "second"}')
+    assert second == "ok: inserted task 2"
+    zeroth = apply_call(b, "insert_task", '{"after_task_order": 0, "task_description": "zeroth"}')
+    assert zeroth == "ok: inserted task 1"
     assert [(t.order, t.data.task_description, t.status) for t in b.tasks] == [
         (1, "zeroth", "pending"), (2, "first", "pending"), (3, "second", "pending"), (4, "third", "pending")
     ]
@@ -80,7 +82,8 @@ def test_update_progress_preference_link() -> None:
         ("update_task", '{"task_order": 2, "status": "success"}', "task_order 2 does not exist (orders 1 to 1)"),
         ("update_task", '{"task_order": 1, "status": "done"}', "status: Input should be 'pending'"),
         ("append_task_progress", '{"task_order": 0, "progress": "x"}', "task_order 0 does not exist"),
-        ("append_user_preference", '{"task_order": "one", "preference": "x"}', "task_order: Input should be a valid integer"),
+        ("append_user_preference", '{"task_order": "one", "preference": "x"}',
+         "task_order: Input should be a valid integer"),
         ("link_messages", '{"task_order": 1, "message_ids": ["nope"]}', "unknown message ids ['nope']"),
     ],
 )
@@ -94,7 +97,8 @@ def test_invalid_calls_are_answered_with_an_error_and_change_nothing(name: str, 
 
 
 def test_empty_board_says_to_insert_first() -> None:
-    assert "no tasks yet; insert_task first" in apply_call(board(), "append_task_progress", '{"task_order": 1, "progress": "x"}')
+    answer = apply_call(board(), "append_task_progress", '{"task_order": 1, "progress": "x"}')
+    assert "no tasks yet; insert_task first" in answer
     assert "(no tasks yet)" in prompt(board(), [])
 
 
