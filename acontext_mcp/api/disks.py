@@ -1,0 +1,7 @@
+"""disks routes."""
+
+from __future__ import annotations
+
+from acontext_mcp.api.core import Router
+
+router = Router()
