@@ -209,3 +209,26 @@ def _text(value: str, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(f"{name} must be non-empty text")
     return value.strip()
+
+
+async def copy_tasks(tx: Writer, source: str, target: str, message_ids: dict[str, str]) -> int:
+    """Copy session `source`'s tasks into session `target` (new ids; message links follow `message_ids`,
+    old id -> new id). Nothing is queued for learning: the copy repeats work already learned or queued."""
+    rows = await tx.fetch_all("SELECT * FROM tasks WHERE session_id = ? ORDER BY task_order", (source,))
+    ids = {row["id"]: new_id() for row in rows}
+    await tx.execute_many(
+        "INSERT INTO tasks (id, session_id, task_order, status, data, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(ids[r["id"]], target, r["task_order"], r["status"], r["data"], r["created_at"], r["updated_at"])
+         for r in rows],
+    )
+    links = await tx.fetch_all(
+        "SELECT tm.task_id, tm.message_id FROM task_messages tm JOIN tasks t ON t.id = tm.task_id "
+        "WHERE t.session_id = ?", (source,)
+    )
+    await tx.execute_many(
+        "INSERT INTO task_messages (task_id, message_id) VALUES (?, ?)",
+        [(ids[link["task_id"]], message_ids[link["message_id"]])
+         for link in links if link["message_id"] in message_ids],
+    )
+    return len(rows)
