@@ -329,7 +329,8 @@ class MessageService:
         seen: set[str] = set()
         calls = [(i, p.id) for i, p in enumerate(native.parts) if p.type == "tool-call"]
         for ordinal, (index, call_id) in enumerate(calls):
-            fields = {"openai": f"tool_calls.{ordinal}.id", "anthropic": f"content.{index}.id"}
+            fields = {"openai": f"tool_calls.{ordinal}.id", "anthropic": f"content.{index}.id",
+                      "gemini": f"parts.{index}.functionCall.id"}
             field = fields.get(fmt, f"parts.{index}.id")
             used = call_id in seen or await tx.fetch_one(
                 "SELECT 1 FROM message_tool_calls WHERE session_id = ? AND call_id = ?", (session_id, call_id)
@@ -418,6 +419,8 @@ def _result_field(fmt: Format, index: int) -> str:
         return "tool_call_id"
     if fmt == "anthropic":
         return f"content.{index}.tool_use_id"
+    if fmt == "gemini":
+        return f"parts.{index}.functionResponse.id"
     return f"parts.{index}.tool_call_id"
 
 

@@ -16,7 +16,8 @@ from acontext_mcp.tools.sessions import SessionId
 
 FormatArg = Annotated[
     Format,
-    Field(description="openai (Chat Completions), anthropic (Messages API) or acontext (native parts)"),
+    Field(description="openai (Chat Completions), anthropic (Messages API), gemini (Gemini Content) or acontext "
+          "(native parts)"),
 ]
 
 

@@ -119,7 +119,8 @@ async def test_copy_session_is_independent(client: Client) -> None:
     assert set(copy["message_ids"]).isdisjoint(original["message_ids"])
     assert len((await call(client, "list_events", session_id=new_id))["items"]) == 1
     # The copy keeps its tool-call index: a result for c1 is accepted there.
-    await call(client, "send_message", session_id=new_id, message={"role": "tool", "tool_call_id": "c1", "content": "ok"})
+    await call(client, "send_message", session_id=new_id,
+               message={"role": "tool", "tool_call_id": "c1", "content": "ok"})
     assert "not found" in await call_error(client, "copy_session", session_id=session_id)
 
 
@@ -156,7 +157,8 @@ async def test_filter_by_configs_is_json_containment(client: Client) -> None:
         await _session(client)
     found = await call(client, "list_sessions", filter_by_configs={"agent": "bot1"}, limit=1)
     assert [s["id"] for s in found["items"]] == [bot1] and not found["has_more"]
-    assert [s["id"] for s in (await call(client, "list_sessions", filter_by_configs={"tags": ["b"]}))["items"]] == [bot1]
+    tagged = await call(client, "list_sessions", filter_by_configs={"tags": ["b"]})
+    assert [s["id"] for s in tagged["items"]] == [bot1]
     assert (await call(client, "list_sessions", filter_by_configs={"n": True}))["items"] == []
     assert (await call(client, "list_sessions", filter_by_configs={"agent": "BOT1"}))["items"] == []
 
@@ -198,3 +200,22 @@ def test_criteria_go_into_the_task_agent_prompt() -> None:
     assert system_prompt(None) == SYSTEM_PROMPT == system_prompt(ProjectConfigs())
     prompt = system_prompt(ProjectConfigs(task_success_criteria="tests pass", task_failure_criteria="gave up"))
     assert "success when: tests pass" in prompt and "failed when: gave up" in prompt
+
+
+async def test_gemini_messages_are_stored_and_read_in_every_format(client: Client) -> None:
+    session_id = await _session(client)
+    call_message = {"role": "model", "parts": [{"functionCall": {"id": "g1", "name": "search", "args": {"q": "x"}}}]}
+    result_message = {"role": "user", "parts": [{"functionResponse": {"id": "g1", "name": "search",
+                                                                      "response": {"hits": 2}}}]}
+    await call(client, "send_message", session_id=session_id, message={"role": "user", "parts": [{"text": "find"}]},
+               format="gemini")
+    await call(client, "send_message", session_id=session_id, message=call_message, format="gemini")
+    await call(client, "send_message", session_id=session_id, message=result_message, format="gemini")
+    page = await call(client, "get_messages", session_id=session_id, format="gemini")
+    assert page["items"][1:] == [call_message, result_message]
+    openai_items = (await call(client, "get_messages", session_id=session_id))["items"]
+    assert openai_items[2] == {"role": "tool", "tool_call_id": "g1", "content": [{"type": "text", "text": '{"hits": 2}'}]}
+    error = await call_error(client, "send_message", session_id=session_id, format="gemini", message={
+        "role": "user", "parts": [{"functionResponse": {"id": "nope", "name": "f", "response": {}}}]})
+    assert "parts.0.functionResponse.id" in error
+    assert len((await call(client, "get_messages", session_id=session_id))["items"]) == 3
