@@ -214,7 +214,8 @@ async def test_gemini_messages_are_stored_and_read_in_every_format(client: Clien
     page = await call(client, "get_messages", session_id=session_id, format="gemini")
     assert page["items"][1:] == [call_message, result_message]
     openai_items = (await call(client, "get_messages", session_id=session_id))["items"]
-    assert openai_items[2] == {"role": "tool", "tool_call_id": "g1", "content": [{"type": "text", "text": '{"hits": 2}'}]}
+    assert openai_items[2] == {"role": "tool", "tool_call_id": "g1",
+                               "content": [{"type": "text", "text": '{"hits": 2}'}]}
     error = await call_error(client, "send_message", session_id=session_id, format="gemini", message={
         "role": "user", "parts": [{"functionResponse": {"id": "nope", "name": "f", "response": {}}}]})
     assert "parts.0.functionResponse.id" in error

@@ -104,10 +104,10 @@ async def test_malformed_message_errors_name_the_field_and_write_nothing(
 async def test_invalid_format_name(client: Client) -> None:
     session_id = await new_session(client)
     error = await call_error(client, "send_message", session_id=session_id, message={"role": "user", "content": "x"},
-                             format="gemini")
-    assert "format" in error and "gemini" in error
-    error = await call_error(client, "get_messages", session_id=session_id, format="gemini")
-    assert "format" in error and "gemini" in error
+                             format="cohere")
+    assert "format" in error and "cohere" in error
+    error = await call_error(client, "get_messages", session_id=session_id, format="cohere")
+    assert "format" in error and "cohere" in error
 
 
 async def test_oversized_payload_is_refused(client: Client) -> None:
