@@ -60,10 +60,10 @@ def register(server: MCPServer) -> None:
                 "[{'type': 'remove_tool_result', 'keep_recent_n': 3}, {'type': 'token_limit', 'limit_tokens': 16000}]"
             ),
         ] = None,
-        pin_editing_strategies_at_message: Annotated[
+        pin_at_message: Annotated[
             str | None,
-            Field(description="Apply edit_strategies only up to this message id (the previous edit_at_message_id), "
-                  "so the prompt-cache prefix stays the same as messages arrive"),
+            Field(description="Apply edit_strategies only up to and including this message id, so the prefix a "
+                  "prompt cache holds stays the same; pass back edit_at_message_id from the previous read"),
         ] = None,
         with_events: Annotated[
             bool, Field(description="Also return the session's events (add_event) in this page's stretch of time")
@@ -81,7 +81,7 @@ def register(server: MCPServer) -> None:
         """
         return await service_of(ctx).messages.get_messages(
             session_id, format=format, limit=limit, cursor=cursor, edit_strategies=edit_strategies,
-            pin_at_message=pin_editing_strategies_at_message, with_events=with_events,
+            pin_at_message=pin_at_message, with_events=with_events,
         )
 
     @server.tool()
