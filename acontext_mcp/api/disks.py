@@ -17,7 +17,7 @@ _CODE = {"py", "js", "ts", "tsx", "jsx", "go", "rs", "java", "c", "h", "cpp", "r
 
 
 def disk_json(disk: Disk) -> dict[str, Any]:
-    return {"id": disk.id, "project_id": current_project(), "user_id": None,
+    return {"id": disk.id, "project_id": current_project(), "user_id": disk.user,
             "created_at": disk.created_at, "updated_at": disk.created_at}
 
 
@@ -59,16 +59,14 @@ def _full_path(call: Call) -> tuple[str, str]:
 
 @router.post("/disk")
 async def create_disk(call: Call) -> Any:
-    if (await call.json()).data.get("user") is not None:
-        raise ApiError(501, "body field 'user': users are not yet implemented by this server")
-    return disk_json(await call.service.disks.create_disk())
+    user = (await call.json()).get("user", str, None)
+    return disk_json(await call.service.disks.create_disk(user=user))
 
 
 @router.get("/disk")
 async def list_disks(call: Call) -> Any:
-    if call.query("user"):
-        raise ApiError(501, "query parameter 'user': users are not yet implemented by this server")
-    return page_of([disk_json(d) for d in (await call.service.disks.list_disks()).items], call, "disk-page")
+    disks = await call.service.disks.list_disks(user=call.query("user") or None)
+    return page_of([disk_json(d) for d in disks.items], call, "disk-page")
 
 
 @router.delete("/disk/{disk_id}")

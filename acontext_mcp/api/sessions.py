@@ -12,7 +12,7 @@ from acontext_mcp.api.core import ApiError, Call, Fields, Router, page_of
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.formats.editing import EditStrategy
 from acontext_mcp.projects import current_project
-from acontext_mcp.services.models import Session
+from acontext_mcp.services.models import Session, SessionEvent
 from acontext_mcp.services.observer.models import Task
 
 router = Router()
@@ -32,29 +32,35 @@ def session_json(session: Session) -> dict[str, Any]:
     }
 
 
+def event_json(event: SessionEvent) -> dict[str, Any]:
+    """An event as the SDK's `SessionEvent`."""
+    return {**event.model_dump(mode="json"), "project_id": current_project(), "updated_at": event.created_at}
+
+
 @router.post("/session")
 async def create_session(call: Call) -> Any:
     body = await call.json()
-    _unsupported(body, "user", "users")
     if body.get("disable_task_tracking", bool, False):
         raise ApiError(400, "body field 'disable_task_tracking' is not supported by this server")
     session = await call.service.sessions.create_session(
-        space_id=body.get("space_id", str, None), metadata=body.get("configs", dict, None)
+        space_id=body.get("space_id", str, None), metadata=body.get("configs", dict, None),
+        user=body.get("user", str, None),
     )
     return session_json(session)
 
 
 @router.get("/session")
 async def list_sessions(call: Call) -> Any:
-    if call.query("user"):
-        raise ApiError(501, f"query parameter 'user': users are {NOT_YET}")
-    if call.query("filter_by_configs"):
-        raise ApiError(501, f"query parameter 'filter_by_configs' is {NOT_YET}")
+    user = call.query("user") or None
+    configs = call.query_json("filter_by_configs")
+    if configs is not None and not isinstance(configs, dict):
+        raise ApiError(400, "query parameter 'filter_by_configs' must be a JSON object")
     space_id, not_connected = call.query("space_id"), call.query_bool("not_connected")
     sessions: list[Session] = []
     cursor: str | None = None
     while True:  # the whole (filtered) list, then one page of it: the service pages newest first only
-        page = await call.service.sessions.list_sessions(limit=200, cursor=cursor)
+        page = await call.service.sessions.list_sessions(limit=200, cursor=cursor, user=user,
+                                                         filter_by_configs=configs or None)
         sessions += page.items
         if not page.has_more:
             break
@@ -115,19 +121,18 @@ async def store_message(call: Call) -> Any:
         body = await call.json()
     fmt = body.get("format", str, "openai")
     blob = body.get("blob", dict)
-    if body.get("meta", dict, None):
-        raise ApiError(501, f"body field 'meta': message meta is {NOT_YET}")
+    meta = body.get("meta", dict, None)
     if fmt == "acontext":
         blob = await _acontext_blob(blob, files)
     elif files:
         raise ApiError(400, "file uploads go with format 'acontext' only")
-    stored = await call.service.messages.send_message(session_id, blob, fmt)
+    stored = await call.service.messages.send_message(session_id, blob, fmt, meta=meta)
     return {
         "id": stored.id,
         "session_id": stored.session_id,
         "parent_id": None,
         "role": stored.role,
-        "meta": {},
+        "meta": stored.meta,
         "parts": [],
         "task_id": None,
         "session_task_process_status": "pending",
@@ -140,8 +145,7 @@ async def store_message(call: Call) -> Any:
 async def get_messages(call: Call) -> Any:
     session_id = call.path("session_id")
     fmt = call.query("format") or "openai"
-    if call.query_bool("with_events"):
-        raise ApiError(501, f"query parameter 'with_events': session events are {NOT_YET}")
+    with_events = call.query_bool("with_events")
     strategies = _strategies(call.query_json("edit_strategies"))
     pin = call.query("pin_editing_strategies_at_message")
     limit = call.query_int("limit", None, 1, 200)
@@ -150,7 +154,7 @@ async def get_messages(call: Call) -> Any:
         raise ApiError(400, "query parameter 'time_desc': messages are read oldest first on this server")
     page = await call.service.messages.get_messages(
         session_id, format=fmt, limit=limit, cursor=cursor, edit_strategies=strategies or None,
-        pin_at_message=pin,
+        pin_at_message=pin, with_events=with_events,
     )
     items = page.items
     if fmt == "acontext":
@@ -160,12 +164,13 @@ async def get_messages(call: Call) -> Any:
     return {
         "items": items,
         "ids": page.message_ids,
-        "metas": [{} for _ in items],
+        "metas": page.metas,
         "next_cursor": page.next_cursor,
         "has_more": page.has_more,
         "this_time_tokens": page.tokens_after or 0,
         "public_urls": None,
         "edit_at_message_id": page.edit_at_message_id,
+        "events": None if page.events is None else [event_json(e) for e in page.events],
     }
 
 
@@ -211,14 +216,6 @@ async def learning_status(call: Call) -> Any:
     done = sum(1 for item in items if item.status in ("learned", "skipped"))
     tasks = await call.service.tasks.list_tasks(session_id)
     return {"space_digested_count": done, "not_space_digested_count": len(tasks) - done}
-
-
-NOT_YET = "not yet implemented by this server"
-
-
-def _unsupported(body: Fields, name: str, feature: str) -> None:
-    if body.data.get(name) is not None:
-        raise ApiError(501, f"body field {name!r}: {feature} are {NOT_YET}")
 
 
 def _task(session: Session, task: Task) -> dict[str, Any]:

@@ -208,10 +208,11 @@ class Walk:
         step("spaces.delete", lambda: c.spaces.delete(spid))
 
     def newer(self) -> None:
-        """0.1.x families this server has not built: each must answer 501 with its reason."""
+        """0.1.x families: users and project configs work; the rest must answer 501 with its reason."""
         c, step = self.c, self.step
-        step("users.list", lambda: c.users.list())
-        step("users.get_resources", lambda: c.users.get_resources("alice"))
+        step("sessions.create", lambda: c.sessions.create(user="alice"), lambda r: r.id)
+        step("users.list", lambda: c.users.list(), lambda r: "alice" in [u.identifier for u in r.items])
+        step("users.get_resources", lambda: c.users.get_resources("alice"), lambda r: r.counts.sessions_count == 1)
         step("users.delete", lambda: c.users.delete("alice"))
         step("project.get_configs", lambda: c.project.get_configs())
         step("project.update_configs", lambda: c.project.update_configs({"task_success_criteria": "x"}))
