@@ -69,17 +69,26 @@ class SessionService:
         query: str | None = None,
         user: str | None = None,
         filter_by_configs: dict[str, Any] | None = None,
+        oldest_first: bool = False,
+        space_id: str | None = None,
+        not_connected: bool = False,
     ) -> SessionPage:
-        """Newest first; `query` keeps sessions whose id starts with it or whose metadata JSON contains it
-        (case-insensitive for ASCII); `user` keeps a user's sessions; `filter_by_configs` keeps sessions whose
-        metadata contains it as JSON (every key, recursively; lists contain each listed item; case- and
-        type-sensitive). Raises `InvalidArgument` for a bad limit, cursor or filter.
+        """Newest first (or `oldest_first`); `query` keeps sessions whose id starts with it or whose metadata
+        JSON contains it (case-insensitive for ASCII); `space_id` keeps that space's sessions, `not_connected`
+        those in no space; `user` keeps a user's sessions; `filter_by_configs` keeps sessions whose metadata
+        contains it as JSON (every key, recursively; lists contain each listed item; case- and type-sensitive).
+        Raises `InvalidArgument` for a bad limit, cursor or filter.
         """
         cursors.check_limit(limit, MAX_PAGE)
         if filter_by_configs is not None and not isinstance(filter_by_configs, dict):
             raise InvalidArgument("filter_by_configs must be a JSON object, e.g. {\"agent\": \"bot1\"}")
         conditions: list[str] = ["s.project_id = ?"]
         params: list[Any] = [current_project()]
+        if space_id is not None:
+            conditions.append("s.space_id = ?")
+            params.append(space_id)
+        if not_connected:
+            conditions.append("s.space_id IS NULL")
         if query:
             pattern = _like_escape(query)
             conditions.append("(lower(s.id) LIKE lower(?) ESCAPE '\\' OR lower(s.metadata) LIKE lower(?) ESCAPE '\\')")
@@ -91,9 +100,9 @@ class SessionService:
         position = cursors.decode("session", cursor) if cursor else None
         rows: list[Row] = []
         while len(rows) <= limit:  # with a filter, scan batches until a page (and one more) matched
-            bound = "" if position is None else " AND s.rowid < ?"
+            bound = "" if position is None else (" AND s.rowid > ?" if oldest_first else " AND s.rowid < ?")
             batch = await self._db.fetch_all(
-                f"{_SELECT} {where}{bound} ORDER BY s.rowid DESC LIMIT ?",
+                f"{_SELECT} {where}{bound} ORDER BY s.rowid {'ASC' if oldest_first else 'DESC'} LIMIT ?",
                 (*params, *(() if position is None else (position,)), limit + 1),
             )
             rows += [row for row in batch
