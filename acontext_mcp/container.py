@@ -20,6 +20,7 @@ from acontext_mcp.queue.loop import QueueLoop, running
 from acontext_mcp.queue.work import RetryPolicy, Signal
 from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.disks.service import DiskService
+from acontext_mcp.services.events import EventService
 from acontext_mcp.services.learner import LearnerService
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
@@ -28,12 +29,15 @@ from acontext_mcp.services.observer.service import ObserverConfig, ObserverServi
 from acontext_mcp.services.observer.summaries import SummaryService
 from acontext_mcp.services.observer.task_agent import TaskAgent
 from acontext_mcp.services.observer.tasks import TaskService
+from acontext_mcp.services.project_configs import ProjectConfigService
+from acontext_mcp.services.session_copy import SessionCopier
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.services.skill_agent import SkillAgent
 from acontext_mcp.services.spaces.index import SearchIndex
 from acontext_mcp.services.spaces.search import SearchService
 from acontext_mcp.services.spaces.search_agent import SearchAgent
 from acontext_mcp.services.spaces.service import SpaceService
+from acontext_mcp.services.users import UserService
 from acontext_mcp.settings import Settings
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database
@@ -66,6 +70,10 @@ class Container:
     spaces: SpaceService
     learner: LearnerService
     disks: DiskService
+    events: EventService
+    copier: SessionCopier
+    users: UserService
+    project_configs: ProjectConfigService
 
     @classmethod
     @asynccontextmanager
@@ -100,6 +108,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
 
     learning = Signal()  # tasks turned learnable wake the learner, built further down
     tasks = TaskService(db, on_learnable=learning.notify)
+    project_configs = ProjectConfigService(db)
     observer = ObserverService(
         db,
         tasks,
@@ -113,6 +122,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         ),
         leases,
         settings.queue_poll_s,
+        configs=project_configs,
     )
     blobs = BlobStore(settings.blobs_url)  # message parts over the blob threshold, read back by both services
     sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_metadata_bytes)
@@ -136,6 +146,15 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         settings.queue_poll_s,
         signal=learning,
     )
+    disks = DiskService(
+        db,
+        BlobStore(settings.artifacts_url),
+        max_artifact_bytes=settings.max_artifact_bytes,
+        max_meta_bytes=settings.max_metadata_bytes,
+        signer=_url_signer(settings),
+        public_url_ttl_seconds=settings.public_url_ttl_seconds,
+        presign=settings.presign_urls,
+    )
     return Container(
         settings=settings,
         db=db,
@@ -147,6 +166,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
             blob_threshold_bytes=settings.blob_threshold_bytes,
             counter=counter,
             on_stored=lambda _session_id: observer.notify(),
+            max_meta_bytes=settings.max_metadata_bytes,
         ),
         tasks=tasks,
         observer=observer,
@@ -156,15 +176,11 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         search=search,
         spaces=spaces,
         learner=learner,
-        disks=DiskService(
-            db,
-            BlobStore(settings.artifacts_url),
-            max_artifact_bytes=settings.max_artifact_bytes,
-            max_meta_bytes=settings.max_metadata_bytes,
-            signer=_url_signer(settings),
-            public_url_ttl_seconds=settings.public_url_ttl_seconds,
-            presign=settings.presign_urls,
-        ),
+        disks=disks,
+        events=EventService(db, max_data_bytes=settings.max_metadata_bytes),
+        copier=SessionCopier(db, blobs),
+        users=UserService(db, sessions, disks, spaces),
+        project_configs=project_configs,
     )
 
 

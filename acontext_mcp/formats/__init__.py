@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from acontext_mcp.errors import InvalidArgument
-from acontext_mcp.formats import anthropic, openai
+from acontext_mcp.formats import anthropic, gemini, openai
 from acontext_mcp.formats.native import Message, parse_native
 
-Format = Literal["openai", "anthropic", "acontext"]
+Format = Literal["openai", "anthropic", "acontext", "gemini"]
 FORMATS: tuple[str, ...] = get_args(Format)
 
 
@@ -25,6 +25,8 @@ def to_native(message: Any, format: Format) -> Message:
         return openai.to_native(message)
     if format == "anthropic":
         return anthropic.to_native(message)
+    if format == "gemini":
+        return gemini.to_native(message)
     return parse_native(message)
 
 
@@ -38,19 +40,24 @@ class Written:
 
 
 def from_native(messages: list[Message], format: Format) -> Written:
-    """Write native messages in `format` (Anthropic: system messages go to `system`)."""
+    """Write native messages in `format` (Anthropic and Gemini: system messages go to `system`)."""
     written = Written()
+    names = gemini.call_names(messages) if format == "gemini" else {}
     for index, message in enumerate(messages):
         if format == "openai":
             items = openai.from_native(message)
-        elif format == "anthropic" and message.role == "system":
+        elif format in ("anthropic", "gemini") and message.role == "system":
             items = []
         elif format == "anthropic":
             items = [anthropic.from_native(message)]
+        elif format == "gemini":
+            items = [gemini.from_native(message, names)]
         else:
             items = [message.model_dump(mode="json", exclude_none=True)]
         written.items += items
         written.origins += [index] * len(items)
     if format == "anthropic":
         written.system = anthropic.system_prompt(messages)
+    if format == "gemini":
+        written.system = gemini.system_instruction(messages)
     return written

@@ -29,9 +29,11 @@ from acontext_mcp.formats.editing import (
 from acontext_mcp.formats.native import Message
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
-from acontext_mcp.services.limits import check_depth
+from acontext_mcp.services.events import events_between
+from acontext_mcp.services.limits import check_depth, encode_json_object
 from acontext_mcp.services.models import (
     Attachment,
+    MessageMeta,
     MessagePage,
     MessageTokens,
     NativeMessage,
@@ -42,7 +44,7 @@ from acontext_mcp.services.models import (
 from acontext_mcp.services.observer.service import queue_for_observer
 from acontext_mcp.services.sessions import check_session, touch_session, unknown_session
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.database import Database, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Reader, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
@@ -66,6 +68,7 @@ class MessageService:
         blob_threshold_bytes: int,
         counter: TokenCounter,
         on_stored: Callable[[str], None] | None = None,
+        max_meta_bytes: int = 64 * 1024,
     ) -> None:
         """`on_stored(session_id)` runs after each message is committed (the observer wakes on it)."""
         self._db = db
@@ -74,15 +77,19 @@ class MessageService:
         self._blob_threshold_bytes = blob_threshold_bytes
         self._counter = counter
         self._on_stored = on_stored
+        self._max_meta_bytes = max_meta_bytes
 
-    async def send_message(self, session_id: str, message: Any, format: str = "openai") -> StoredMessage:
-        """Store one message, written in `format`, at the end of a session.
+    async def send_message(
+        self, session_id: str, message: Any, format: str = "openai", meta: dict[str, Any] | None = None
+    ) -> StoredMessage:
+        """Store one message, written in `format`, at the end of a session, with the caller's `meta`.
 
         Raises `InvalidArgument` (unknown format), `InvalidMessage` (the field that is wrong,
         including a tool result whose call id no earlier message made), `PayloadTooLarge`,
         `NotFound` (unknown session). Nothing is written when it raises.
         """
         fmt = check_format(format)
+        encoded_meta = encode_json_object(meta, "meta", self._max_meta_bytes)
         message_id = new_id()
         blob_prefix = f"{session_id}/{message_id}"
         if check_depth(message, "message") > _INLINE_PREPARE_CHARS:  # megabytes of base64: keep the event loop free
@@ -100,9 +107,10 @@ class MessageService:
                 seq = await self._next_seq(tx, session_id)
                 await self._check_tool_results(tx, session_id, native, fmt)
                 await tx.execute(
-                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at, token_count) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now, tokens),
+                    "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at, token_count, "
+                    "meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (message_id, session_id, seq, native.role, fmt, json.dumps(body, ensure_ascii=False), now, tokens,
+                     encoded_meta),
                 )
                 await self._check_tool_calls(tx, session_id, native, fmt)
                 await tx.execute_many(
@@ -118,7 +126,8 @@ class MessageService:
             raise
         if self._on_stored is not None:
             self._on_stored(session_id)
-        return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now)
+        return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now,
+                             meta=meta or {})
 
     async def get_messages(
         self,
@@ -127,11 +136,18 @@ class MessageService:
         limit: int | None = None,
         cursor: str | None = None,
         edit_strategies: Sequence[EditStrategy] | None = None,
+        pin_at_message: str | None = None,
+        with_events: bool = False,
     ) -> MessagePage:
         """Read a session's messages oldest first, converted to `format`, a page at a time.
 
         `edit_strategies` (see formats/editing.py) edit the whole session on the way out, never
-        what is stored, so they cannot be combined with `limit` or `cursor`.
+        what is stored, so they cannot be combined with `limit` or `cursor`. With `pin_at_message` they
+        edit only the messages up to and including that one, so the prefix a prompt cache holds stays
+        the same while later messages arrive; `edit_at_message_id` in the page says where edits stopped.
+        With `with_events`, the page also holds the session's events from this page's first message (the
+        session's start on the first page) up to the next page's first message (the end on the last page),
+        so reading every page sees each event once.
         Raises `NotFound` (unknown session), `InvalidArgument` (format, limit, cursor, or a token
         limit the session's system message or newest turn cannot fit).
         """
@@ -144,30 +160,68 @@ class MessageService:
             )
         after = cursors.decode("message", cursor) if cursor else 0
         await check_session(self._db, session_id)
-        sql = "SELECT id, seq, body, token_count FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq"
+        sql = ("SELECT id, seq, body, token_count, created_at, meta FROM messages WHERE session_id = ? AND seq > ? "
+               "ORDER BY seq")
         params: tuple[object, ...] = (session_id, after)
         if limit is not None:
             sql, params = f"{sql} LIMIT ?", (*params, limit + 1)
         rows = await self._db.fetch_all(sql, params)
         has_more = limit is not None and len(rows) > limit
+        following = rows[limit] if has_more and limit is not None else None
         rows = rows[:limit] if limit is not None else rows
         entries = [
             Entry(await self._load(json.loads(row["body"])), row["token_count"], index)
             for index, row in enumerate(rows)
         ]
         tokens_before = total_tokens(entries)
+        edit_at, split = (rows[-1]["id"] if rows else None), len(entries)
+        if pin_at_message is not None:
+            pinned = next((i for i, row in enumerate(rows) if row["id"] == pin_at_message), None)
+            if pinned is None:
+                raise InvalidArgument(f"pin_at_message {pin_at_message!r} is not a message of this session")
+            edit_at, split = pin_at_message, pinned + 1
         if edit_strategies:
-            entries = apply_strategies(entries, edit_strategies, self._counter)
+            entries = apply_strategies(entries[:split], edit_strategies, self._counter) + entries[split:]
         written = from_native([entry.message for entry in entries], fmt)
+        origins = [rows[entries[index].origin] for index in written.origins]
+        events = None
+        if with_events:
+            start = rows[0]["created_at"] if after and rows else None
+            events = await events_between(self._db, session_id, start, following["created_at"] if following else None)
         return MessagePage(
             items=written.items,
-            message_ids=[rows[entries[index].origin]["id"] for index in written.origins],
+            message_ids=[row["id"] for row in origins],
+            metas=[json.loads(row["meta"]) for row in origins],
+            created_at=[row["created_at"] for row in origins],
+            events=events,
             system=written.system,
             next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
             has_more=has_more,
             tokens_before=tokens_before,
             tokens_after=total_tokens(entries),
+            edit_at_message_id=edit_at,
         )
+
+    async def patch_message_meta(self, session_id: str, message_id: str, meta: dict[str, Any]) -> MessageMeta:
+        """Merge `meta` into a message's meta: each key is set, or removed when its value is None.
+
+        Raises `NotFound` (session or message), `InvalidArgument` (not a JSON object), `PayloadTooLarge`.
+        """
+        if not isinstance(meta, dict):
+            raise InvalidArgument("meta must be a JSON object; a key set to null is removed")
+        encode_json_object(meta, "meta", self._max_meta_bytes)
+        async with self._db.transaction() as tx:
+            await tx.lock(f"session:{session_id}")
+            await check_session(tx, session_id)
+            row = await tx.fetch_one("SELECT meta FROM messages WHERE id = ? AND session_id = ?",
+                                     (message_id, session_id))
+            if row is None:
+                raise NotFound("message", message_id, f"it is not a message of session {session_id!r}; "
+                               "get_messages lists the ids in message_ids")
+            merged = {k: v for k, v in {**json.loads(row["meta"]), **meta}.items() if v is not None}
+            encoded = encode_json_object(merged, "meta", self._max_meta_bytes)
+            await tx.execute("UPDATE messages SET meta = ? WHERE id = ?", (encoded, message_id))
+        return MessageMeta(id=message_id, meta=merged)
 
     async def get_token_counts(self, session_id: str) -> TokenCounts:
         """Every message's token count, as counted when stored. Raises `NotFound` (unknown session)."""
@@ -275,7 +329,8 @@ class MessageService:
         seen: set[str] = set()
         calls = [(i, p.id) for i, p in enumerate(native.parts) if p.type == "tool-call"]
         for ordinal, (index, call_id) in enumerate(calls):
-            fields = {"openai": f"tool_calls.{ordinal}.id", "anthropic": f"content.{index}.id"}
+            fields = {"openai": f"tool_calls.{ordinal}.id", "anthropic": f"content.{index}.id",
+                      "gemini": f"parts.{index}.functionCall.id"}
             field = fields.get(fmt, f"parts.{index}.id")
             used = call_id in seen or await tx.fetch_one(
                 "SELECT 1 FROM message_tool_calls WHERE session_id = ? AND call_id = ?", (session_id, call_id)
@@ -364,6 +419,8 @@ def _result_field(fmt: Format, index: int) -> str:
         return "tool_call_id"
     if fmt == "anthropic":
         return f"content.{index}.tool_use_id"
+    if fmt == "gemini":
+        return f"parts.{index}.functionResponse.id"
     return f"parts.{index}.tool_call_id"
 
 
@@ -390,3 +447,37 @@ def _count_stored(bodies: list[str], counter: TokenCounter) -> list[int]:
             del part["blob"]
         counts.append(message_tokens(Message.model_validate(body), counter))
     return counts
+
+
+async def copy_messages(tx: Writer, blobs: BlobStore, source: str, target: str) -> dict[str, str]:
+    """Copy every message of session `source` into session `target`, with its tool-call index and blobs
+    (under the target's prefix, so deleting either session leaves the other whole). Returns old id -> new id.
+    The caller deletes the target's blob tree if the transaction fails."""
+    rows = await tx.fetch_all(
+        "SELECT id, seq, role, source_format, body, created_at, token_count, meta FROM messages "
+        "WHERE session_id = ? ORDER BY seq", (source,)
+    )
+    ids = {row["id"]: new_id() for row in rows}
+    for row in rows:
+        body = json.loads(row["body"])
+        for part in _binary_parts(body, stored=True):
+            key = part["blob"]["key"].replace(f"{source}/{row['id']}/", f"{target}/{ids[row['id']]}/", 1)
+            await blobs.put(key, await blobs.get(part["blob"]["key"]))
+            part["blob"] = {**part["blob"], "key": key}
+        await tx.execute(
+            "INSERT INTO messages (id, session_id, seq, role, source_format, body, created_at, token_count, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ids[row["id"]], target, row["seq"], row["role"], row["source_format"],
+             json.dumps(body, ensure_ascii=False), row["created_at"], row["token_count"], row["meta"]),
+        )
+    calls = await tx.fetch_all("SELECT call_id, message_id FROM message_tool_calls WHERE session_id = ?", (source,))
+    await tx.execute_many(
+        "INSERT INTO message_tool_calls (session_id, call_id, message_id) VALUES (?, ?, ?)",
+        [(target, call["call_id"], ids[call["message_id"]]) for call in calls],
+    )
+    return ids
+
+
+async def count_messages(reader: Reader, session_id: str) -> int:
+    row = await reader.fetch_one("SELECT COUNT(*) AS n FROM messages WHERE session_id = ?", (session_id,))
+    return int(row["n"]) if row else 0

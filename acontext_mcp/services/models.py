@@ -19,6 +19,7 @@ class Session(BaseModel):
     updated_at: str = Field(description="UTC ISO-8601")
     message_count: int = 0
     token_count: int = Field(default=0, description="Tokens of all its messages, as counted when each was stored")
+    user: str | None = Field(default=None, description="The identifier of the user it belongs to, if any")
 
 
 class SessionPage(BaseModel):
@@ -33,6 +34,21 @@ class StoredMessage(BaseModel):
     seq: int = Field(description="Position in the session, from 1")
     role: str = Field(description="Native role: system, user or assistant (a tool result is stored as user)")
     created_at: str
+    meta: dict[str, Any] = Field(default_factory=dict, description="The caller's meta, as sent")
+
+
+class SessionEvent(BaseModel):
+    id: str
+    session_id: str
+    type: str = Field(description="What kind of event, e.g. text_event or disk_event")
+    data: dict[str, Any] = Field(description="The event's payload")
+    created_at: str = Field(description="UTC ISO-8601")
+
+
+class EventPage(BaseModel):
+    items: list[SessionEvent]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page")
+    has_more: bool
 
 
 class MessagePage(BaseModel):
@@ -46,6 +62,67 @@ class MessagePage(BaseModel):
     tokens_before: int | None = Field(default=None, description="Tokens of this page's messages as stored")
     tokens_after: int | None = Field(
         default=None, description="Tokens of the returned messages after edit_strategies (= tokens_before without)"
+    )
+    edit_at_message_id: str | None = Field(
+        default=None, description="The last message edit_strategies applied to (pin_at_message, else the last one)"
+    )
+    metas: list[dict[str, Any]] = Field(
+        default_factory=list, description="The caller's meta of each item's message (see patch_message_meta)"
+    )
+    created_at: list[str] = Field(default_factory=list, description="When each item's message was stored")
+    events: list[SessionEvent] | None = Field(
+        default=None, description="with_events: the session's events in this page's stretch of time, oldest first"
+    )
+
+
+class MessageMeta(BaseModel):
+    id: str = Field(description="The message id")
+    meta: dict[str, Any] = Field(description="The message's whole meta after the change")
+
+
+class CopiedSession(BaseModel):
+    old_session_id: str
+    new_session_id: str
+    messages: int = Field(description="Messages copied")
+    tasks: int = Field(description="Tasks copied")
+    events: int = Field(description="Events copied")
+
+
+class User(BaseModel):
+    id: str
+    identifier: str = Field(description="The caller's own name for the user")
+    created_at: str
+    updated_at: str
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page")
+    has_more: bool
+
+
+class UserResources(BaseModel):
+    identifier: str
+    sessions_count: int
+    disks_count: int
+    spaces_count: int
+    skills_count: int = Field(description="SOP blocks in the user's spaces")
+
+
+class DeletedUser(BaseModel):
+    identifier: str
+    deleted: bool = True
+    sessions: int = Field(description="Sessions deleted with the user")
+    disks: int = Field(description="Disks deleted with the user")
+    spaces: int = Field(description="Spaces deleted with the user")
+
+
+class ProjectConfigs(BaseModel):
+    task_success_criteria: str | None = Field(
+        default=None, description="When the observer should mark a task success; given to its task agent"
+    )
+    task_failure_criteria: str | None = Field(
+        default=None, description="When the observer should mark a task failed; given to its task agent"
     )
 
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from acontext_mcp.errors import NotFound
+from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted, Session, SessionPage
 from acontext_mcp.services.spaces.tree import lock_space
+from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
 MAX_PAGE = 200
 _SELECT = (
     "SELECT s.rowid, s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count, "
-    "(SELECT COALESCE(SUM(m.token_count), 0) FROM messages m WHERE m.session_id = s.id) AS token_count "
+    "(SELECT COALESCE(SUM(m.token_count), 0) FROM messages m WHERE m.session_id = s.id) AS token_count, "
+    "(SELECT u.identifier FROM users u WHERE u.id = s.user_id) AS user_identifier "
     "FROM sessions s"
 )
 SESSION_HINT = "call list_sessions to see the ids that exist, or create_session for a new one"
@@ -29,22 +31,28 @@ class SessionService:
         self._blobs = blobs
         self._max_metadata_bytes = max_metadata_bytes
 
-    async def create_session(self, space_id: str | None = None, metadata: dict[str, Any] | None = None) -> Session:
-        """Create an empty session, attached to a space when `space_id` is given (its tasks are learned there).
+    async def create_session(
+        self, space_id: str | None = None, metadata: dict[str, Any] | None = None, user: str | None = None
+    ) -> Session:
+        """Create an empty session, attached to a space when `space_id` is given (its tasks are learned there),
+        belonging to `user` (an identifier, created on first use) when given.
 
-        Raises `InvalidArgument` for metadata that is not a JSON object, `NotFound` for an unknown space.
+        Raises `InvalidArgument` for metadata that is not a JSON object or a bad user identifier,
+        `NotFound` for an unknown space.
         """
         encoded = encode_json_object(metadata, "metadata", self._max_metadata_bytes)
         session_id, now = new_id(), utc_now()
         async with self._db.transaction() as tx:
             if space_id is not None:
                 await lock_space(tx, space_id)  # of this project: sessions learn only into their own project
+            user_id = await ensure_user(tx, user) if user is not None else None
             await tx.execute(
-                "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at, project_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, space_id, encoded, now, now, current_project()),
+                "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at, project_id, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, space_id, encoded, now, now, current_project(), user_id),
             )
-        return Session(id=session_id, space_id=space_id, metadata=metadata or {}, created_at=now, updated_at=now)
+        return Session(id=session_id, space_id=space_id, metadata=metadata or {}, created_at=now, updated_at=now,
+                       user=user)
 
     async def get_session(self, session_id: str) -> Session:
         """Raises `NotFound` for an unknown id."""
@@ -54,26 +62,80 @@ class SessionService:
             raise unknown_session(session_id)
         return _session(row)
 
-    async def list_sessions(self, limit: int = 50, cursor: str | None = None, query: str | None = None) -> SessionPage:
-        """Newest first; `query` keeps sessions whose id starts with it or whose metadata JSON contains it
-        (case-insensitive for ASCII). Raises `InvalidArgument` for a bad limit or cursor.
+    async def list_sessions(
+        self,
+        limit: int = 50,
+        cursor: str | None = None,
+        query: str | None = None,
+        user: str | None = None,
+        filter_by_configs: dict[str, Any] | None = None,
+        oldest_first: bool = False,
+        space_id: str | None = None,
+        not_connected: bool = False,
+    ) -> SessionPage:
+        """Newest first (or `oldest_first`); `query` keeps sessions whose id starts with it or whose metadata
+        JSON contains it (case-insensitive for ASCII); `space_id` keeps that space's sessions, `not_connected`
+        those in no space; `user` keeps a user's sessions; `filter_by_configs` keeps sessions whose metadata
+        contains it as JSON (every key, recursively; lists contain each listed item; case- and type-sensitive).
+        Raises `InvalidArgument` for a bad limit, cursor or filter.
         """
         cursors.check_limit(limit, MAX_PAGE)
+        if filter_by_configs is not None and not isinstance(filter_by_configs, dict):
+            raise InvalidArgument("filter_by_configs must be a JSON object, e.g. {\"agent\": \"bot1\"}")
         conditions: list[str] = ["s.project_id = ?"]
         params: list[Any] = [current_project()]
-        if cursor:
-            conditions.append("s.rowid < ?")
-            params.append(cursors.decode("session", cursor))
+        if space_id is not None:
+            conditions.append("s.space_id = ?")
+            params.append(space_id)
+        if not_connected:
+            conditions.append("s.space_id IS NULL")
         if query:
             pattern = _like_escape(query)
             conditions.append("(lower(s.id) LIKE lower(?) ESCAPE '\\' OR lower(s.metadata) LIKE lower(?) ESCAPE '\\')")
             params += [f"{pattern}%", f"%{pattern}%"]
+        if user is not None:
+            conditions.append("s.user_id IN (SELECT u.id FROM users u WHERE u.identifier = ? AND u.project_id = ?)")
+            params += [user, current_project()]
         where = f"WHERE {' AND '.join(conditions)}"
-        rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", (*params, limit + 1))
+        position = cursors.decode("session", cursor) if cursor else None
+        rows: list[Row] = []
+        while len(rows) <= limit:  # with a filter, scan batches until a page (and one more) matched
+            bound = "" if position is None else (" AND s.rowid > ?" if oldest_first else " AND s.rowid < ?")
+            batch = await self._db.fetch_all(
+                f"{_SELECT} {where}{bound} ORDER BY s.rowid {'ASC' if oldest_first else 'DESC'} LIMIT ?",
+                (*params, *(() if position is None else (position,)), limit + 1),
+            )
+            rows += [row for row in batch
+                     if not filter_by_configs or json_contains(json.loads(row["metadata"]), filter_by_configs)]
+            if len(batch) <= limit:
+                break
+            position = batch[-1]["rowid"]
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursors.encode("session", rows[-1]["rowid"]) if has_more else None
         return SessionPage(items=[_session(row) for row in rows], next_cursor=next_cursor, has_more=has_more)
+
+    async def set_metadata(self, session_id: str, metadata: dict[str, Any]) -> Session:
+        """Replace a session's metadata. Raises `InvalidArgument` (not a JSON object, too big), `NotFound`."""
+        encoded = encode_json_object(metadata, "metadata", self._max_metadata_bytes)
+        async with self._db.transaction() as tx:
+            if await tx.execute(
+                "UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ? AND project_id = ?",
+                (encoded, utc_now(), session_id, current_project()),
+            ) == 0:
+                raise unknown_session(session_id)
+        return await self.get_session(session_id)
+
+    async def connect_to_space(self, session_id: str, space_id: str) -> Session:
+        """Attach a session to a space (its tasks are then learned there). Raises `NotFound` (session, space)."""
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            if await tx.execute(
+                "UPDATE sessions SET space_id = ?, updated_at = ? WHERE id = ? AND project_id = ?",
+                (space_id, utc_now(), session_id, current_project()),
+            ) == 0:
+                raise unknown_session(session_id)
+        return await self.get_session(session_id)
 
     async def delete_session(self, session_id: str) -> Deleted:
         """Delete a session with its messages and their blobs. Raises `NotFound` for an unknown id."""
@@ -100,7 +162,22 @@ def _session(row: Row) -> Session:
         updated_at=row["updated_at"],
         message_count=row["message_count"],
         token_count=row["token_count"],
+        user=row["user_identifier"],
     )
+
+
+def json_contains(value: Any, pattern: Any) -> bool:
+    """JSON containment as PostgreSQL's `jsonb @>`: objects hold each key with a contained value, arrays
+    hold a contained element for each pattern element, scalars are equal with the same JSON type."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and json_contains(value[k], v) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        return isinstance(value, list) and all(any(json_contains(v, p) for v in value) for p in pattern)
+    if isinstance(pattern, bool) or isinstance(value, bool):
+        return type(pattern) is type(value) and pattern == value
+    if isinstance(pattern, int | float) and isinstance(value, int | float):
+        return pattern == value
+    return type(pattern) is type(value) and pattern == value
 
 
 def unknown_session(session_id: str) -> NotFound:
@@ -119,6 +196,19 @@ async def check_session(reader: Reader, session_id: str) -> None:
 async def touch_session(tx: Writer, session_id: str, now: str) -> None:
     """Mark the session updated at `now` (a message was stored in it)."""
     await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+
+
+async def copy_session_row(tx: Writer, source: str, target: str, now: str) -> None:
+    """Insert session `target` as a copy of session `source` (space, metadata, user), created at `now`."""
+    await tx.execute(
+        "INSERT INTO sessions (id, space_id, metadata, created_at, updated_at, project_id, user_id) "
+        "SELECT ?, space_id, metadata, ?, ?, project_id, user_id FROM sessions WHERE id = ?",
+        (target, now, now, source),
+    )
+
+
+async def user_session_ids(reader: Reader, user_id: str) -> list[str]:
+    return [row["id"] for row in await reader.fetch_all("SELECT id FROM sessions WHERE user_id = ?", (user_id,))]
 
 
 async def detach_space(tx: Writer, space_id: str) -> None:

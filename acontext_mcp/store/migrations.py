@@ -248,6 +248,52 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         dialect="postgresql",
     ),
+    Migration(
+        13,
+        "message_meta_and_session_events",
+        (
+            # The caller's own metadata on a message (the SDK's `meta`), apart from the body's provider keys.
+            "ALTER TABLE messages ADD COLUMN meta TEXT NOT NULL DEFAULT '{}'",
+            """CREATE TABLE session_events (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                type TEXT NOT NULL,
+                data TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (session_id, seq)
+            )""",
+        ),
+    ),
+    Migration(
+        14,
+        "users",
+        (
+            # A user of the caller's product, named by its own identifier, created on first use.
+            """CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL,
+                identifier TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (project_id, identifier)
+            )""",
+            *(f"ALTER TABLE {table} ADD COLUMN user_id TEXT REFERENCES users(id)"
+              for table in ("sessions", "disks", "spaces")),
+            *(f"CREATE INDEX {table}_user ON {table}(user_id)" for table in ("sessions", "disks", "spaces")),
+        ),
+    ),
+    Migration(
+        15,
+        "project_configs",
+        (
+            """CREATE TABLE project_configs (
+                project_id TEXT PRIMARY KEY,
+                configs TEXT NOT NULL DEFAULT '{}',
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

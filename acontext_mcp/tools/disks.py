@@ -19,6 +19,7 @@ from acontext_mcp.services.disks.models import (
 )
 from acontext_mcp.services.disks.service import MAX_GREP_LIMIT, Encoding
 from acontext_mcp.services.models import Deleted
+from acontext_mcp.tools.sessions import UserArg
 
 DiskId = Annotated[str, Field(description="A disk id from create_disk or list_disks")]
 FilePath = Annotated[str, Field(description="The folder, from the disk root, e.g. '/todo/' ('/' for the root)")]
@@ -31,15 +32,18 @@ def register(server: MCPServer) -> None:
     async def create_disk(
         ctx: Context,
         name: Annotated[str | None, Field(description="A label to recognise the disk by")] = None,
+        user: UserArg = None,
     ) -> Disk:
         """Create an empty disk: a file store for plans, code, reports or images. Returns its id."""
-        return await service_of(ctx).disks.create_disk(name)
+        return await service_of(ctx).disks.create_disk(name, user=user)
 
     @server.tool()
     @domain_errors
-    async def list_disks(ctx: Context) -> DiskList:
+    async def list_disks(
+        ctx: Context, user: Annotated[str | None, Field(description="Only this user's disks")] = None
+    ) -> DiskList:
         """List every disk with its name and number of files, oldest first."""
-        return await service_of(ctx).disks.list_disks()
+        return await service_of(ctx).disks.list_disks(user=user)
 
     @server.tool()
     @domain_errors

@@ -18,6 +18,7 @@ from acontext_mcp.services.spaces.models import (
     SpaceSettings,
     SpaceTree,
 )
+from acontext_mcp.tools.sessions import UserArg
 
 SpaceId = Annotated[str, Field(description="A space id from create_space or list_spaces")]
 BlockId = Annotated[str, Field(description="A block id from list_space, create_block or experience_search")]
@@ -36,10 +37,11 @@ def register(server: MCPServer) -> None:
         ctx: Context,
         name: Annotated[str | None, Field(description="A name for people, e.g. the agent or project")] = None,
         settings: Annotated[SpaceSettings | None, Field(description="Space settings; defaults if omitted")] = None,
+        user: UserArg = None,
     ) -> Space:
         """Create an empty space: a tree of folders and pages where an agent's learned skills (SOPs) live.
         Attach sessions to it with create_session(space_id=...)."""
-        return await service_of(ctx).spaces.create_space(name=name, settings=settings)
+        return await service_of(ctx).spaces.create_space(name=name, settings=settings, user=user)
 
     @server.tool()
     @domain_errors

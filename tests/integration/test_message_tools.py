@@ -104,10 +104,10 @@ async def test_malformed_message_errors_name_the_field_and_write_nothing(
 async def test_invalid_format_name(client: Client) -> None:
     session_id = await new_session(client)
     error = await call_error(client, "send_message", session_id=session_id, message={"role": "user", "content": "x"},
-                             format="gemini")
-    assert "format" in error and "gemini" in error
-    error = await call_error(client, "get_messages", session_id=session_id, format="gemini")
-    assert "format" in error and "gemini" in error
+                             format="cohere")
+    assert "format" in error and "cohere" in error
+    error = await call_error(client, "get_messages", session_id=session_id, format="cohere")
+    assert "format" in error and "cohere" in error
 
 
 async def test_oversized_payload_is_refused(client: Client) -> None:
@@ -156,7 +156,7 @@ async def test_every_tool_has_a_description_and_output_schema(client: Client) ->
     for tool in tools.values():
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.output_schema is not None, tool.name
-    assert tools["send_message"].input_schema["properties"]["format"]["enum"] == ["openai", "anthropic", "acontext"]
+    assert tools["send_message"].input_schema["properties"]["format"]["enum"] == ["openai", "anthropic", "acontext", "gemini"]
 
 
 def nested(depth: int) -> dict:

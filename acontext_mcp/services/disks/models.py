@@ -12,6 +12,7 @@ class Disk(BaseModel):
     name: str | None = None
     created_at: str
     artifact_count: int = 0
+    user: str | None = Field(default=None, description="The identifier of the user it belongs to, if any")
 
 
 class DiskList(BaseModel):

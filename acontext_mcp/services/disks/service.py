@@ -36,6 +36,7 @@ from acontext_mcp.services.disks.models import (
 from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.limits import encode_json_object
 from acontext_mcp.services.models import Deleted
+from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
@@ -74,21 +75,27 @@ class DiskService:
         self._ttl = public_url_ttl_seconds
         self._presign = presign
 
-    async def create_disk(self, name: str | None = None) -> Disk:
-        """Create an empty disk. Raises `InvalidArgument` for an over-long name."""
+    async def create_disk(self, name: str | None = None, user: str | None = None) -> Disk:
+        """Create an empty disk, belonging to `user` (an identifier, created on first use) when given.
+        Raises `InvalidArgument` for an over-long name or a bad user identifier."""
         if name is not None and len(name) > MAX_DISK_NAME_CHARS:
             raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_DISK_NAME_CHARS}")
-        disk = Disk(id=new_id(), name=name, created_at=utc_now())
+        disk = Disk(id=new_id(), name=name, created_at=utc_now(), user=user)
         async with self._db.transaction() as tx:
-            await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES (?, ?, ?, ?)",
-                             (disk.id, disk.name, disk.created_at, current_project()))
+            user_id = await ensure_user(tx, user) if user is not None else None
+            await tx.execute("INSERT INTO disks (id, name, created_at, project_id, user_id) VALUES (?, ?, ?, ?, ?)",
+                             (disk.id, disk.name, disk.created_at, current_project(), user_id))
         return disk
 
-    async def list_disks(self) -> DiskList:
-        """Every disk, oldest first, with its number of files."""
+    async def list_disks(self, user: str | None = None) -> DiskList:
+        """Every disk (of `user`, when given), oldest first, with its number of files."""
+        where, params = "d.project_id = ?", [current_project()]
+        if user is not None:
+            where, params = f"{where} AND u.identifier = ?", [*params, user]
         rows = await self._db.fetch_all(
-            "SELECT d.*, (SELECT COUNT(*) FROM artifacts a WHERE a.disk_id = d.id) AS artifact_count "
-            "FROM disks d WHERE d.project_id = ? ORDER BY d.rowid", (current_project(),)
+            "SELECT d.*, u.identifier AS user, (SELECT COUNT(*) FROM artifacts a WHERE a.disk_id = d.id) AS "
+            f"artifact_count FROM disks d LEFT JOIN users u ON u.id = d.user_id WHERE {where} ORDER BY d.rowid",
+            params,
         )
         return DiskList(items=[Disk(**dict(row)) for row in rows])
 
@@ -114,9 +121,16 @@ class DiskService:
         Raises `InvalidArgument` (bad path, base64 or meta), `PayloadTooLarge`, `NotFound` (disk);
         on any of them nothing is written.
         """
+        return await self.upsert_bytes(disk_id, file_path, filename, self._decode(content, encoding), meta)
+
+    async def upsert_bytes(
+        self, disk_id: str, file_path: str, filename: str, data: bytes, meta: dict[str, Any] | None = None
+    ) -> Artifact:
+        """`upsert_artifact` with the bytes themselves (a multipart upload). Raises as it does."""
+        if len(data) > self._max_artifact_bytes:
+            raise PayloadTooLarge("content", len(data), self._max_artifact_bytes, "ACONTEXT_MAX_ARTIFACT_BYTES")
         folder, name = paths.folder(file_path), paths.filename(filename)
         paths.full_path(folder, name)
-        data = self._decode(content, encoding)
         encoded_meta = encode_json_object(meta, "meta", self._max_meta_bytes)
         await self._require_disk(disk_id)
         sha256, is_text = await anyio.to_thread.run_sync(_describe, data)
@@ -259,6 +273,21 @@ class DiskService:
             await tx.execute("UPDATE artifacts SET path = ?, filename = ?, updated_at = ? WHERE id = ?",
                              (new_folder, new_name, now, row["id"]))
         return _artifact({**dict(row), "path": new_folder, "filename": new_name, "updated_at": now})
+
+    async def set_artifact_meta(self, disk_id: str, file_path: str, filename: str, meta: dict[str, Any]) -> Artifact:
+        """Replace a file's meta, keeping its bytes. Raises `InvalidArgument` (path, meta) and `NotFound`."""
+        folder, name = paths.folder(file_path), paths.filename(filename)
+        encoded = encode_json_object(meta, "meta", self._max_meta_bytes)
+        async with self._db.transaction() as tx:
+            await self._edit_disk(tx, disk_id)
+            row = await tx.fetch_one(
+                "SELECT * FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?", (disk_id, folder, name)
+            )
+            if row is None:
+                raise NotFound("artifact", f"{folder}{name}", _UNKNOWN_ARTIFACT)
+            now = utc_now()
+            await tx.execute("UPDATE artifacts SET meta = ?, updated_at = ? WHERE id = ?", (encoded, now, row["id"]))
+        return _artifact({**dict(row), "meta": encoded, "updated_at": now})
 
     async def glob_artifacts(self, disk_id: str, pattern: str) -> ArtifactMatches:
         """Files whose full path matches a glob such as `**/*.md`. Raises `InvalidArgument` and `NotFound`."""

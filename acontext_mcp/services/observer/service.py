@@ -37,6 +37,7 @@ from acontext_mcp.services.observer.models import (
 )
 from acontext_mcp.services.observer.task_agent import TaskAgent
 from acontext_mcp.services.observer.tasks import TaskService
+from acontext_mcp.services.project_configs import ProjectConfigService
 from acontext_mcp.store.database import Database, Writer, utc_now
 
 
@@ -64,7 +65,9 @@ class ObserverService(WorkQueue):
         config: ObserverConfig,
         leases: Leases,
         poll_s: float,
+        configs: ProjectConfigService | None = None,
     ) -> None:
+        """`configs` gives the task agent each project's success and failure criteria."""
         super().__init__(RetryPolicy(config.max_attempts, config.retry_base_s), leases, poll_s, agent)
         self._db = db
         self._tasks = tasks
@@ -72,6 +75,7 @@ class ObserverService(WorkQueue):
         self._agent = agent
         self._config = config
         self._flushing: Counter[str] = Counter()
+        self._configs = configs
 
     # -- the loop's side -------------------------------------------------------------------
 
@@ -108,7 +112,7 @@ class ObserverService(WorkQueue):
             return
         messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
         board = await self._tasks.load_board(session_id)
-        await self._agent.run(board, messages)
+        await self._agent.run(board, messages, await self._configs.get_configs() if self._configs else None)
         async with self._db.transaction() as tx:
             await self.confirm_lease(tx, session_id)
             marks = ",".join("?" * len(rows))

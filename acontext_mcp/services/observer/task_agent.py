@@ -21,6 +21,7 @@ from acontext_mcp.llm import ChatProvider
 from acontext_mcp.llm.tool_loop import LoopRun, Tool, ToolArgs, ToolLoop, parse_call
 from acontext_mcp.llm.tool_loop import tool_schemas as schemas_of
 from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.models import ProjectConfigs
 from acontext_mcp.services.observer.tasks import TaskBoard
 
 PURPOSE = "task_agent"
@@ -140,10 +141,24 @@ class TaskAgent:
     def model(self) -> str:
         return self._loop.model
 
-    async def run(self, board: TaskBoard, messages: list[dict[str, Any]]) -> LoopRun:
-        """Update `board` from `messages` (stored native bodies with their `id`). Raises `LLMError`."""
+    async def run(
+        self, board: TaskBoard, messages: list[dict[str, Any]], criteria: ProjectConfigs | None = None
+    ) -> LoopRun:
+        """Update `board` from `messages` (stored native bodies with their `id`), judging success and failure by
+        the project's `criteria` when it set them. Raises `LLMError`."""
         tools = {name: Tool(tool.args, partial(tool.apply, board)) for name, tool in TOOLS.items()}
-        return await self._loop.run(PURPOSE, SYSTEM_PROMPT, prompt(board, messages), tools, final={"finish"})
+        return await self._loop.run(PURPOSE, system_prompt(criteria), prompt(board, messages), tools,
+                                    final={"finish"})
+
+
+def system_prompt(criteria: ProjectConfigs | None = None) -> str:
+    """The task agent's instructions, with the project's success and failure criteria when set."""
+    extra = []
+    if criteria is not None and criteria.task_success_criteria:
+        extra.append(f"- This project counts a task as success when: {criteria.task_success_criteria}")
+    if criteria is not None and criteria.task_failure_criteria:
+        extra.append(f"- This project counts a task as failed when: {criteria.task_failure_criteria}")
+    return "\n".join([SYSTEM_PROMPT, *extra])
 
 
 def prompt(board: TaskBoard, messages: list[dict[str, Any]]) -> str:

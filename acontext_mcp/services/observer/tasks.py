@@ -32,6 +32,8 @@ class _Entry:
     was: str | None = None  # the status as loaded
     changed: set[str] = field(default_factory=set)
     new_links: list[str] = field(default_factory=list)
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class TaskBoard:
@@ -49,7 +51,8 @@ class TaskBoard:
     @property
     def tasks(self) -> list[Task]:
         return [
-            Task(id=e.id, order=i, status=e.status, data=e.data, message_ids=e.message_ids)
+            Task(id=e.id, order=i, status=e.status, data=e.data, message_ids=e.message_ids,
+                 created_at=e.created_at, updated_at=e.updated_at)
             for i, e in enumerate(self._entries, 1)
         ]
 
@@ -176,7 +179,8 @@ class TaskService:
 
     async def load_board(self, session_id: str) -> TaskBoard:
         rows = await self._db.fetch_all(
-            "SELECT id, status, data FROM tasks WHERE session_id = ? ORDER BY task_order", (session_id,)
+            "SELECT id, status, data, created_at, updated_at FROM tasks WHERE session_id = ? ORDER BY task_order",
+            (session_id,),
         )
         links = await self._db.fetch_all(
             "SELECT tm.task_id, tm.message_id FROM task_messages tm JOIN tasks t ON t.id = tm.task_id "
@@ -189,7 +193,7 @@ class TaskService:
         known = await self._db.fetch_all("SELECT id FROM messages WHERE session_id = ?", (session_id,))
         entries = [
             _Entry(row["id"], row["status"], TaskData.model_validate_json(row["data"]), linked.get(row["id"], []),
-                   was=row["status"])
+                   was=row["status"], created_at=row["created_at"], updated_at=row["updated_at"])
             for row in rows
         ]
         return TaskBoard(session_id, entries, {row["id"] for row in known})
@@ -205,3 +209,26 @@ def _text(value: str, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(f"{name} must be non-empty text")
     return value.strip()
+
+
+async def copy_tasks(tx: Writer, source: str, target: str, message_ids: dict[str, str]) -> int:
+    """Copy session `source`'s tasks into session `target` (new ids; message links follow `message_ids`,
+    old id -> new id). Nothing is queued for learning: the copy repeats work already learned or queued."""
+    rows = await tx.fetch_all("SELECT * FROM tasks WHERE session_id = ? ORDER BY task_order", (source,))
+    ids = {row["id"]: new_id() for row in rows}
+    await tx.execute_many(
+        "INSERT INTO tasks (id, session_id, task_order, status, data, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(ids[r["id"]], target, r["task_order"], r["status"], r["data"], r["created_at"], r["updated_at"])
+         for r in rows],
+    )
+    links = await tx.fetch_all(
+        "SELECT tm.task_id, tm.message_id FROM task_messages tm JOIN tasks t ON t.id = tm.task_id "
+        "WHERE t.session_id = ?", (source,)
+    )
+    await tx.execute_many(
+        "INSERT INTO task_messages (task_id, message_id) VALUES (?, ?)",
+        [(ids[link["task_id"]], message_ids[link["message_id"]])
+         for link in links if link["message_id"] in message_ids],
+    )
+    return len(rows)

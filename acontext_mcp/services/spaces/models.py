@@ -26,6 +26,7 @@ class Space(BaseModel):
     settings: SpaceSettings = Field(default_factory=SpaceSettings)
     created_at: str = Field(description="UTC ISO-8601")
     updated_at: str = Field(description="UTC ISO-8601")
+    user: str | None = Field(default=None, description="The identifier of the user it belongs to, if any")
 
 
 class ToolSop(BaseModel):

@@ -47,6 +47,7 @@ from acontext_mcp.services.spaces.tree import (
     split_path,
     subtree,
 )
+from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
 DATA_MODELS: dict[str, type[BaseModel]] = {"sop": SopData, "text": TextData}
@@ -62,19 +63,42 @@ class SpaceService:
 
     # Spaces
 
-    async def create_space(self, name: str | None = None, settings: SpaceSettings | None = None) -> Space:
-        """Raises `InvalidArgument` for a name over `MAX_TITLE_CHARS`."""
+    async def create_space(
+        self, name: str | None = None, settings: SpaceSettings | None = None, user: str | None = None
+    ) -> Space:
+        """A new empty space, belonging to `user` (an identifier, created on first use) when given.
+        Raises `InvalidArgument` for a name over `MAX_TITLE_CHARS` or a bad user identifier."""
         if name is not None and len(name) > MAX_TITLE_CHARS:
             raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_TITLE_CHARS}")
         now = utc_now()
-        space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now)
+        space = Space(id=new_id(), name=name, settings=settings or SpaceSettings(), created_at=now, updated_at=now,
+                      user=user)
         async with self._db.transaction() as tx:
+            user_id = await ensure_user(tx, user) if user is not None else None
             await tx.execute(
-                "INSERT INTO spaces (id, name, settings, created_at, updated_at, project_id) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO spaces (id, name, settings, created_at, updated_at, project_id, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (space.id, name, space.settings.model_dump_json(), space.created_at, space.updated_at,
-                 current_project()),
+                 current_project(), user_id),
             )
         return space
+
+    async def update_space(
+        self, space_id: str, name: str | None = None, settings: SpaceSettings | None = None
+    ) -> Space:
+        """Rename a space and/or replace its settings. Raises `NotFound`, `InvalidArgument` (name too long)."""
+        if name is not None and len(name) > MAX_TITLE_CHARS:
+            raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_TITLE_CHARS}")
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            sets: dict[str, Any] = {"updated_at": utc_now()}
+            if name is not None:
+                sets["name"] = name
+            if settings is not None:
+                sets["settings"] = settings.model_dump_json()
+            await tx.execute(f"UPDATE spaces SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                             (*sets.values(), space_id))
+        return await fetch_space(self._db, space_id)
 
     async def get_space(self, space_id: str) -> Space:
         """Raises `NotFound` for an unknown id."""

@@ -120,3 +120,37 @@ anthropic_messages = st.one_of(
         "content": st.one_of(text, st.lists(st.one_of(an_text, an_tool_use, an_thinking, an_redacted), max_size=4)),
     }),
 )
+
+# ---- Gemini (camelCase as the REST API writes it; `snake` turns a message into google-genai's dump) ----
+
+ge_text = _with_optional({"text": text}, thoughtSignature=text)
+ge_thought = _with_optional({"text": text, "thought": st.just(True)}, thoughtSignature=text)
+ge_inline = st.fixed_dictionaries({"inlineData": st.fixed_dictionaries({
+    "mimeType": st.sampled_from(["image/png", "application/pdf", "audio/wav", "text/plain"]), "data": b64})})
+ge_file = st.fixed_dictionaries({"fileData": _with_optional(
+    {"fileUri": st.just("https://example.com/f")}, mimeType=st.sampled_from(["image/png", "application/pdf"]))})
+ge_call = st.fixed_dictionaries({"functionCall": _with_optional(
+    {"id": ids, "name": ids}, args=st.dictionaries(text, json_values, max_size=3))})
+ge_response = st.fixed_dictionaries({"functionResponse": st.fixed_dictionaries(
+    {"id": ids, "name": ids, "response": st.dictionaries(text, json_values, max_size=3)})})
+
+_SNAKE = {"inlineData": "inline_data", "fileData": "file_data", "functionCall": "function_call",
+          "functionResponse": "function_response", "mimeType": "mime_type", "fileUri": "file_uri",
+          "thoughtSignature": "thought_signature"}
+
+
+def snake(message: dict[str, Any]) -> dict[str, Any]:
+    def part(p: dict[str, Any]) -> dict[str, Any]:
+        return {_SNAKE.get(k, k): ({_SNAKE.get(a, a): b for a, b in v.items()} if k in ("inlineData", "fileData")
+                                   else v) for k, v in p.items()}
+    return {**message, "parts": [part(p) for p in message["parts"]]}
+
+
+_gemini_camel = st.one_of(
+    st.fixed_dictionaries({"role": st.just("system"), "parts": st.lists(ge_text, max_size=2)}),
+    st.fixed_dictionaries({
+        "role": st.just("user"), "parts": st.lists(st.one_of(ge_text, ge_inline, ge_file, ge_response), max_size=4)}),
+    st.fixed_dictionaries({
+        "role": st.just("model"), "parts": st.lists(st.one_of(ge_text, ge_thought, ge_call, ge_inline), max_size=4)}),
+)
+gemini_messages = st.one_of(_gemini_camel, _gemini_camel.map(snake))

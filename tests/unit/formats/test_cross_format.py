@@ -95,4 +95,4 @@ def test_from_native_tracks_origins_and_system() -> None:
     written = from_native(natives, "anthropic")
     assert (written.system, written.origins) == ("rules", [1])
     assert isinstance(from_native(natives, "acontext"), Written)
-    assert FORMATS == ("openai", "anthropic", "acontext")
+    assert FORMATS == ("openai", "anthropic", "acontext", "gemini")

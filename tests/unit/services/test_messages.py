@@ -131,12 +131,12 @@ async def test_malformed_messages_name_their_field(
 
 async def test_unknown_format_and_session(service: Container) -> None:
     session = await service.sessions.create_session()
-    with pytest.raises(InvalidArgument, match="format 'gemini'"):
-        await service.messages.send_message(session.id, {"role": "user", "content": "x"}, "gemini")
+    with pytest.raises(InvalidArgument, match="format 'cohere'"):
+        await service.messages.send_message(session.id, {"role": "user", "content": "x"}, "cohere")
     with pytest.raises(NotFound, match="session 'nope' not found"):
         await service.messages.send_message("nope", {"role": "user", "content": "x"})
-    with pytest.raises(InvalidArgument, match="format 'gemini'"):
-        await service.messages.get_messages(session.id, "gemini")
+    with pytest.raises(InvalidArgument, match="format 'cohere'"):
+        await service.messages.get_messages(session.id, "cohere")
 
 
 async def test_size_limit(tmp_path: Path) -> None:
