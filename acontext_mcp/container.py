@@ -30,6 +30,7 @@ from acontext_mcp.services.observer.task_agent import TaskAgent
 from acontext_mcp.services.observer.tasks import TaskService
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.services.skill_agent import SkillAgent
+from acontext_mcp.services.skills.service import SkillService
 from acontext_mcp.services.spaces.index import SearchIndex
 from acontext_mcp.services.spaces.search import SearchService
 from acontext_mcp.services.spaces.search_agent import SearchAgent
@@ -66,6 +67,7 @@ class Container:
     spaces: SpaceService
     learner: LearnerService
     disks: DiskService
+    skills: SkillService
 
     @classmethod
     @asynccontextmanager
@@ -165,6 +167,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
             public_url_ttl_seconds=settings.public_url_ttl_seconds,
             presign=settings.presign_urls,
         ),
+        skills=SkillService(db, spaces),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import disks, learner, messages, search, sessions, spaces, tasks
+from acontext_mcp.tools import disks, learner, messages, search, sessions, skills, spaces, tasks
 
 
 def register(server: MCPServer) -> None:
@@ -15,3 +15,4 @@ def register(server: MCPServer) -> None:
     search.register(server)
     learner.register(server)
     disks.register(server)
+    skills.register(server)
