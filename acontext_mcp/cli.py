@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -260,8 +261,6 @@ def _skills(settings: Settings, skills_action: str, skills_space: str, skills_to
                     await service.skills.sync(skills_space, Path(str(skills_to)), settings.queue_poll_s,
                                               on_export=report)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # sync runs until Ctrl-C
         anyio.run(run)
-    except KeyboardInterrupt:
-        pass
     return 0

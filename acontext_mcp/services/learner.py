@@ -374,6 +374,7 @@ def _item(row: Row) -> LearningItem:
 def _experience(row: Row) -> PendingExperience:
     return PendingExperience(
         id=row["id"], space_id=row["space_id"], task_id=row["task_id"], session_id=row["session_id"],
-        sop=json.loads(row["sop"]), entries=json.loads(row["entries"]), page_path=row["page_path"], merge_into=row["merge_into"], status=row["status"],
+        sop=json.loads(row["sop"]), entries=json.loads(row["entries"]), page_path=row["page_path"],
+        merge_into=row["merge_into"], status=row["status"],
         block_id=row["block_id"], created_at=row["created_at"], decided_at=row["decided_at"],
     )

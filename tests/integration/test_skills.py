@@ -1,5 +1,6 @@
 """Skills: what the learner learns becomes Agent Skills (pages rendered to SKILL.md), versioned and reversible,
 exported to folders hosts load. The learner's LLM is the scripted OpenAI server, as in test_learner."""
+# ruff: noqa: F811 (the `fake` and `router` fixtures are imported, then named as arguments)
 
 from __future__ import annotations
 

@@ -170,7 +170,8 @@ class TaskService:
             await tx.execute(
                 "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), before["id"])
             )
-            queued = await queue_learning(tx, [before["id"]] if status in LEARNED and status != before["status"] else [])
+            changed = status in LEARNED and status != before["status"]
+            queued = await queue_learning(tx, [before["id"]] if changed else [])
         if queued:
             self.learnable()
         tasks = await self.list_tasks(session_id)

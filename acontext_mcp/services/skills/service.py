@@ -106,9 +106,9 @@ class SkillService:
     async def _page_of(self, space_id: str, name: str) -> str:
         """The page that is (or, once deleted, was last) the skill called `name`."""
         await fetch_space(self._db, space_id)
-        for page_id, current in (await skill_names(self._db, space_id)).items():
+        for current_page, current in (await skill_names(self._db, space_id)).items():
             if current == name:
-                return page_id
+                return current_page
         row = await self._db.fetch_one(
             "SELECT page_id FROM skill_versions WHERE space_id = ? AND name = ? ORDER BY created_at DESC, version DESC "
             "LIMIT 1", (space_id, name))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from acontext_mcp.errors import InvalidArgument
-from acontext_mcp.services.spaces.index import SearchIndex, check_query
 from acontext_mcp.services.skills.history import pages_of, skill_names
+from acontext_mcp.services.spaces.index import SearchIndex, check_query
 from acontext_mcp.services.spaces.models import (
     SEARCH_MODES,
     CitedBlock,

@@ -155,4 +155,5 @@ def space_record(row: Row) -> Space:
 def block_record(row: Row, path: str) -> Block:
     return Block(id=row["id"], space_id=row["space_id"], parent_id=row["parent_id"], type=row["type"],
                  title=row["title"], data=json.loads(row["data"]), sort_order=row["sort_order"], path=path,
-                 source=EntrySource.model_validate_json(row["source"]) if row["source"] else None, created_at=row["created_at"], updated_at=row["updated_at"])
+                 source=EntrySource.model_validate_json(row["source"]) if row["source"] else None,
+                 created_at=row["created_at"], updated_at=row["updated_at"])
