@@ -47,7 +47,7 @@ def register(server: MCPServer) -> None:
         ctx: Context, space_id: SpaceId, name: Name,
         path: Annotated[str, Field(description="A file of the skill's folder, e.g. SKILL.md")] = "SKILL.md",
     ) -> SkillFile:
-        """Read one file of a skill's folder."""
+        """Read one file of a skill's folder (SKILL.md is the skill itself: front matter and instructions)."""
         return await service_of(ctx).skills.get_skill_file(space_id, name, path)
 
     @server.tool()

@@ -25,6 +25,7 @@ import anyio
 
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.formats.skill_md import check_name, parse, render
+from acontext_mcp.projects import current_project
 from acontext_mcp.services.skills.history import Change, skill_doc, skill_names, snapshot
 from acontext_mcp.services.skills.models import (
     Skill,
@@ -100,6 +101,33 @@ class SkillService:
         if path.strip("/") != SKILL_FILE:
             raise NotFound("file", path, f"skill {name!r} has the files {', '.join(skill.files)}")
         return SkillFile(name=name, path=SKILL_FILE, content=skill.skill_md)
+
+    async def find(self, page_id: str) -> tuple[str, Skill]:
+        """A skill by its page id, in any of the current project's spaces: (space id, skill).
+
+        Raises `NotFound`.
+        """
+        row = await self._db.fetch_one(
+            "SELECT b.space_id FROM blocks b JOIN spaces s ON s.id = b.space_id "
+            "WHERE b.id = ? AND b.type = 'page' AND s.project_id = ?", (page_id, current_project()))
+        if row is None:
+            raise NotFound("skill", page_id, "list the skills to see their ids")
+        space_id: str = row["space_id"]
+        return space_id, next(skill for pid, skill in await self._current(space_id) if pid == page_id)
+
+    async def catalog(self) -> list[tuple[str, Skill]]:
+        """Every skill of the current project's spaces, oldest space first: (space id, skill)."""
+        found: list[tuple[str, Skill]] = []
+        for space in (await self._spaces.list_spaces()).items:
+            found += [(space.id, skill) for _, skill in await self._current(space.id)]
+        return found
+
+    async def import_zip(self, space_id: str, data: bytes, filename: str = "upload.zip") -> SkillsImported:
+        """`import_skills` from a zip's bytes (an upload)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / (Path(filename).name or "upload.zip")
+            await anyio.Path(path).write_bytes(data)
+            return await self.import_skills(space_id, path)
 
     # History
 
@@ -283,10 +311,9 @@ def _skills_in(files: dict[str, bytes]) -> tuple[dict[str, tuple[dict[str, Any],
     ignored: list[str] = []
     for path, data in files.items():
         parts = PurePosixPath(path).parts
-        if parts[-1] != SKILL_FILE or len(parts) < 2:
+        if parts[-1] != SKILL_FILE:
             ignored.append(path)
             continue
-        folder = parts[-2]
         if len(data) > MAX_SKILL_MD_BYTES:
             raise InvalidArgument(f"{path} is {len(data)} bytes, over the limit of {MAX_SKILL_MD_BYTES} for a "
                                   "SKILL.md; nothing was imported")
@@ -296,6 +323,7 @@ def _skills_in(files: dict[str, bytes]) -> tuple[dict[str, tuple[dict[str, Any],
             raise InvalidArgument(f"{path} is not UTF-8 text; nothing was imported") from None
         try:
             meta, body = parse(text)
+            folder = parts[-2] if len(parts) > 1 else str(meta["name"])  # a zip may hold SKILL.md at its top
             check_name(folder, f"folder name of {path}")
         except InvalidArgument as exc:
             raise InvalidArgument(f"{path}: {exc}; nothing was imported") from None
