@@ -68,7 +68,8 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
 
 
 def build_http_app(settings: Settings) -> Starlette:
-    """One ASGI app: streamable HTTP at /mcp, SSE at /sse (posts to /messages/), /health, and /dashboard.
+    """One ASGI app: streamable HTTP at /mcp, SSE at /sse (posts to /messages/), /health, /dashboard, and the
+    Acontext REST API at /api/v1.
 
     The service is opened once, when the app starts, and shared by every MCP session. With
     `stateless_http`, /mcp keeps no session between requests, so any replica can answer any
@@ -105,8 +106,11 @@ def build_http_app(settings: Settings) -> Starlette:
     )
 
     dashboard = build_dashboard(settings, lambda: shared["service"])
+    from acontext_mcp.api import build_api
+
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
+        build_api(settings, lambda: shared["service"], body_limit, security),
         artifact_route(lambda: shared["service"]),
         *streamable.routes,
         *sse.routes,

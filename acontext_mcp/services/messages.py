@@ -127,11 +127,14 @@ class MessageService:
         limit: int | None = None,
         cursor: str | None = None,
         edit_strategies: Sequence[EditStrategy] | None = None,
+        pin_at_message: str | None = None,
     ) -> MessagePage:
         """Read a session's messages oldest first, converted to `format`, a page at a time.
 
         `edit_strategies` (see formats/editing.py) edit the whole session on the way out, never
-        what is stored, so they cannot be combined with `limit` or `cursor`.
+        what is stored, so they cannot be combined with `limit` or `cursor`. With `pin_at_message` they
+        edit only the messages up to and including that one, so the prefix a prompt cache holds stays
+        the same while later messages arrive; `edit_at_message_id` in the page says where edits stopped.
         Raises `NotFound` (unknown session), `InvalidArgument` (format, limit, cursor, or a token
         limit the session's system message or newest turn cannot fit).
         """
@@ -156,8 +159,14 @@ class MessageService:
             for index, row in enumerate(rows)
         ]
         tokens_before = total_tokens(entries)
+        edit_at, split = (rows[-1]["id"] if rows else None), len(entries)
+        if pin_at_message is not None:
+            pinned = next((i for i, row in enumerate(rows) if row["id"] == pin_at_message), None)
+            if pinned is None:
+                raise InvalidArgument(f"pin_at_message {pin_at_message!r} is not a message of this session")
+            edit_at, split = pin_at_message, pinned + 1
         if edit_strategies:
-            entries = apply_strategies(entries, edit_strategies, self._counter)
+            entries = apply_strategies(entries[:split], edit_strategies, self._counter) + entries[split:]
         written = from_native([entry.message for entry in entries], fmt)
         return MessagePage(
             items=written.items,
@@ -167,6 +176,7 @@ class MessageService:
             has_more=has_more,
             tokens_before=tokens_before,
             tokens_after=total_tokens(entries),
+            edit_at_message_id=edit_at,
         )
 
     async def get_token_counts(self, session_id: str) -> TokenCounts:

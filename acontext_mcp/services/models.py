@@ -47,6 +47,9 @@ class MessagePage(BaseModel):
     tokens_after: int | None = Field(
         default=None, description="Tokens of the returned messages after edit_strategies (= tokens_before without)"
     )
+    edit_at_message_id: str | None = Field(
+        default=None, description="The last message edit_strategies applied to (pin_at_message, else the last one)"
+    )
 
 
 class MessageTokens(BaseModel):

@@ -75,6 +75,28 @@ class SessionService:
         next_cursor = cursors.encode("session", rows[-1]["rowid"]) if has_more else None
         return SessionPage(items=[_session(row) for row in rows], next_cursor=next_cursor, has_more=has_more)
 
+    async def set_metadata(self, session_id: str, metadata: dict[str, Any]) -> Session:
+        """Replace a session's metadata. Raises `InvalidArgument` (not a JSON object, too big), `NotFound`."""
+        encoded = encode_json_object(metadata, "metadata", self._max_metadata_bytes)
+        async with self._db.transaction() as tx:
+            if await tx.execute(
+                "UPDATE sessions SET metadata = ?, updated_at = ? WHERE id = ? AND project_id = ?",
+                (encoded, utc_now(), session_id, current_project()),
+            ) == 0:
+                raise unknown_session(session_id)
+        return await self.get_session(session_id)
+
+    async def connect_to_space(self, session_id: str, space_id: str) -> Session:
+        """Attach a session to a space (its tasks are then learned there). Raises `NotFound` (session, space)."""
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            if await tx.execute(
+                "UPDATE sessions SET space_id = ?, updated_at = ? WHERE id = ? AND project_id = ?",
+                (space_id, utc_now(), session_id, current_project()),
+            ) == 0:
+                raise unknown_session(session_id)
+        return await self.get_session(session_id)
+
     async def delete_session(self, session_id: str) -> Deleted:
         """Delete a session with its messages and their blobs. Raises `NotFound` for an unknown id."""
         async with self._db.transaction() as tx:

@@ -55,6 +55,11 @@ def register(server: MCPServer) -> None:
                 "[{'type': 'remove_tool_result', 'keep_recent_n': 3}, {'type': 'token_limit', 'limit_tokens': 16000}]"
             ),
         ] = None,
+        pin_at_message: Annotated[
+            str | None,
+            Field(description="Apply edit_strategies only up to and including this message id, so the prefix a "
+                  "prompt cache holds stays the same; pass back edit_at_message_id from the previous read"),
+        ] = None,
     ) -> MessagePage:
         """Read a session's messages, oldest first, converted to the format asked for.
 
@@ -67,7 +72,8 @@ def register(server: MCPServer) -> None:
         the effect.
         """
         return await service_of(ctx).messages.get_messages(
-            session_id, format=format, limit=limit, cursor=cursor, edit_strategies=edit_strategies
+            session_id, format=format, limit=limit, cursor=cursor, edit_strategies=edit_strategies,
+            pin_at_message=pin_at_message,
         )
 
     @server.tool()

@@ -114,9 +114,16 @@ class DiskService:
         Raises `InvalidArgument` (bad path, base64 or meta), `PayloadTooLarge`, `NotFound` (disk);
         on any of them nothing is written.
         """
+        return await self.upsert_bytes(disk_id, file_path, filename, self._decode(content, encoding), meta)
+
+    async def upsert_bytes(
+        self, disk_id: str, file_path: str, filename: str, data: bytes, meta: dict[str, Any] | None = None
+    ) -> Artifact:
+        """`upsert_artifact` with the bytes themselves (a multipart upload). Raises as it does."""
+        if len(data) > self._max_artifact_bytes:
+            raise PayloadTooLarge("content", len(data), self._max_artifact_bytes, "ACONTEXT_MAX_ARTIFACT_BYTES")
         folder, name = paths.folder(file_path), paths.filename(filename)
         paths.full_path(folder, name)
-        data = self._decode(content, encoding)
         encoded_meta = encode_json_object(meta, "meta", self._max_meta_bytes)
         await self._require_disk(disk_id)
         sha256, is_text = await anyio.to_thread.run_sync(_describe, data)
@@ -259,6 +266,21 @@ class DiskService:
             await tx.execute("UPDATE artifacts SET path = ?, filename = ?, updated_at = ? WHERE id = ?",
                              (new_folder, new_name, now, row["id"]))
         return _artifact({**dict(row), "path": new_folder, "filename": new_name, "updated_at": now})
+
+    async def set_artifact_meta(self, disk_id: str, file_path: str, filename: str, meta: dict[str, Any]) -> Artifact:
+        """Replace a file's meta, keeping its bytes. Raises `InvalidArgument` (path, meta) and `NotFound`."""
+        folder, name = paths.folder(file_path), paths.filename(filename)
+        encoded = encode_json_object(meta, "meta", self._max_meta_bytes)
+        async with self._db.transaction() as tx:
+            await self._edit_disk(tx, disk_id)
+            row = await tx.fetch_one(
+                "SELECT * FROM artifacts WHERE disk_id = ? AND path = ? AND filename = ?", (disk_id, folder, name)
+            )
+            if row is None:
+                raise NotFound("artifact", f"{folder}{name}", _UNKNOWN_ARTIFACT)
+            now = utc_now()
+            await tx.execute("UPDATE artifacts SET meta = ?, updated_at = ? WHERE id = ?", (encoded, now, row["id"]))
+        return _artifact({**dict(row), "meta": encoded, "updated_at": now})
 
     async def glob_artifacts(self, disk_id: str, pattern: str) -> ArtifactMatches:
         """Files whose full path matches a glob such as `**/*.md`. Raises `InvalidArgument` and `NotFound`."""

@@ -27,6 +27,8 @@ class Task(BaseModel):
     status: TaskStatus
     data: TaskData
     message_ids: list[str] = Field(default_factory=list, description="Messages that belong to this task, oldest first")
+    created_at: str | None = Field(default=None, description="UTC ISO-8601; None before the task is saved")
+    updated_at: str | None = Field(default=None, description="UTC ISO-8601; None before the task is saved")
 
 
 class ObserverState(BaseModel):

@@ -34,6 +34,8 @@ class _Entry:
     was: str | None = None  # the status as loaded
     changed: set[str] = field(default_factory=set)
     new_links: list[str] = field(default_factory=list)
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class TaskBoard:
@@ -51,7 +53,8 @@ class TaskBoard:
     @property
     def tasks(self) -> list[Task]:
         return [
-            Task(id=e.id, order=i, status=e.status, data=e.data, message_ids=e.message_ids)
+            Task(id=e.id, order=i, status=e.status, data=e.data, message_ids=e.message_ids,
+                 created_at=e.created_at, updated_at=e.updated_at)
             for i, e in enumerate(self._entries, 1)
         ]
 
@@ -179,7 +182,8 @@ class TaskService:
 
     async def load_board(self, session_id: str) -> TaskBoard:
         rows = await self._db.fetch_all(
-            "SELECT id, status, data FROM tasks WHERE session_id = ? ORDER BY task_order", (session_id,)
+            "SELECT id, status, data, created_at, updated_at FROM tasks WHERE session_id = ? ORDER BY task_order",
+            (session_id,),
         )
         links = await self._db.fetch_all(
             "SELECT tm.task_id, tm.message_id FROM task_messages tm JOIN tasks t ON t.id = tm.task_id "
@@ -192,7 +196,7 @@ class TaskService:
         known = await self._db.fetch_all("SELECT id FROM messages WHERE session_id = ?", (session_id,))
         entries = [
             _Entry(row["id"], row["status"], TaskData.model_validate_json(row["data"]), linked.get(row["id"], []),
-                   was=row["status"])
+                   was=row["status"], created_at=row["created_at"], updated_at=row["updated_at"])
             for row in rows
         ]
         return TaskBoard(session_id, entries, {row["id"] for row in known})

@@ -88,6 +88,23 @@ class SpaceService:
             )
         return space
 
+    async def update_space(
+        self, space_id: str, name: str | None = None, settings: SpaceSettings | None = None
+    ) -> Space:
+        """Rename a space and/or replace its settings. Raises `NotFound`, `InvalidArgument` (name too long)."""
+        if name is not None and len(name) > MAX_TITLE_CHARS:
+            raise InvalidArgument(f"name is {len(name)} characters, over the limit of {MAX_TITLE_CHARS}")
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            sets: dict[str, Any] = {"updated_at": utc_now()}
+            if name is not None:
+                sets["name"] = name
+            if settings is not None:
+                sets["settings"] = settings.model_dump_json()
+            await tx.execute(f"UPDATE spaces SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                             (*sets.values(), space_id))
+        return await fetch_space(self._db, space_id)
+
     async def get_space(self, space_id: str) -> Space:
         """Raises `NotFound` for an unknown id."""
         return await fetch_space(self._db, space_id)

@@ -1,0 +1,44 @@
+"""Routes of the SDK this server does not answer (yet): each gives 501 and why, unless a module defines it."""
+
+from __future__ import annotations
+
+NO_SANDBOX = "this server has no sandbox: run code in your own environment and upload files as artifacts"
+LATER = "not yet implemented by this server"
+
+NOT_YET: list[tuple[str, str, str]] = [
+    ("POST", "/sandbox", NO_SANDBOX),
+    ("GET", "/sandbox/logs", NO_SANDBOX),
+    ("DELETE", "/sandbox/{sandbox_id}", NO_SANDBOX),
+    ("POST", "/sandbox/{sandbox_id}/exec", NO_SANDBOX),
+    ("POST", "/disk/{disk_id}/artifact/download_to_sandbox", NO_SANDBOX),
+    ("POST", "/disk/{disk_id}/artifact/upload_from_sandbox", NO_SANDBOX),
+    ("POST", "/agent_skills/{skill_id}/download_to_sandbox", NO_SANDBOX),
+    ("GET", "/session/{session_id}/events", f"session events: {LATER}"),
+    ("POST", "/session/{session_id}/events", f"session events: {LATER}"),
+    ("PATCH", "/session/{session_id}/messages/{message_id}/meta", f"message meta: {LATER}"),
+    ("POST", "/session/{session_id}/copy", f"session copy: {LATER}"),
+    ("GET", "/user/ls", f"users: {LATER}"),
+    ("DELETE", "/user/{identifier}", f"users: {LATER}"),
+    ("GET", "/user/{identifier}/resources", f"users: {LATER}"),
+    ("GET", "/project/configs", f"project configs: {LATER}"),
+    ("PATCH", "/project/configs", f"project configs: {LATER}"),
+    ("GET", "/tool/name", f"tool renames: {LATER}"),
+    ("PUT", "/tool/name", f"tool renames: {LATER}"),
+    ("GET", "/agent_skills", f"skills: {LATER}"),
+    ("POST", "/agent_skills", f"skills: {LATER}"),
+    ("DELETE", "/agent_skills/{skill_id}", f"skills: {LATER}"),
+    ("GET", "/agent_skills/{skill_id}", f"skills: {LATER}"),
+    ("GET", "/agent_skills/{skill_id}/download_zip", f"skills: {LATER}"),
+    ("GET", "/agent_skills/{skill_id}/file", f"skills: {LATER}"),
+    ("GET", "/learning_spaces", f"learning spaces: {LATER}"),
+    ("POST", "/learning_spaces", f"learning spaces: {LATER}"),
+    ("DELETE", "/learning_spaces/{space_id}", f"learning spaces: {LATER}"),
+    ("GET", "/learning_spaces/{space_id}", f"learning spaces: {LATER}"),
+    ("PATCH", "/learning_spaces/{space_id}", f"learning spaces: {LATER}"),
+    ("POST", "/learning_spaces/{space_id}/learn", f"learning spaces: {LATER}"),
+    ("GET", "/learning_spaces/{space_id}/sessions", f"learning spaces: {LATER}"),
+    ("GET", "/learning_spaces/{space_id}/sessions/{session_id}", f"learning spaces: {LATER}"),
+    ("GET", "/learning_spaces/{space_id}/skills", f"learning spaces: {LATER}"),
+    ("POST", "/learning_spaces/{space_id}/skills", f"learning spaces: {LATER}"),
+    ("DELETE", "/learning_spaces/{space_id}/skills/{skill_id}", f"learning spaces: {LATER}"),
+]
