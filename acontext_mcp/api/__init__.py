@@ -34,13 +34,13 @@ from collections.abc import Callable
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.routing import Mount, Route
 
-from acontext_mcp.api import disks, misc, missing, sessions, spaces
+from acontext_mcp.api import disks, misc, missing, sessions, skills, spaces
 from acontext_mcp.api.core import Edge, Router, endpoint, not_implemented
 from acontext_mcp.container import Container
 from acontext_mcp.settings import Settings
 
 PREFIX = "/api/v1"
-MODULES = (misc, sessions, disks, spaces)
+MODULES = (misc, sessions, disks, spaces, skills)
 
 
 def routers() -> list[Router]:
