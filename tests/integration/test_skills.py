@@ -5,6 +5,7 @@ exported to folders hosts load. The learner's LLM is the scripted OpenAI server,
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -267,3 +268,29 @@ async def test_the_seed_skill_exported_by_the_cli_passes_the_reference_validator
     checked = subprocess.run(["npx", "-y", SKILLS_REF, "validate", str(out / "landing-pages")],
                              capture_output=True, text=True, timeout=300)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+async def test_the_dashboard_shows_history_with_diffs_and_rolls_back_with_the_csrf_token(
+    settings: Settings, service: Container
+) -> None:
+    from tests.integration.test_dashboard_http import dashboard_client
+
+    space = await service.spaces.create_space("s")
+    await service.spaces.create_block(space.id, "/", "page", "notes", {"description": "Team notes. Use always."})
+    fact = await service.spaces.create_block(space.id, "/notes", "fact", "f", {"text": "Ships on <Fridays>"})
+    await service.spaces.update_block(space.id, fact.id, data={"text": "Ships on Mondays"})
+    async with dashboard_client(settings, service) as web:
+        listing = (await web.get("/dashboard/skills")).text
+        assert f'href="/dashboard/skills/{space.id}/notes"' in listing and "Team notes. Use always." in listing
+        response = await web.get(f"/dashboard/skills/{space.id}/notes")
+        page = response.text
+        assert "<Fridays>" not in page and "+- Ships on Mondays" in page and "-- Ships on &lt;Fridays&gt;" in page
+        forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', page, re.S)
+        action, body = next((a, b) for a, b in forms if 'name="version" value="2"' in b)
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]+)"', body))
+        refused = await web.post(action, data={"version": "2"})  # no token
+        assert refused.status_code == 403
+        done = await web.post(action, data=fields)
+        assert done.status_code == 303 and "now+version+4" in done.headers["location"]
+    md = (await service.skills.get_skill(space.id, "notes")).skill_md
+    assert md == await service.skills.version_md(space.id, "notes", 2) and "Ships on <Fridays>" in md
