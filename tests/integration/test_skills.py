@@ -5,8 +5,8 @@ exported to folders hosts load. The learner's LLM is the scripted OpenAI server,
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
