@@ -4,6 +4,8 @@ from __future__ import annotations
 
 NO_SANDBOX = "this server has no sandbox: run code in your own environment and upload files as artifacts"
 LATER = "not yet implemented by this server"
+ONE_HOME = ("a skill lives in one learning space here (its pages are the skill): upload its zip to another space "
+            "with POST /agent_skills and meta.space_id, or delete it with DELETE /agent_skills/{id}")
 
 NOT_YET: list[tuple[str, str, str]] = [
     ("POST", "/sandbox", NO_SANDBOX),
@@ -13,6 +15,8 @@ NOT_YET: list[tuple[str, str, str]] = [
     ("POST", "/disk/{disk_id}/artifact/download_to_sandbox", NO_SANDBOX),
     ("POST", "/disk/{disk_id}/artifact/upload_from_sandbox", NO_SANDBOX),
     ("POST", "/agent_skills/{skill_id}/download_to_sandbox", NO_SANDBOX),
+    ("POST", "/learning_spaces/{space_id}/skills", f"include_skill: {ONE_HOME}"),
+    ("DELETE", "/learning_spaces/{space_id}/skills/{skill_id}", f"exclude_skill: {ONE_HOME}"),
     ("GET", "/session/{session_id}/events", f"session events: {LATER}"),
     ("POST", "/session/{session_id}/events", f"session events: {LATER}"),
     ("PATCH", "/session/{session_id}/messages/{message_id}/meta", f"message meta: {LATER}"),

@@ -147,20 +147,6 @@ async def _skills_of(call: Call, space_id: str) -> list[Skill]:
             for s in (await call.service.skills.list_skills(space_id)).items]
 
 
-ONE_HOME = ("a skill lives in one learning space here (its pages are the skill); upload its zip to another "
-            "space with POST /agent_skills and meta.space_id, or delete it with DELETE /agent_skills/{id}")
-
-
-@router.post("/learning_spaces/{space_id}/skills")
-async def include_skill(call: Call) -> Any:
-    raise ApiError(501, f"include_skill: {ONE_HOME}")
-
-
-@router.delete("/learning_spaces/{space_id}/skills/{skill_id}")
-async def exclude_skill(call: Call) -> Any:
-    raise ApiError(501, f"exclude_skill: {ONE_HOME}")
-
-
 # Agent skills
 
 
