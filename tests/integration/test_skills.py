@@ -89,6 +89,7 @@ async def test_the_seed_loop_ends_in_a_skill_with_sop_and_fact_and_a_failure_add
     assert md.startswith(f'---\nname: landing-pages\ndescription: {json.dumps(DESCRIPTION)}\n---\n\n# landing_pages\n')
     assert "## Procedures" in md and "1. `write_file`: write index.html" in md
     assert f"## Facts\n\n- {seed.PREFERENCE} _Learned " in md and f"session `{session_id}`" in md
+    print(md)  # the seed scenario's skill (shown with -s)
 
     router.calls("warn", [("submit_warning", FAILURE)])
     router.calls("place", [("place_sop", {"page_path": "/web/landing_pages"})])
@@ -107,7 +108,6 @@ async def test_the_seed_loop_ends_in_a_skill_with_sop_and_fact_and_a_failure_add
     assert found["skills"][0]["uri"] == f"skill://{space_id}/landing-pages/SKILL.md"
     read = await learning.read_resource(f"skill://{space_id}/landing-pages/SKILL.md")
     assert read.contents[0].text == md  # type: ignore[union-attr]
-    print(md)
 
 
 async def test_three_learned_changes_and_an_edit_are_four_versions_that_diff_and_roll_back(
