@@ -1,7 +1,7 @@
 """The `acontext-mcp` command.
 
     acontext-mcp                         serve over stdio (what MCP hosts spawn)
-    acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse) and /health
+    acontext-mcp serve --transport http  serve streamable HTTP (/mcp), SSE (/sse), /health and /api/v1
     acontext-mcp serve --transport http --stateless   the same, any replica answering any /mcp request
     acontext-mcp migrate                 create or upgrade the database, then exit
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
@@ -157,7 +157,7 @@ def _serve(settings: Settings) -> int:
             f"while these are unset: {', '.join(settings.replica_local)} (see docs/deploy.md)",
             file=sys.stderr,
         )
-    where = f"http://{settings.host}:{settings.port}/mcp (and /sse, /dashboard/)"
+    where = f"http://{settings.host}:{settings.port}/mcp (and /sse, /dashboard/, the Acontext API at /api/v1)"
     return _run_http(build_http_app(settings), settings, where)
 
 

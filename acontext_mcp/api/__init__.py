@@ -35,7 +35,7 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.routing import Mount, Route
 
 from acontext_mcp.api import disks, misc, missing, sessions, skills, spaces
-from acontext_mcp.api.core import Edge, Router, endpoint, not_implemented
+from acontext_mcp.api.core import ApiError, Call, Edge, Router, endpoint, not_implemented
 from acontext_mcp.container import Container
 from acontext_mcp.settings import Settings
 
@@ -63,4 +63,13 @@ def build_api(
         if (method, path) not in seen:
             routes.append(Route(path, endpoint(not_implemented(reason), edge),
                                 methods=[method]))
+    routes.append(Route("/{path:path}", endpoint(_no_route, edge), methods=list(_METHODS)))
     return Mount(PREFIX, routes=routes)
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+async def _no_route(call: Call) -> None:
+    raise ApiError(404, f"no route {call.request.method} {PREFIX}/{call.path('path')} on this server; "
+                        "see the README's 'Using the Acontext SDK' for the routes it answers")

@@ -14,6 +14,7 @@ from acontext_mcp.formats.editing import EditStrategy
 from acontext_mcp.projects import current_project
 from acontext_mcp.services.models import Session
 from acontext_mcp.services.observer.models import Task
+from acontext_mcp.services.sessions import MAX_PAGE
 
 router = Router()
 FLUSH_TIMEOUT_S = 120.0
@@ -50,18 +51,13 @@ async def list_sessions(call: Call) -> Any:
         raise ApiError(501, f"query parameter 'user': users are {NOT_YET}")
     if call.query("filter_by_configs"):
         raise ApiError(501, f"query parameter 'filter_by_configs' is {NOT_YET}")
-    space_id, not_connected = call.query("space_id"), call.query_bool("not_connected")
-    sessions: list[Session] = []
-    cursor: str | None = None
-    while True:  # the whole (filtered) list, then one page of it: the service pages newest first only
-        page = await call.service.sessions.list_sessions(limit=200, cursor=cursor)
-        sessions += page.items
-        if not page.has_more:
-            break
-        cursor = page.next_cursor
-    kept = [s for s in reversed(sessions)
-            if (space_id is None or s.space_id == space_id) and not (not_connected and s.space_id)]
-    return page_of([session_json(s) for s in kept], call, "session-page")
+    page = await call.service.sessions.list_sessions(
+        limit=call.query_int("limit", 20, 1, MAX_PAGE) or 20, cursor=call.query("cursor"),
+        oldest_first=not call.query_bool("time_desc"), space_id=call.query("space_id"),
+        not_connected=call.query_bool("not_connected"),
+    )
+    return {"items": [session_json(s) for s in page.items], "next_cursor": page.next_cursor,
+            "has_more": page.has_more}
 
 
 @router.delete("/session/{session_id}")

@@ -54,22 +54,37 @@ class SessionService:
             raise unknown_session(session_id)
         return _session(row)
 
-    async def list_sessions(self, limit: int = 50, cursor: str | None = None, query: str | None = None) -> SessionPage:
-        """Newest first; `query` keeps sessions whose id starts with it or whose metadata JSON contains it
-        (case-insensitive for ASCII). Raises `InvalidArgument` for a bad limit or cursor.
+    async def list_sessions(
+        self,
+        limit: int = 50,
+        cursor: str | None = None,
+        query: str | None = None,
+        oldest_first: bool = False,
+        space_id: str | None = None,
+        not_connected: bool = False,
+    ) -> SessionPage:
+        """Newest first (or `oldest_first`); `query` keeps sessions whose id starts with it or whose metadata
+        JSON contains it (case-insensitive for ASCII); `space_id` keeps that space's sessions, `not_connected`
+        those in no space. Raises `InvalidArgument` for a bad limit or cursor.
         """
         cursors.check_limit(limit, MAX_PAGE)
         conditions: list[str] = ["s.project_id = ?"]
         params: list[Any] = [current_project()]
         if cursor:
-            conditions.append("s.rowid < ?")
+            conditions.append("s.rowid > ?" if oldest_first else "s.rowid < ?")
             params.append(cursors.decode("session", cursor))
+        if space_id is not None:
+            conditions.append("s.space_id = ?")
+            params.append(space_id)
+        if not_connected:
+            conditions.append("s.space_id IS NULL")
         if query:
             pattern = _like_escape(query)
             conditions.append("(lower(s.id) LIKE lower(?) ESCAPE '\\' OR lower(s.metadata) LIKE lower(?) ESCAPE '\\')")
             params += [f"{pattern}%", f"%{pattern}%"]
         where = f"WHERE {' AND '.join(conditions)}"
-        rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid DESC LIMIT ?", (*params, limit + 1))
+        order = "ASC" if oldest_first else "DESC"
+        rows = await self._db.fetch_all(f"{_SELECT} {where} ORDER BY s.rowid {order} LIMIT ?", (*params, limit + 1))
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursors.encode("session", rows[-1]["rowid"]) if has_more else None

@@ -72,7 +72,8 @@ def one_task_each(description: Callable[[str], str]) -> Callable[[dict[str, Any]
 
 
 def strip_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if k not in ("id", "message_ids")} for item in items]
+    return [{k: v for k, v in item.items() if k not in ("id", "message_ids", "created_at", "updated_at")}
+            for item in items]
 
 
 async def test_scripted_tool_calls_build_the_task_list(observed: Client, fake: ScriptedOpenAI) -> None:

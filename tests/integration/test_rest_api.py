@@ -138,3 +138,16 @@ def test_acontext_message_with_an_uploaded_file(api: TestClient) -> None:
     assert "'nope'" in refused(api.post(f"/api/v1/session/{session_id}/messages",
                                         data={"payload": json.dumps(missing)},
                                         files={"doc": ("notes.txt", b"hello", "text/plain")}), 400)
+
+
+def test_unknown_route_answers_in_the_envelope(api: TestClient) -> None:
+    assert "no route GET /api/v1/nothing/here" in refused(api.get("/api/v1/nothing/here"), 404)
+    assert "no route PATCH /api/v1/ping" in refused(api.patch("/api/v1/ping"), 404)
+
+
+def test_demo_token_refused_off_loopback(data_dir: Any) -> None:
+    settings = Settings(data_dir=data_dir, host="0.0.0.0", insecure=True)
+    with TestClient(build_http_app(settings), base_url=BASE) as client:
+        demo = {"Authorization": "Bearer sk-ac-your-root-api-bearer-token"}
+        assert "loopback only" in refused(client.get("/api/v1/ping", headers=demo), 401)
+        assert ok(client.get("/api/v1/ping", headers={"Authorization": "Bearer anything-else"})) is None
