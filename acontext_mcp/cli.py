@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -87,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
         "the SOP learned from the first, a disk, and earlier task outcomes. Server flags are accepted and ignored.",
     )
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the data dir already has sessions")
+    skills = commands.add_parser(
+        "skills", help="export a space's skills to a folder hosts load, keep it in sync, or import skill folders",
+        description="Each page of a space is an Agent Skill (a folder with SKILL.md). Export and sync write one "
+        "folder per skill (e.g. to .claude/skills) and never touch folders they did not create.",
+    )
+    actions = skills.add_subparsers(dest="skills_action", metavar="ACTION", required=True)
+    for action, about in (("export", "write the space's skills to DIR once"),
+                          ("sync", "write them, then rewrite what changes as the learner learns (until Ctrl-C)")):
+        parser_ = actions.add_parser(action, parents=[options], help=about)
+        parser_.add_argument("skills_space", metavar="SPACE", help="the space id")
+        parser_.add_argument("--to", dest="skills_to", metavar="DIR", required=True,
+                             help="the folder to write skill folders into, e.g. .claude/skills")
+    imports = actions.add_parser("import", parents=[options], help="import skill folders (a folder, a folder of "
+                                 "skill folders, or a .zip) into a space, each as a version")
+    imports.add_argument("skills_source", metavar="PATH|ZIP")
+    imports.add_argument("--space", dest="skills_space", required=True, help="the space id to import into")
+    imports.add_argument("--folder", dest="skills_folder", default="/",
+                         help="the space folder to put new skills' pages in (default /)")
     return parser
 
 
@@ -95,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.pop("command", None) or "serve"
     space_id = args.pop("space_id", None)
     if_empty = args.pop("if_empty", False)
+    skills = {key: args.pop(key) for key in list(args) if key.startswith("skills_")}
     if command == "dashboard":
         args.setdefault("port", DASHBOARD_PORT)
     try:
@@ -115,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reindex(settings, space_id)
         if command == "demo":
             return _demo(settings, if_empty)
+        if command == "skills":
+            return _skills(settings, **skills)
         return _serve(settings)
     except AcontextError as exc:  # e.g. a database that cannot be reached
         print(f"acontext-mcp: {exc}", file=sys.stderr)
@@ -208,4 +230,37 @@ def _demo(settings: Settings, if_empty: bool) -> int:
             return f"loaded the demo: session {demo.session_id} in space {demo.space_id}"
 
     print(f"acontext-mcp: {anyio.run(run)} ({settings.data_dir})")
+    return 0
+
+
+def _skills(settings: Settings, skills_action: str, skills_space: str, skills_to: str | None = None,
+            skills_source: str | None = None, skills_folder: str = "/") -> int:
+    import anyio
+
+    from acontext_mcp.container import Container
+    from acontext_mcp.projects import use_project
+    from acontext_mcp.services.skills.models import SkillsExported
+
+    def report(done: SkillsExported) -> None:
+        parts = [f"{what} {', '.join(names)}" for what, names in (
+            ("wrote", done.written), ("removed", done.removed), ("left alone (not ours)", done.skipped)) if names]
+        print(f"acontext-mcp: {done.to}: " + ("; ".join(parts) or "up to date"), file=sys.stderr, flush=True)
+
+    async def run() -> None:
+        async with Container.open(settings, background=False) as service:
+            with use_project(settings.project):
+                if skills_action == "import":
+                    done = await service.skills.import_skills(skills_space, Path(str(skills_source)), skills_folder)
+                    for skill in done.imported:
+                        print(f"imported {skill.name} (version {skill.version}) at {skill.path}")
+                    if done.ignored_files:
+                        print(f"not kept (only SKILL.md is): {', '.join(done.ignored_files)}", file=sys.stderr)
+                elif skills_action == "export":
+                    report(await service.skills.export(skills_space, Path(str(skills_to))))
+                else:
+                    await service.skills.sync(skills_space, Path(str(skills_to)), settings.queue_poll_s,
+                                              on_export=report)
+
+    with contextlib.suppress(KeyboardInterrupt):  # sync runs until Ctrl-C
+        anyio.run(run)
     return 0

@@ -33,6 +33,7 @@ from acontext_mcp.services.project_configs import ProjectConfigService
 from acontext_mcp.services.session_copy import SessionCopier
 from acontext_mcp.services.sessions import SessionService
 from acontext_mcp.services.skill_agent import SkillAgent
+from acontext_mcp.services.skills.service import SkillService
 from acontext_mcp.services.spaces.index import SearchIndex
 from acontext_mcp.services.spaces.search import SearchService
 from acontext_mcp.services.spaces.search_agent import SearchAgent
@@ -74,6 +75,7 @@ class Container:
     copier: SessionCopier
     users: UserService
     project_configs: ProjectConfigService
+    skills: SkillService
 
     @classmethod
     @asynccontextmanager
@@ -181,6 +183,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         copier=SessionCopier(db, blobs),
         users=UserService(db, sessions, disks, spaces),
         project_configs=project_configs,
+        skills=SkillService(db, spaces),
     )
 
 

@@ -50,7 +50,9 @@ async def store(mcp: Client, session_id: str, message: dict[str, Any]) -> None:
         raise RuntimeError(result.content[0].text)  # type: ignore[union-attr]
 
 
-async def agent(question: str, model: str, mcp_target: str | StdioServerParameters, max_steps: int = 5) -> dict[str, Any]:
+async def agent(
+    question: str, model: str, mcp_target: str | StdioServerParameters, max_steps: int = 5
+) -> dict[str, Any]:
     llm = AsyncOpenAI()
     async with Client(mcp_target) as mcp:
         session = (await mcp.call_tool("create_session", {"metadata": {"agent": "openai_agent"}})).structured_content
@@ -58,7 +60,8 @@ async def agent(question: str, model: str, mcp_target: str | StdioServerParamete
         session_id = session["id"]
         await store(mcp, session_id, {"role": "user", "content": question})
         for _ in range(max_steps):
-            page = (await mcp.call_tool("get_messages", {"session_id": session_id, "format": "openai"})).structured_content
+            read = await mcp.call_tool("get_messages", {"session_id": session_id, "format": "openai"})
+            page = read.structured_content
             assert page is not None
             response = await llm.chat.completions.create(model=model, messages=page["items"], tools=TOOLS)
             reply = response.choices[0].message.model_dump(exclude_none=True, include={"role", "content", "tool_calls"})

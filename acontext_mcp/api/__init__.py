@@ -34,13 +34,13 @@ from collections.abc import Callable
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.routing import Mount, Route
 
-from acontext_mcp.api import disks, features, misc, missing, sessions, spaces
+from acontext_mcp.api import disks, features, misc, missing, sessions, skills, spaces
 from acontext_mcp.api.core import ApiError, Call, Edge, Router, endpoint, not_implemented
 from acontext_mcp.container import Container
 from acontext_mcp.settings import Settings
 
 PREFIX = "/api/v1"
-MODULES = (misc, sessions, disks, spaces, features)
+MODULES = (misc, sessions, disks, spaces, features, skills)
 
 
 def routers() -> list[Router]:

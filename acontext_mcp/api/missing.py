@@ -4,6 +4,8 @@ from __future__ import annotations
 
 NO_SANDBOX = "this server has no sandbox: run code in your own environment and upload files as artifacts"
 LATER = "not yet implemented by this server"
+ONE_HOME = ("a skill lives in one learning space here (its pages are the skill): upload its zip to another space "
+            "with POST /agent_skills and meta.space_id, or delete it with DELETE /agent_skills/{id}")
 
 NOT_YET: list[tuple[str, str, str]] = [
     ("POST", "/sandbox", NO_SANDBOX),
@@ -13,23 +15,8 @@ NOT_YET: list[tuple[str, str, str]] = [
     ("POST", "/disk/{disk_id}/artifact/download_to_sandbox", NO_SANDBOX),
     ("POST", "/disk/{disk_id}/artifact/upload_from_sandbox", NO_SANDBOX),
     ("POST", "/agent_skills/{skill_id}/download_to_sandbox", NO_SANDBOX),
+    ("POST", "/learning_spaces/{space_id}/skills", f"include_skill: {ONE_HOME}"),
+    ("DELETE", "/learning_spaces/{space_id}/skills/{skill_id}", f"exclude_skill: {ONE_HOME}"),
     ("GET", "/tool/name", f"tool renames: {LATER}"),
     ("PUT", "/tool/name", f"tool renames: {LATER}"),
-    ("GET", "/agent_skills", f"skills: {LATER}"),
-    ("POST", "/agent_skills", f"skills: {LATER}"),
-    ("DELETE", "/agent_skills/{skill_id}", f"skills: {LATER}"),
-    ("GET", "/agent_skills/{skill_id}", f"skills: {LATER}"),
-    ("GET", "/agent_skills/{skill_id}/download_zip", f"skills: {LATER}"),
-    ("GET", "/agent_skills/{skill_id}/file", f"skills: {LATER}"),
-    ("GET", "/learning_spaces", f"learning spaces: {LATER}"),
-    ("POST", "/learning_spaces", f"learning spaces: {LATER}"),
-    ("DELETE", "/learning_spaces/{space_id}", f"learning spaces: {LATER}"),
-    ("GET", "/learning_spaces/{space_id}", f"learning spaces: {LATER}"),
-    ("PATCH", "/learning_spaces/{space_id}", f"learning spaces: {LATER}"),
-    ("POST", "/learning_spaces/{space_id}/learn", f"learning spaces: {LATER}"),
-    ("GET", "/learning_spaces/{space_id}/sessions", f"learning spaces: {LATER}"),
-    ("GET", "/learning_spaces/{space_id}/sessions/{session_id}", f"learning spaces: {LATER}"),
-    ("GET", "/learning_spaces/{space_id}/skills", f"learning spaces: {LATER}"),
-    ("POST", "/learning_spaces/{space_id}/skills", f"learning spaces: {LATER}"),
-    ("DELETE", "/learning_spaces/{space_id}/skills/{skill_id}", f"learning spaces: {LATER}"),
 ]

@@ -154,7 +154,8 @@ async def experience_search(call: Call) -> Any:
 
 def _confirmation(item: PendingExperience) -> dict[str, Any]:
     return {"id": item.id, "space_id": item.space_id, "task_id": item.task_id,
-            "experience_data": item.sop.model_dump(), "created_at": item.created_at,
+            "experience_data": item.sop.model_dump() if item.sop else {"entries": item.entries},
+            "created_at": item.created_at,
             "updated_at": item.decided_at or item.created_at}
 
 

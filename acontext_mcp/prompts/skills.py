@@ -34,9 +34,11 @@ def register(server: MCPServer) -> None:
             render_sop(block, heading="###") + f"\n\n_From {block.path} (block {block.block_id})_"
             for block in found.cited_blocks
         )
+        skills = "".join(f"- `{skill.name}` ({skill.uri}): load it whole with get_skill\n" for skill in found.skills)
         return (
             f"Task: {task}\n\n"
             "These procedures worked for similar tasks before. Follow the one that fits, adapting its steps "
             "to the details of this task; if none fits, work it out step by step.\n\n"
             f"## Skills from this space\n\n{sops}\n"
+            + (f"\nThey come from these skills (with their warnings and facts):\n{skills}" if skills else "")
         )

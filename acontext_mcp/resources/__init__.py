@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ListResourcesResult
 
 from acontext_mcp.container import Container
-from acontext_mcp.resources import disks, sessions, spaces, tasks
+from acontext_mcp.resources import disks, sessions, skills, spaces, tasks
 
 
 def register(server: MCPServer) -> None:
@@ -17,6 +17,7 @@ def register(server: MCPServer) -> None:
     tasks.register(server)
     spaces.register(server)
     disks.register(server)
+    skills.register(server)
     server.middleware.append(_list_stored)
 
 

@@ -1,4 +1,6 @@
-"""The learner's queue: tasks that succeeded in sessions attached to a space become SOPs in that space.
+"""The learner's queue: tasks that succeeded in sessions attached to a space become SOPs in that space, tasks
+that failed become warnings, and the user's preferences of either become facts, on one page (a skill), each
+entry dated and linked to its session and task; the change is a version of the skill (services/skills).
 
 A task's status turning `success` (by the observer or `update_task_status`) queues it in
 `learning_queue`, in the same transaction (services/observer/tasks.py `queue_learning`). Each item runs the
@@ -47,6 +49,8 @@ from acontext_mcp.services.models import (
 from acontext_mcp.services.observer.models import TaskData
 from acontext_mcp.services.sessions import check_session
 from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
+from acontext_mcp.services.skills.history import Change
+from acontext_mcp.services.spaces.models import EntrySource
 from acontext_mcp.services.spaces.service import SpaceService
 from acontext_mcp.services.spaces.tree import fetch_space
 from acontext_mcp.store.database import Database, Row, Writer, new_id, utc_now
@@ -57,7 +61,7 @@ _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for c
 
 
 async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
-    """Queue tasks that just succeeded for the learner, with their data and linked messages as they are now.
+    """Queue tasks that just succeeded or failed for the learner, with their data and linked messages as they are now.
 
     Only tasks of sessions attached to an existing space are queued, and a task at most once while
     it waits. Returns how many were queued; call `TaskService.learnable` after the commit.
@@ -72,9 +76,10 @@ async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
         now = utc_now()
         queued += await tx.execute(
             "INSERT INTO learning_queue (id, task_id, session_id, space_id, task, message_ids, status, "
-            "enqueued_at, updated_at) SELECT ?, t.id, t.session_id, s.space_id, t.data, ?, 'queued', ?, ? "
-            "FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
-            "WHERE t.id = ? AND t.status = 'success' AND sp.project_id = s.project_id ON CONFLICT DO NOTHING",
+            "enqueued_at, updated_at, task_status) SELECT ?, t.id, t.session_id, s.space_id, t.data, ?, 'queued', ?, "
+            "?, t.status FROM tasks t JOIN sessions s ON s.id = t.session_id JOIN spaces sp ON sp.id = s.space_id "
+            "WHERE t.id = ? AND t.status IN ('success', 'failed') AND sp.project_id = s.project_id "
+            "ON CONFLICT DO NOTHING",
             (new_id(), json.dumps([row["message_id"] for row in linked]), now, now, task_id),
         )
     return queued
@@ -136,7 +141,9 @@ class LearnerService(WorkQueue):
             f"SELECT id, body FROM messages WHERE id IN ({marks}) ORDER BY seq", ids
         ) if ids else []
         messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
-        learned = await self._agent.extract(TaskData.model_validate_json(item["task"]), messages)
+        task = TaskData.model_validate_json(item["task"])
+        failed = item["task_status"] == "failed"
+        learned = await self._agent.extract(task, messages, failed=failed)
         if isinstance(learned, str):
             async with self._db.transaction() as tx:
                 await self._ack(tx, item_id, "skipped", learned)
@@ -149,15 +156,19 @@ class LearnerService(WorkQueue):
             if not got:
                 raise Unavailable(f"space {space_id!r} stayed busy with another replica's placement; will retry")
             space = await fetch_space(self._db, space_id)
-            placement = await self._agent.place(space.id, learned)
+            placement = await self._agent.place(space.id, learned, warning=failed)
+            sop = None if failed else learned
+            others = ([{"type": "warning", "data": learned}] if failed else []) + facts(task)
             if space.settings.confirm_before_learning:
                 async with self._db.transaction() as tx:
                     experience_id = new_id()
                     await tx.execute(
                         "INSERT INTO pending_experiences (id, space_id, task_id, session_id, sop, page_path, "
-                        "merge_into, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                        (experience_id, space.id, item["task_id"], item["session_id"], json.dumps(learned),
-                         placement.page_path, placement.merge_into, utc_now()),
+                        "merge_into, status, created_at, entries, page_data) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                        (experience_id, space.id, item["task_id"], item["session_id"], json.dumps(sop),
+                         placement.page_path, placement.merge_into, utc_now(), json.dumps(others),
+                         json.dumps(placement.page_data) if placement.page_data else None),
                     )
                     await self._ack(tx, item_id, "pending", experience_id)
                 return
@@ -165,7 +176,11 @@ class LearnerService(WorkQueue):
             async def ack(tx: Writer, block_id: str) -> None:
                 await self._ack(tx, item_id, "learned", block_id)
 
-            await self._spaces.place_sop(space.id, placement.page_path, learned, placement.merge_into, then=ack)
+            await self._spaces.place_entries(
+                space.id, placement.page_path, sop, others, merge_into=placement.merge_into,
+                page_data=placement.page_data, source=_source(item["session_id"], item["task_id"]),
+                change=_change(task, failed, item["session_id"], item["task_id"]), then=ack,
+            )
 
     async def project_of(self, item_id: str) -> str | None:
         row = await self._db.fetch_one(
@@ -294,7 +309,16 @@ class LearnerService(WorkQueue):
             merge_into = row["merge_into"]
             if merge_into and await self._db.fetch_one("SELECT 1 FROM blocks WHERE id = ?", (merge_into,)) is None:
                 merge_into = None  # the twin was deleted since: add it on the planned page instead
-            await self._spaces.place_sop(space_id, row["page_path"], sop, merge_into, then=decide)
+            task = await self._db.fetch_one("SELECT data, status FROM tasks WHERE id = ?", (row["task_id"],))
+            change = Change("learner", f"confirmed experience {experience_id}", row["task_id"], row["session_id"])
+            if task is not None:
+                change = _change(TaskData.model_validate_json(task["data"]), task["status"] == "failed",
+                                 row["session_id"], row["task_id"])
+            await self._spaces.place_entries(
+                space_id, row["page_path"], sop, json.loads(row["entries"]), merge_into=merge_into,
+                page_data=json.loads(row["page_data"]) if row["page_data"] else None,
+                source=_source(row["session_id"], row["task_id"]), change=change, then=decide,
+            )
         decided = await self._db.fetch_one("SELECT * FROM pending_experiences WHERE id = ?", (experience_id,))
         assert decided is not None
         return _experience(decided)
@@ -321,6 +345,20 @@ class LearnerService(WorkQueue):
         return [_item(row) for row in rows]
 
 
+def facts(task: TaskData) -> list[dict[str, Any]]:
+    """The user's preferences stated in a task, as fact entries."""
+    return [{"type": "fact", "data": {"text": " ".join(p.split())}} for p in task.user_preferences if p.strip()]
+
+
+def _source(session_id: str, task_id: str) -> EntrySource:
+    return EntrySource(session_id=session_id, task_id=task_id, learned_at=utc_now())
+
+
+def _change(task: TaskData, failed: bool, session_id: str, task_id: str) -> Change:
+    outcome = "failed" if failed else "succeeded"
+    return Change("learner", f"learned from a task that {outcome}: {task.task_description[:200]}", task_id, session_id)
+
+
 def _item(row: Row) -> LearningItem:
     outcome = {"learned": "block_id", "skipped": "skip_reason", "pending": "experience_id"}.get(row["status"])
     return LearningItem(
@@ -336,6 +374,7 @@ def _item(row: Row) -> LearningItem:
 def _experience(row: Row) -> PendingExperience:
     return PendingExperience(
         id=row["id"], space_id=row["space_id"], task_id=row["task_id"], session_id=row["session_id"],
-        sop=json.loads(row["sop"]), page_path=row["page_path"], merge_into=row["merge_into"], status=row["status"],
+        sop=json.loads(row["sop"]), entries=json.loads(row["entries"]), page_path=row["page_path"],
+        merge_into=row["merge_into"], status=row["status"],
         block_id=row["block_id"], created_at=row["created_at"], decided_at=row["decided_at"],
     )

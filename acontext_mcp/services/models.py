@@ -262,7 +262,9 @@ class PendingExperience(BaseModel):
     space_id: str
     task_id: str
     session_id: str
-    sop: SopData
+    sop: SopData | None = Field(description="The SOP learned from a task that succeeded; None for a failed task")
+    entries: list[dict[str, Any]] = Field(default_factory=list, description="Warnings (from a failed task) and "
+                                          "facts (the user's preferences) to add with it: {type, data}")
     page_path: str = Field(description="The page it will be added to when accepted")
     merge_into: str | None = Field(default=None, description="The sop block it will be merged into instead, if any")
     status: Literal["pending", "accepted", "rejected"]

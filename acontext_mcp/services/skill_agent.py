@@ -1,4 +1,6 @@
-"""The skill agent: turns one task that succeeded into an SOP, then decides where in the space it goes.
+"""The skill agent: turns one task that succeeded into an SOP (one that failed into a warning), then decides
+where in the space it goes. Pages are skills (services/skills): a page the agent creates gets a spec-valid
+skill name and the description the model writes for it.
 
 Two bounded tool loops (services/tool_loop.py). Extract: `submit_sop(use_when, preferences,
 tool_sops)` or `skip(reason)` for a task too simple to teach anything. Place: walk the space with
@@ -19,6 +21,7 @@ from typing import Any
 from pydantic import Field
 
 from acontext_mcp.errors import AcontextError, InvalidArgument, LLMError, NotFound
+from acontext_mcp.formats.skill_md import MAX_DESCRIPTION, slug, unique
 from acontext_mcp.formats.transcript import transcript
 from acontext_mcp.llm.tool_loop import Tool, ToolArgs, ToolLoop
 from acontext_mcp.services.observer.models import TaskData
@@ -34,6 +37,7 @@ from acontext_mcp.services.spaces.tree import split_path
 log = logging.getLogger(__name__)
 
 EXTRACT_PURPOSE = "learner_extract"
+WARN_PURPOSE = "learner_warn"
 PLACE_PURPOSE = "learner_place"
 SIMILAR_USE_WHEN = 0.5  # word overlap (Jaccard) of use_when, with the same tool steps, that makes a twin
 MAX_LISTED = 200
@@ -51,18 +55,37 @@ procedure) for next time, or skip it.
 - Skip (with a reason) when the task is too simple to be worth a procedure: small talk, a single
   obvious step, nothing reusable."""
 
+WARN_PROMPT = """\
+You turn a task an AI agent failed at into a warning for next time, or skip it.
+
+- text: what went wrong and in which kind of situation, general enough to recognise it again
+  ("Deploying with the CLI while the build still runs uploads a stale bundle").
+- instead: what to do instead next time, as one or two concrete sentences.
+- Skip (with a reason) when the failure teaches nothing reusable: the user changed their mind,
+  an outage outside the agent's control, small talk."""
+
 PLACE_PROMPT = """\
 You file a new SOP into a space: a tree of folders and pages (like Notion). Folders hold folders
 and pages; pages hold SOPs. Look around with list_space, reuse a fitting folder and page, or plan
 new ones with create_folder and create_page (short lowercase titles such as web/landing_pages),
 then call place_sop with the page path. If an SOP listed as similar already covers the same
-procedure, call merge_into with its block id instead of adding a twin."""
+procedure, call merge_into with its block id instead of adding a twin.
+Each page is a skill an agent loads by its description: when you create a page, give it a
+description saying what the skill does and when to use it (up to 1,024 characters)."""
+
+PLACE_WARNING_PROMPT = """\
+You file a new warning (a lesson from a failed task) into a space: a tree of folders and pages
+(like Notion). Pages are skills and hold SOPs, warnings and facts. Look around with list_space and
+put the warning on the page whose procedures it is about (place_sop with the page path, or
+merge_into with the id of the SOP it concerns), or create_folder and create_page for a new one,
+with a description saying what the skill does and when to use it."""
 
 
 @dataclass(frozen=True)
 class Placement:
     page_path: str
     merge_into: str | None = None
+    page_data: dict[str, Any] | None = None  # the skill's name and description, when the page is new
 
 
 # Extract
@@ -74,6 +97,13 @@ class SubmitSop(ToolArgs):
     use_when: str = Field(description="The kind of request this procedure is for")
     preferences: str = Field(default="", description="User preferences that shaped it, or empty")
     tool_sops: list[ToolSop] = Field(description="The tool steps, in order")
+
+
+class SubmitWarning(ToolArgs):
+    """Submit the warning learned from the failed task."""
+
+    text: str = Field(description="What went wrong, and in which kind of situation")
+    instead: str = Field(default="", description="What to do instead next time")
 
 
 class Skip(ToolArgs):
@@ -93,6 +123,10 @@ class _Extracted:
             raise InvalidArgument("tool_sops is empty: list the tool steps, or call skip if no tool did the work")
         self.sop, self.skip_reason = sop, None
         return "ok: SOP recorded"
+
+    def warn(self, args: SubmitWarning) -> str:
+        self.sop, self.skip_reason = validate_data("warning", args.model_dump()), None
+        return "ok: warning recorded"
 
     def skip(self, args: Skip) -> str:
         if not args.reason.strip():
@@ -118,10 +152,12 @@ class CreateFolder(ToolArgs):
 
 
 class CreatePage(ToolArgs):
-    """Plan a new page under a folder (or "/")."""
+    """Plan a new page (a skill) under a folder (or "/")."""
 
     parent_path: str
     title: str
+    description: str = Field(default="", description="What the skill does and when to use it, for a model "
+                             "deciding whether to load it (up to 1,024 characters)")
 
 
 class PlaceSop(ToolArgs):
@@ -144,6 +180,8 @@ class _TreePlan:
     sops: dict[str, tuple[str, str]]
     planned: set[str] = field(default_factory=set)
     placement: Placement | None = None
+    names: set[str] = field(default_factory=set)  # the skill names taken in the space
+    new_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # planned page path: its data
 
     def list(self, args: ListSpace) -> str:
         base = "/" + "/".join(split_path(args.path))
@@ -157,6 +195,21 @@ class _TreePlan:
         if not lines:
             return "ok: (empty: create_folder or create_page to start)"
         return "ok:\n" + "\n".join(lines[:MAX_LISTED])
+
+    def create_page(self, args: CreatePage) -> str:
+        description = " ".join(args.description.split())
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidArgument(f"description is {len(description)} characters, over the limit of "
+                                  f"{MAX_DESCRIPTION}; shorten it")
+        answer = self.create("page", args.parent_path, args.title)
+        path = f"{'/' + '/'.join(split_path(args.parent_path)) if split_path(args.parent_path) else ''}/" \
+               f"{args.title.strip()}"
+        if path in self.planned and path not in self.new_pages:
+            name = unique(slug(args.title), self.names)
+            self.names.add(name)
+            self.new_pages[path] = {"name": name, **({"description": description} if description else {})}
+            answer += f" (skill name {name})"
+        return answer
 
     def create(self, type: str, parent_path: str, title: str) -> str:
         parent = "/" + "/".join(split_path(parent_path))
@@ -178,8 +231,8 @@ class _TreePlan:
         path = "/" + "/".join(split_path(args.page_path))
         if self.containers.get(path) != "page":
             raise InvalidArgument(f"{path!r} is not a page; create_page first, or pick a page from list_space")
-        self.placement = Placement(path)
-        return f"ok: the SOP goes on {path}"
+        self.placement = Placement(path, page_data=self.new_pages.get(path))
+        return f"ok: the entry goes on {path}"
 
     def merge(self, args: MergeInto) -> str:
         if args.block_id not in self.sops:
@@ -198,42 +251,60 @@ class SkillAgent:
     def model(self) -> str:
         return self._loop.model
 
-    async def extract(self, task: TaskData, messages: list[dict[str, Any]]) -> dict[str, Any] | str:
-        """The SOP learned from a task, or (a str) the reason it was skipped. Raises `LLMError`."""
+    async def extract(self, task: TaskData, messages: list[dict[str, Any]], failed: bool = False
+                      ) -> dict[str, Any] | str:
+        """The SOP learned from a task (a warning, from a `failed` one), or (a str) the reason it was skipped.
+
+        Raises `LLMError`.
+        """
         state = _Extracted()
-        tools = {"submit_sop": Tool(SubmitSop, state.submit), "skip": Tool(Skip, state.skip)}
-        run = await self._loop.run(EXTRACT_PURPOSE, EXTRACT_PROMPT, _task_prompt(task, messages), tools,
+        submit = {"submit_warning": Tool(SubmitWarning, state.warn)} if failed else \
+            {"submit_sop": Tool(SubmitSop, state.submit)}
+        tools = {**submit, "skip": Tool(Skip, state.skip)}
+        run = await self._loop.run(WARN_PURPOSE if failed else EXTRACT_PURPOSE,
+                                   WARN_PROMPT if failed else EXTRACT_PROMPT, _task_prompt(task, messages), tools,
                                    final=set(tools), nudge=NUDGE)
         if not run.finished:
-            raise LLMError(f"the model neither submitted an SOP nor skipped within {run.steps} steps")
+            what = "a warning" if failed else "an SOP"
+            raise LLMError(f"the model neither submitted {what} nor skipped within {run.steps} steps")
         return state.sop if state.sop is not None else state.skip_reason or ""
 
-    async def place(self, space_id: str, sop: dict[str, Any]) -> Placement:
-        """Where the SOP goes: a twin to merge into, or a page the model picks. Raises `LLMError`, `NotFound`."""
-        similar = await self._similar(space_id, sop)
-        twin = next((b for b in similar if _is_twin(b.data, sop)), None)
+    async def place(self, space_id: str, entry: dict[str, Any], warning: bool = False) -> Placement:
+        """Where an SOP (or a `warning`) goes: a twin SOP to merge into, or a page the model picks (for a
+        warning, merge_into names the SOP it is about and places it on that SOP's page).
+
+        Raises `LLMError`, `NotFound`.
+        """
+        similar = await self._similar(space_id, entry)
+        twin = None if warning else next((b for b in similar if _is_twin(b.data, entry)), None)
         if twin is not None:
             return Placement(twin.path, twin.block_id)
         tree = await self._spaces.list_space(space_id)
         plan = _TreePlan(
             containers={e.path: e.type for e in tree.entries if e.type in ("folder", "page")},
             sops={e.id: (e.path, e.title) for e in tree.entries if e.type == "sop"},
+            names=set((await self._spaces.skill_names(space_id)).values()),
         )
         tools = {
             "list_space": Tool(ListSpace, plan.list),
             "create_folder": Tool(CreateFolder, lambda a: plan.create("folder", a.parent_path, a.title)),
-            "create_page": Tool(CreatePage, lambda a: plan.create("page", a.parent_path, a.title)),
+            "create_page": Tool(CreatePage, plan.create_page),
             "place_sop": Tool(PlaceSop, plan.place),
             "merge_into": Tool(MergeInto, plan.merge),
         }
-        run = await self._loop.run(PLACE_PURPOSE, PLACE_PROMPT, _place_prompt(sop, similar), tools,
+        prompt = _warning_prompt(entry, similar) if warning else _place_prompt(entry, similar)
+        run = await self._loop.run(PLACE_PURPOSE, PLACE_WARNING_PROMPT if warning else PLACE_PROMPT, prompt, tools,
                                    final={"place_sop", "merge_into"}, nudge=NUDGE)
         if not run.finished or plan.placement is None:
-            raise LLMError(f"the model did not place the SOP within {run.steps} steps")
+            raise LLMError(f"the model did not place the {'warning' if warning else 'SOP'} within {run.steps} steps")
+        if warning and plan.placement.merge_into is not None:
+            return Placement(plan.placement.page_path)
         return plan.placement
 
-    async def _similar(self, space_id: str, sop: dict[str, Any]) -> list[CitedBlock]:
-        query = " ".join([sop["use_when"], *(step["tool_name"] for step in sop["tool_sops"])])[:2000]
+    async def _similar(self, space_id: str, entry: dict[str, Any]) -> list[CitedBlock]:
+        words = [entry["use_when"], *(step["tool_name"] for step in entry["tool_sops"])] if "use_when" in entry \
+            else [entry["text"], entry.get("instead", "")]
+        query = " ".join(words)[:2000]
         try:
             return (await self._search.experience_search(space_id, query, limit=5, types=["sop"])).cited_blocks
         except AcontextError as exc:  # e.g. the index is down: place without the hint, never guess a twin
@@ -258,6 +329,14 @@ def _task_prompt(task: TaskData, messages: list[dict[str, Any]]) -> str:
     lines += [f"Progress: {p}" for p in task.progresses]
     lines += [f"User preference: {p}" for p in task.user_preferences]
     lines += ["", "Messages of the task:", transcript(messages) if messages else "(none linked)"]
+    return "\n".join(lines)
+
+
+def _warning_prompt(warning: dict[str, Any], similar: list[CitedBlock]) -> str:
+    lines = [f"New warning: {warning['text']}", f"Instead: {warning.get('instead') or '-'}"]
+    if similar:
+        lines += ["", "SOPs in the space it may be about:"]
+        lines += [f"[{b.block_id}] on {b.path}: {b.data.get('use_when', b.title)}" for b in similar]
     return "\n".join(lines)
 
 

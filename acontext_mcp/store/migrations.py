@@ -249,7 +249,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         dialect="postgresql",
     ),
     Migration(
-        13,
+        10,
         "message_meta_and_session_events",
         (
             # The caller's own metadata on a message (the SDK's `meta`), apart from the body's provider keys.
@@ -266,7 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        14,
+        11,
         "users",
         (
             # A user of the caller's product, named by its own identifier, created on first use.
@@ -284,7 +284,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        15,
+        12,
         "project_configs",
         (
             """CREATE TABLE project_configs (
@@ -292,6 +292,78 @@ MIGRATIONS: tuple[Migration, ...] = (
                 configs TEXT NOT NULL DEFAULT '{}',
                 updated_at TEXT NOT NULL
             )""",
+        ),
+    ),
+    Migration(
+        13,
+        "skill_entry_blocks_sqlite",
+        (
+            # Pages are skills; their entries gain two types, warning and fact, and each entry where it was
+            # learned (`source`: JSON session_id, task_id, learned_at). SQLite cannot alter a CHECK, so the
+            # table is rebuilt; its self-reference names the new table, which the rename carries over.
+            """CREATE TABLE blocks_new (
+                id TEXT PRIMARY KEY,
+                space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                parent_id TEXT REFERENCES blocks_new(id) ON DELETE CASCADE,
+                type TEXT NOT NULL CHECK (type IN ('folder', 'page', 'text', 'sop', 'warning', 'fact')),
+                title TEXT NOT NULL,
+                data TEXT NOT NULL DEFAULT '{}',
+                sort_order INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                source TEXT
+            )""",
+            "INSERT INTO blocks_new (rowid, id, space_id, parent_id, type, title, data, sort_order, created_at, "
+            "updated_at) SELECT rowid, id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at "
+            "FROM blocks ORDER BY rowid",
+            "DROP TABLE blocks",
+            "ALTER TABLE blocks_new RENAME TO blocks",
+            "CREATE INDEX blocks_children ON blocks(space_id, parent_id, sort_order)",
+            "CREATE INDEX blocks_parent ON blocks(parent_id)",
+            "CREATE UNIQUE INDEX blocks_path ON blocks(space_id, COALESCE(parent_id, ''), title) "
+            "WHERE type IN ('folder', 'page')",
+        ),
+        dialect="sqlite",
+    ),
+    Migration(
+        14,
+        "skill_entry_blocks_postgresql",
+        (
+            "ALTER TABLE blocks DROP CONSTRAINT blocks_type_check",
+            "ALTER TABLE blocks ADD CONSTRAINT blocks_type_check "
+            "CHECK (type IN ('folder', 'page', 'text', 'sop', 'warning', 'fact'))",
+            "ALTER TABLE blocks ADD COLUMN source TEXT",
+        ),
+        dialect="postgresql",
+    ),
+    Migration(
+        15,
+        "skill_versions",
+        (
+            # Failed tasks are learned too (as warnings): which outcome a queued task had.
+            "ALTER TABLE learning_queue ADD COLUMN task_status TEXT NOT NULL DEFAULT 'success'",
+            # A pending experience's other entries (warnings, facts: JSON list of {type, data}) and the data of
+            # the page (skill) it creates, if it creates one.
+            "ALTER TABLE pending_experiences ADD COLUMN entries TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE pending_experiences ADD COLUMN page_data TEXT",
+            # Every change to a skill (a page): the SKILL.md it rendered to and the page's state to roll back to.
+            # Kept after the page is deleted; gone with its space.
+            """CREATE TABLE skill_versions (
+                id TEXT PRIMARY KEY,
+                space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+                page_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                skill_md TEXT NOT NULL,
+                snapshot TEXT NOT NULL,
+                author TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                task_id TEXT,
+                session_id TEXT,
+                created_at TEXT NOT NULL,
+                UNIQUE (page_id, version)
+            )""",
+            "CREATE INDEX skill_versions_space ON skill_versions(space_id, name)",
         ),
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from acontext_mcp.tools import disks, events, learner, messages, search, sessions, spaces, tasks, users
+from acontext_mcp.tools import disks, events, learner, messages, search, sessions, skills, spaces, tasks, users
 
 
 def register(server: MCPServer) -> None:
@@ -17,3 +17,4 @@ def register(server: MCPServer) -> None:
     disks.register(server)
     events.register(server)
     users.register(server)
+    skills.register(server)

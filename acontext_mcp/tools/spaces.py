@@ -26,7 +26,9 @@ Path = Annotated[str, Field(description='A folder or page path such as "/github/
 Data = Annotated[
     dict[str, Any] | None,
     Field(description='sop: {"use_when": str, "preferences": str, "tool_sops": [{"tool_name": str, '
-                      '"action": str}]}; text: {"text": str}; folder and page: any JSON object (optional)'),
+                      '"action": str}]}; warning: {"text": str, "instead": str}; fact: {"text": str}; text: '
+                      '{"text": str}; page: optional skill fields {"name", "description", "license", "body"}; '
+                      'folder: any JSON object (optional)'),
 ]
 
 
@@ -70,12 +72,13 @@ def register(server: MCPServer) -> None:
         space_id: SpaceId,
         parent_path: Annotated[str, Field(description='Where to add it: "/" or a folder for folders and pages, '
                                                       'a page (e.g. "/github/GTM") for text and sop blocks')],
-        type: Annotated[BlockType, Field(description="folder, page, text or sop")],
+        type: Annotated[BlockType, Field(description="folder, page, text, sop, warning or fact")],
         title: Annotated[str, Field(description="Folder and page titles are unique in their parent and form paths")],
         data: Data = None,
     ) -> Block:
-        """Add a block as the last child of parent_path. Folders hold folders and pages; pages hold
-        text and sop blocks. An sop records how a task is done: when to use it and its tool steps."""
+        """Add a block as the last child of parent_path. Folders hold folders and pages; pages (each one a
+        skill, see list_skills) hold text, sop, warning and fact blocks. An sop records how a task is done:
+        when to use it and its tool steps; a warning, a mistake to avoid; a fact, a user preference."""
         return await service_of(ctx).spaces.create_block(space_id, parent_path, type, title, data)
 
     @server.tool()

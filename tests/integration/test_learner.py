@@ -81,7 +81,8 @@ async def test_seed_task_becomes_an_sop_that_search_and_use_skills_find(
     assert (block["type"], block["path"], block["data"]) == ("sop", "/web/landing_pages", LANDING_SOP)
     tree = await call(learning, "list_space", space_id=space_id)
     assert [(e["type"], e["path"]) for e in tree["entries"]] == [
-        ("folder", "/web"), ("page", "/web/landing_pages"), ("sop", "/web/landing_pages")]
+        ("folder", "/web"), ("page", "/web/landing_pages"), ("sop", "/web/landing_pages"),
+        ("fact", "/web/landing_pages")]  # the task's user preference
 
     extract = next(r for r in fake.requests if agent_of(r) == "extract")
     prompt = extract["messages"][1]["content"]

@@ -156,7 +156,8 @@ async def test_every_tool_has_a_description_and_output_schema(client: Client) ->
     for tool in tools.values():
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.output_schema is not None, tool.name
-    assert tools["send_message"].input_schema["properties"]["format"]["enum"] == ["openai", "anthropic", "acontext", "gemini"]
+    formats = tools["send_message"].input_schema["properties"]["format"]["enum"]
+    assert formats == ["openai", "anthropic", "acontext", "gemini"]
 
 
 def nested(depth: int) -> dict:

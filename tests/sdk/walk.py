@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import json
 import sys
+import tempfile
 import traceback
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -220,29 +223,48 @@ class Walk:
         step("sandboxes.exec_command", lambda: c.sandboxes.exec_command(sandbox_id="s", command="ls"))
         step("sandboxes.get_logs", lambda: c.sandboxes.get_logs())
         step("sandboxes.kill", lambda: c.sandboxes.kill("s"))
-        ls = c.learning_spaces
-        step("learning_spaces.create", lambda: ls.create())
-        step("learning_spaces.list", lambda: ls.list())
-        step("learning_spaces.get", lambda: ls.get("x"))
-        step("learning_spaces.update", lambda: ls.update("x", meta={}))
-        step("learning_spaces.delete", lambda: ls.delete("x"))
-        step("learning_spaces.learn", lambda: ls.learn("x", session_id="y"))
-        step("learning_spaces.get_session", lambda: ls.get_session("x", session_id="y"))
-        step("learning_spaces.list_sessions", lambda: ls.list_sessions("x"))
-        step("learning_spaces.list_skills", lambda: ls.list_skills("x"))
-        step("learning_spaces.include_skill", lambda: ls.include_skill("x", skill_id="y"))
-        step("learning_spaces.exclude_skill", lambda: ls.exclude_skill("x", skill_id="y"))
-        step("learning_spaces.wait_for_learning", lambda: ls.wait_for_learning("x", session_id="y", timeout=1))
-        sk = c.skills
-        step("skills.create", lambda: sk.create(file=("s.zip", b"PK")))
-        step("skills.list_catalog", lambda: sk.list_catalog())
-        step("skills.get", lambda: sk.get("x"))
-        step("skills.delete", lambda: sk.delete("x"))
-        step("skills.get_file", lambda: sk.get_file(skill_id="x", file_path="SKILL.md"))
-        step("skills.download", lambda: sk.download(skill_id="x", path="/tmp/never"))
-        step("skills.download_zip", lambda: sk.download_zip("x"))
-        step("skills.download_to_sandbox", lambda: sk.download_to_sandbox(skill_id="x", sandbox_id="s"))
+        self.skills()
 
+    def skills(self) -> None:
+        """0.1.x learning spaces and agent skills: a space, a session learned into it, a skill uploaded as a zip."""
+        c, step = self.c, self.step
+        ls, sk = c.learning_spaces, c.skills
+        space = step("learning_spaces.create", lambda: ls.create(meta={"name": "walk"}),
+                     lambda r: r.meta["name"] == "walk")
+        sid = space.id if space else "x"
+        step("learning_spaces.list", lambda: ls.list(), lambda r: sid in [s.id for s in r.items])
+        step("learning_spaces.get", lambda: ls.get(sid), lambda r: r.id == sid)
+        step("learning_spaces.update", lambda: ls.update(sid, meta={"confirm_before_learning": True}),
+             lambda r: r.meta["confirm_before_learning"] is True)
+        session = c.sessions.create()
+        step("learning_spaces.learn", lambda: ls.learn(sid, session_id=session.id),
+             lambda r: r.session_id == session.id)
+        step("learning_spaces.get_session", lambda: ls.get_session(sid, session_id=session.id),
+             lambda r: r.learning_space_id == sid)
+        step("learning_spaces.list_sessions", lambda: ls.list_sessions(sid), lambda r: [s.session_id for s in r] == [
+            session.id])
+        step("learning_spaces.wait_for_learning",
+             lambda: ls.wait_for_learning(sid, session_id=session.id, timeout=30, poll_interval=0.2),
+             lambda r: r.status == "completed")
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("say-hello/SKILL.md", "---\nname: say-hello\ndescription: Greet. Use when greeting.\n---\n")
+        skill = step("skills.create", lambda: sk.create(file=("say-hello.zip", archive.getvalue()),
+                                                         meta={"space_id": sid}), lambda r: r.name == "say-hello")
+        kid = skill.id if skill else "x"
+        step("learning_spaces.list_skills", lambda: ls.list_skills(sid), lambda r: [s.id for s in r] == [kid])
+        step("skills.list_catalog", lambda: sk.list_catalog(), lambda r: "say-hello" in [i.name for i in r.items])
+        step("skills.get", lambda: sk.get(kid), lambda r: r.description == "Greet. Use when greeting.")
+        step("skills.get_file", lambda: sk.get_file(skill_id=kid, file_path="SKILL.md"),
+             lambda r: r.content.raw.startswith("---\nname: say-hello\n"))
+        with tempfile.TemporaryDirectory() as tmp:
+            step("skills.download", lambda: sk.download(skill_id=kid, path=tmp), lambda r: r.files == ["SKILL.md"])
+        step("skills.download_zip", lambda: sk.download_zip(kid), lambda r: r[:2] == b"PK")
+        step("learning_spaces.include_skill", lambda: ls.include_skill(sid, skill_id=kid))
+        step("learning_spaces.exclude_skill", lambda: ls.exclude_skill(sid, skill_id=kid))
+        step("skills.download_to_sandbox", lambda: sk.download_to_sandbox(skill_id=kid, sandbox_id="s"))
+        step("skills.delete", lambda: sk.delete(kid))
+        step("learning_spaces.delete", lambda: ls.delete(sid))
 
 def main() -> None:
     base_url, api_key = sys.argv[1], sys.argv[2]

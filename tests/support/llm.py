@@ -12,7 +12,8 @@ import pytest
 from tests.fakes.openai_server import Reply, ScriptedOpenAI, assistant
 
 # The tool that tells each agent's requests apart.
-AGENTS = {"insert_task": "observer", "submit_sop": "extract", "place_sop": "place", "answer": "search"}
+AGENTS = {"insert_task": "observer", "submit_sop": "extract", "submit_warning": "warn", "place_sop": "place",
+          "answer": "search"}
 
 
 def agent_of(request: dict[str, Any]) -> str:

@@ -21,6 +21,8 @@ from acontext_mcp.services.observer.models import (
 from acontext_mcp.services.sessions import check_session
 from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 
+LEARNED = ("success", "failed")  # outcomes the learner learns from: SOPs and warnings
+
 
 @dataclass
 class _Entry:
@@ -133,7 +135,7 @@ class TaskBoard:
             [(entry.id, m) for entry in self._entries for m in entry.new_links],
         )
         self.learning_queued = await queue_learning(
-            tx, [e.id for e in self._entries if e.status == "success" and e.was != "success"]
+            tx, [e.id for e in self._entries if e.status in LEARNED and e.was != e.status]
         )
 
     def _entry(self, order: int) -> _Entry:
@@ -171,7 +173,8 @@ class TaskService:
             await tx.execute(
                 "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), before["id"])
             )
-            queued = await queue_learning(tx, [before["id"]] if status == "success" != before["status"] else [])
+            changed = status in LEARNED and status != before["status"]
+            queued = await queue_learning(tx, [before["id"]] if changed else [])
         if queued:
             self.learnable()
         tasks = await self.list_tasks(session_id)

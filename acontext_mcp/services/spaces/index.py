@@ -212,8 +212,10 @@ def document_text(type: str, title: str, data_json: str, path: str) -> str:
         parts += [data["use_when"], data["preferences"]]
         for step in data["tool_sops"]:
             parts.append(f"{step['tool_name']} {step['tool_name'].replace('_', ' ')}: {step['action']}")
-    elif type == "text":
+    elif type in ("text", "fact"):
         parts.append(data["text"])
+    elif type == "warning":
+        parts += [data["text"], data["instead"]]
     parts.append(" ".join(path.strip("/").split("/")))
     return "\n".join(part for part in parts if part)
 

@@ -6,7 +6,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-BlockType = Literal["folder", "page", "text", "sop"]
+BlockType = Literal["folder", "page", "text", "sop", "warning", "fact"]
 BLOCK_TYPES: tuple[BlockType, ...] = get_args(BlockType)
 SearchMode = Literal["fast", "agentic"]
 SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
@@ -54,6 +54,31 @@ class TextData(BaseModel):
     text: str = Field(description="Markdown text")
 
 
+class WarningData(BaseModel):
+    """The data of a `warning` block, learned from a task that failed: what went wrong, what to do instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, description="What went wrong, and in which situation")
+    instead: str = Field(default="", description="What to do instead")
+
+
+class FactData(BaseModel):
+    """The data of a `fact` block: a user preference or fact to apply, e.g. "prefers dark themes"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, description="The fact, as one sentence")
+
+
+class EntrySource(BaseModel):
+    """Where a learned entry came from."""
+
+    session_id: str | None = None
+    task_id: str | None = None
+    learned_at: str = Field(description="UTC ISO-8601")
+
+
 class Block(BaseModel):
     id: str
     space_id: str
@@ -62,6 +87,8 @@ class Block(BaseModel):
     title: str
     data: dict[str, Any] = Field(default_factory=dict)
     sort_order: int = Field(description="Position among its siblings, from 0")
+    source: EntrySource | None = Field(default=None, description="Learned entries: the session and task it came "
+                                       "from, and when")
     path: str = Field(description="A folder's or page's own path (e.g. /github/GTM); for text and sop blocks, "
                       "the path of the page holding them")
     created_at: str = Field(description="UTC ISO-8601")
@@ -99,8 +126,16 @@ class CitedBlock(BaseModel):
     score: float = Field(description="Higher is more relevant; comparable only within one result")
 
 
+class CitedSkill(BaseModel):
+    name: str = Field(description="The skill's name (get_skill, skill history)")
+    path: str = Field(description="Its page's path")
+    uri: str = Field(description="Its SKILL.md as a resource")
+
+
 class ExperienceSearchResult(BaseModel):
     cited_blocks: list[CitedBlock] = Field(description="The most relevant blocks, best first")
+    skills: list[CitedSkill] = Field(default_factory=list, description="The skills (pages) those blocks belong to, "
+                                     "in the order first cited: load one whole with get_skill")
     final_answer: str | None = Field(default=None, description="agentic mode: an answer drawn from the blocks")
     note: str | None = Field(default=None, description="Anything about how the search ran, e.g. a fallback")
 

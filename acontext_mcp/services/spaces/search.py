@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.services.skills.history import pages_of, skill_names
 from acontext_mcp.services.spaces.index import SearchIndex, check_query
 from acontext_mcp.services.spaces.models import (
     SEARCH_MODES,
+    CitedBlock,
+    CitedSkill,
     ExperienceSearchResult,
     IndexRebuilt,
 )
@@ -46,9 +49,26 @@ class SearchService:
         query = check_query(query, limit)
         await fetch_space(self._db, space_id)
         if mode == "agentic" and self._agent is not None:
-            return await self._agent.search(space_id, query, limit)
-        cited = await self._index.search(space_id, query, limit, types)
-        return ExperienceSearchResult(cited_blocks=cited, note=AGENTIC_FALLBACK_NOTE if mode == "agentic" else None)
+            result = await self._agent.search(space_id, query, limit)
+        else:
+            cited = await self._index.search(space_id, query, limit, types)
+            result = ExperienceSearchResult(cited_blocks=cited,
+                                            note=AGENTIC_FALLBACK_NOTE if mode == "agentic" else None)
+        result.skills = await self._skills_of(space_id, result.cited_blocks)
+        return result
+
+    async def _skills_of(self, space_id: str, cited: Sequence[CitedBlock]) -> list[CitedSkill]:
+        """The skills (pages) the cited blocks are or sit on, in the order first cited."""
+        if not cited:
+            return []
+        names = await skill_names(self._db, space_id)
+        found: dict[str, CitedSkill] = {}
+        for block in cited:
+            for page_id in await pages_of(self._db, [block.block_id]):
+                if page_id in names and page_id not in found:
+                    name = names[page_id]
+                    found[page_id] = CitedSkill(name=name, path=block.path, uri=f"skill://{space_id}/{name}/SKILL.md")
+        return list(found.values())
 
 
     async def rebuild(self, space_id: str | None = None, all_projects: bool = False) -> IndexRebuilt:

@@ -15,15 +15,19 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from acontext_mcp.errors import Conflict, InvalidArgument, PayloadTooLarge
+from acontext_mcp.formats.skill_md import check_description, check_name
 from acontext_mcp.projects import current_project
 from acontext_mcp.services.limits import check_depth
 from acontext_mcp.services.models import Deleted
 from acontext_mcp.services.sessions import detach_space
+from acontext_mcp.services.skills.history import USER_EDIT, Change, pages_of, record, skill_names
 from acontext_mcp.services.spaces.index import SearchIndex
 from acontext_mcp.services.spaces.models import (
     BLOCK_TYPES,
     Block,
     BlocksDeleted,
+    EntrySource,
+    FactData,
     SopData,
     Space,
     SpaceList,
@@ -31,6 +35,7 @@ from acontext_mcp.services.spaces.models import (
     SpaceTree,
     TextData,
     TreeEntry,
+    WarningData,
 )
 from acontext_mcp.services.spaces.tree import (
     CHILD_TYPES,
@@ -50,7 +55,14 @@ from acontext_mcp.services.spaces.tree import (
 from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
-DATA_MODELS: dict[str, type[BaseModel]] = {"sop": SopData, "text": TextData}
+DATA_MODELS: dict[str, type[BaseModel]] = {"sop": SopData, "text": TextData, "warning": WarningData,
+                                            "fact": FactData}
+DATA_SHAPES = {
+    "sop": '{"use_when": str, "preferences": str, "tool_sops": [{"tool_name": str, "action": str}]}',
+    "text": '{"text": str}',
+    "warning": '{"text": str, "instead": str}',
+    "fact": '{"text": str}',
+}
 MAX_TITLE_CHARS = 200
 MAX_TREE_ENTRIES = 1000
 
@@ -163,6 +175,10 @@ class SpaceService:
         """The blocks of this space among `ids`, by id; other ids are left out."""
         return {i: b for i, b in (await load_blocks(self._db, ids)).items() if b.space_id == space_id}
 
+    async def skill_names(self, space_id: str) -> dict[str, str]:
+        """Each page's skill name, by page id (see services/skills/history.py)."""
+        return await skill_names(self._db, space_id)
+
     async def list_pages(self, limit: int) -> list[Block]:
         """Up to `limit` pages across the project's spaces, oldest space first, for listing as resources."""
         rows = await self._db.fetch_all(
@@ -176,7 +192,8 @@ class SpaceService:
     # Writing blocks
 
     async def create_block(
-        self, space_id: str, parent_path: str, type: str, title: str, data: dict[str, Any] | None = None
+        self, space_id: str, parent_path: str, type: str, title: str, data: dict[str, Any] | None = None,
+        change: Change = USER_EDIT,
     ) -> Block:
         """Add a block as the last child of the folder or page at `parent_path` ("/" is the root).
 
@@ -192,6 +209,7 @@ class SpaceService:
             await _check_unique(tx, space_id, parent_id, type, title)
             block_id = await _insert(tx, space_id, parent_id, type, title, encoded)
             await self._search.enqueue(tx, space_id, [block_id])
+            await record(tx, space_id, await pages_of(tx, [block_id]), change)
         await self._search.sync()
         return await block_in(self._db, space_id, block_id)
 
@@ -203,54 +221,124 @@ class SpaceService:
         merge_into: str | None = None,
         then: Callable[[Writer, str], Awaitable[None]] | None = None,
     ) -> Block:
-        """Add an SOP to the page at `page_path`, creating the folders and page on the way, in one transaction;
-        or, with `merge_into` (an sop block of the space), merge it into that block (see `merge_sops`).
-        `then(tx, block_id)` runs last in the same transaction (e.g. to acknowledge the work).
+        """`place_entries` with one SOP."""
+        return await self.place_entries(space_id, page_path, sop, merge_into=merge_into, then=then)
 
-        Raises `NotFound` (space, merge target), `InvalidArgument` (path through a page or onto a
-        folder, bad titles, malformed SOP data).
+    async def place_entries(
+        self,
+        space_id: str,
+        page_path: str,
+        sop: dict[str, Any] | None,
+        others: Sequence[dict[str, Any]] = (),
+        merge_into: str | None = None,
+        page_data: dict[str, Any] | None = None,
+        source: EntrySource | None = None,
+        change: Change = USER_EDIT,
+        then: Callable[[Writer, str], Awaitable[None]] | None = None,
+    ) -> Block:
+        """Add learned entries to the page (skill) at `page_path`, creating the folders and page on the way
+        (the page with `page_data`), in one transaction that also records the skill's version.
+
+        `sop` is added, or with `merge_into` (an sop block of the space) merged into that block (see
+        `merge_sops`); `others` are warnings and facts (`{"type", "data"}`; a fact the page states already
+        is left out). `then(tx, block_id)` runs last in the same transaction with the first entry's block.
+        Raises `NotFound` (space, merge target), `InvalidArgument` (path through a page or onto a folder, bad
+        titles, malformed data, nothing to add).
         """
-        data = validate_data("sop", sop)
+        data = validate_data("sop", sop) if sop is not None else None
+        extra = [(e["type"], validate_data(e["type"], e["data"])) for e in others]
+        if data is None and not extra:
+            raise InvalidArgument("nothing to place: give an SOP, warnings or facts")
         async with self._db.transaction() as tx:
             await lock_space(tx, space_id)
-            if merge_into is not None:
+            added: list[str] = []
+            if merge_into is not None and data is not None:
                 target = await block_row(tx, space_id, merge_into)
                 if target["type"] != "sop":
                     raise InvalidArgument(f"block {merge_into!r} is a {target['type']}, not an sop; merge into an sop")
-                block_id = merge_into
                 merged = merge_sops(json.loads(target["data"]), data)
                 await tx.execute("UPDATE blocks SET data = ?, updated_at = ? WHERE id = ?",
-                                 (self._encode_data("sop", merged), utc_now(), block_id))
+                                 (self._encode_data("sop", merged), utc_now(), merge_into))
+                page_id = target["parent_id"]
+                added.append(merge_into)
             else:
-                titles = split_path(page_path)
-                if not titles:
-                    raise InvalidArgument("an SOP goes on a page: give a page path such as /github/basic_ops")
-                parent_id: str | None = None
-                created: list[str] = []
-                for depth, title in enumerate(titles):
-                    type = "page" if depth == len(titles) - 1 else "folder"
-                    title = _check_title(type, title)
-                    where, params = children_of(space_id, parent_id)
-                    row = await tx.fetch_one(
-                        f"SELECT id, type FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')",
-                        (*params, title),
-                    )
-                    if row is not None and row["type"] != type:
-                        raise InvalidArgument(f"{title!r} in {page_path!r} is a {row['type']}, not a {type}; "
-                                              "SOPs go on pages, and pages sit in folders")
-                    parent_id = row["id"] if row else await _insert(tx, space_id, parent_id, type, title, "{}")
-                    created += [] if row else [parent_id]
-                block_id = await _insert(tx, space_id, parent_id, "sop", sop_title(data),
-                                         self._encode_data("sop", data))
-                await self._search.enqueue(tx, space_id, created)
-            await self._search.enqueue(tx, space_id, [block_id])
+                page_id = await self._make_page(tx, space_id, page_path, page_data)
+                if data is not None:
+                    added.append(await _insert(tx, space_id, page_id, "sop", sop_title(data),
+                                               self._encode_data("sop", data), source))
+            known = {json.loads(r["data"])["text"].strip().lower() for r in await tx.fetch_all(
+                "SELECT data FROM blocks WHERE parent_id = ? AND type = 'fact'", (page_id,))}
+            for type, entry in extra:
+                if type == "fact" and entry["text"].strip().lower() in known:
+                    continue
+                known.add(entry["text"].strip().lower())
+                added.append(await _insert(tx, space_id, page_id, type, entry_title(entry),
+                                           self._encode_data(type, entry), source))
+            await self._search.enqueue(tx, space_id, added)
+            await record(tx, space_id, [page_id], change)
+            first = added[0] if added else page_id
             if then is not None:
-                await then(tx, block_id)
+                await then(tx, first)
         await self._search.sync()
-        return await block_in(self._db, space_id, block_id)
+        return await block_in(self._db, space_id, first)
+
+    async def _make_page(self, tx: Writer, space_id: str, page_path: str, page_data: dict[str, Any] | None) -> str:
+        """The page at `page_path`, with the folders on the way, created if missing; returns its id."""
+        titles = split_path(page_path)
+        if not titles:
+            raise InvalidArgument("learned entries go on a page: give a page path such as /github/basic_ops")
+        parent_id: str | None = None
+        created: list[str] = []
+        for depth, title in enumerate(titles):
+            type = "page" if depth == len(titles) - 1 else "folder"
+            title = _check_title(type, title)
+            where, params = children_of(space_id, parent_id)
+            row = await tx.fetch_one(
+                f"SELECT id, type FROM blocks WHERE {where} AND title = ? AND type IN ('folder', 'page')",
+                (*params, title),
+            )
+            if row is not None and row["type"] != type:
+                raise InvalidArgument(f"{title!r} in {page_path!r} is a {row['type']}, not a {type}; "
+                                      "SOPs go on pages, and pages sit in folders")
+            if row is None:
+                encoded = json.dumps(page_data or {}, ensure_ascii=False) if type == "page" else "{}"
+                row_id = await _insert(tx, space_id, parent_id, type, title, encoded)
+                created.append(row_id)
+            parent_id = row["id"] if row else row_id
+        await self._search.enqueue(tx, space_id, created)
+        assert parent_id is not None
+        return parent_id
+
+    async def restore_page(self, space_id: str, page_id: str, state: dict[str, Any], change: Change) -> Block:
+        """Put a page (skill) back to a recorded state: its data, its entries in order, and its title unless
+        another folder or page took it meanwhile. Raises `NotFound` (space, page)."""
+        async with self._db.transaction() as tx:
+            await lock_space(tx, space_id)
+            row = await block_row(tx, space_id, page_id)
+            if row["type"] != "page":
+                raise InvalidArgument(f"block {page_id!r} is a {row['type']}, not a page (a skill)")
+            title = row["title"]
+            if state["title"] != title:
+                where, params = children_of(space_id, row["parent_id"])
+                clash = await tx.fetch_one(f"SELECT 1 FROM blocks WHERE {where} AND title = ? AND "
+                                           "type IN ('folder', 'page')", (*params, state["title"]))
+                title = title if clash else state["title"]
+            await tx.execute("UPDATE blocks SET title = ?, data = ?, updated_at = ? WHERE id = ?",
+                             (title, json.dumps(state["data"], ensure_ascii=False), utc_now(), page_id))
+            removed = await subtree(tx, page_id)
+            await tx.execute("DELETE FROM blocks WHERE parent_id = ?", (page_id,))
+            added = [await _insert(tx, space_id, page_id, e["type"], e["title"],
+                                   json.dumps(e["data"], ensure_ascii=False),
+                                   EntrySource.model_validate(e["source"]) if e["source"] else None)
+                     for e in state["entries"]]
+            await self._search.enqueue(tx, space_id, [*removed, *added])
+            await record(tx, space_id, [page_id], change, force=True)
+        await self._search.sync()
+        return await block_in(self._db, space_id, page_id)
 
     async def update_block(
-        self, space_id: str, block_id: str, title: str | None = None, data: dict[str, Any] | None = None
+        self, space_id: str, block_id: str, title: str | None = None, data: dict[str, Any] | None = None,
+        change: Change = USER_EDIT,
     ) -> Block:
         """Change a block's title and/or data (data is replaced whole, and validated for its type).
 
@@ -272,11 +360,13 @@ class SpaceService:
                 f"UPDATE blocks SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?", (*sets.values(), block_id)
             )
             await self._search.enqueue(tx, space_id, await subtree(tx, block_id))
+            await record(tx, space_id, await pages_of(tx, [block_id]), change)
         await self._search.sync()
         return await block_in(self._db, space_id, block_id)
 
     async def move_block(
-        self, space_id: str, block_id: str, new_parent_path: str, position: int | None = None
+        self, space_id: str, block_id: str, new_parent_path: str, position: int | None = None,
+        change: Change = USER_EDIT,
     ) -> Block:
         """Move a block (with everything under it) under another parent, at `position` (from 0; default last).
 
@@ -286,6 +376,7 @@ class SpaceService:
         async with self._db.transaction() as tx:
             await lock_space(tx, space_id)
             row = await block_row(tx, space_id, block_id)
+            left = await pages_of(tx, [block_id])
             parent_id = await resolve(tx, space_id, new_parent_path)
             moved = await subtree(tx, block_id)
             if parent_id in moved:
@@ -316,10 +407,13 @@ class SpaceService:
                 (parent_id, position, utc_now(), block_id),
             )
             await self._search.enqueue(tx, space_id, moved)
+            await record(tx, space_id, [*left, *await pages_of(tx, [block_id])], change)
         await self._search.sync()
         return await block_in(self._db, space_id, block_id)
 
-    async def delete_block(self, space_id: str, block_id: str, recursive: bool = False) -> BlocksDeleted:
+    async def delete_block(
+        self, space_id: str, block_id: str, recursive: bool = False, change: Change = USER_EDIT
+    ) -> BlocksDeleted:
         """Delete a block; a folder or page must be empty unless `recursive`, which deletes all under it.
 
         Raises `NotFound`, `InvalidArgument` (a non-empty folder or page without `recursive`).
@@ -328,6 +422,7 @@ class SpaceService:
             await lock_space(tx, space_id)
             row = await block_row(tx, space_id, block_id)
             removed = await subtree(tx, block_id)
+            page = [row["parent_id"]] if row["type"] not in CONTAINERS else []
             if len(removed) > 1 and not recursive:
                 raise InvalidArgument(
                     f"{row['type']} {row['title']!r} is not empty ({len(removed) - 1} blocks under it); "
@@ -336,6 +431,7 @@ class SpaceService:
             await tx.execute("DELETE FROM blocks WHERE id = ?", (block_id,))
             await _close_gap(tx, space_id, row["parent_id"], row["sort_order"], block_id)
             await self._search.enqueue(tx, space_id, removed)
+            await record(tx, space_id, page, change)
         await self._search.sync()
         return BlocksDeleted(id=block_id, block_ids=removed)
 
@@ -353,11 +449,13 @@ class SpaceService:
 def validate_data(type: str, data: dict[str, Any] | None) -> dict[str, Any]:
     """The block's data checked against its type's model. Raises `InvalidArgument`."""
     if type not in BLOCK_TYPES:
-        raise InvalidArgument(f"unknown block type {type!r}; use folder, page, text or sop")
+        raise InvalidArgument(f"unknown block type {type!r}; use folder, page, text, sop, warning or fact")
     model = DATA_MODELS.get(type)
     if model is None:
         if data is not None and not isinstance(data, dict):
             raise InvalidArgument(f"{type} data must be a JSON object")
+        if type == "page" and data:
+            check_skill_fields(data)
         return data or {}
     try:
         return model.model_validate(data or {}).model_dump()
@@ -365,9 +463,17 @@ def validate_data(type: str, data: dict[str, Any] | None) -> dict[str, Any]:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in error['loc']) or 'data'}: {error['msg']}" for error in exc.errors()
         )
-        shape = ('{"use_when": str, "preferences": str, "tool_sops": [{"tool_name": str, "action": str}]}'
-                 if type == "sop" else '{"text": str}')
-        raise InvalidArgument(f"invalid {type} data ({problems}); {type} data looks like {shape}") from None
+        raise InvalidArgument(f"invalid {type} data ({problems}); {type} data looks like {DATA_SHAPES[type]}") from None
+
+
+def check_skill_fields(data: dict[str, Any]) -> None:
+    """A page's skill fields, when set, as the Agent Skills spec wants them. Raises `InvalidArgument`."""
+    if "name" in data:
+        check_name(data["name"], "page data name")
+    if "description" in data:
+        check_description(data["description"], "page data description")
+    if "body" in data and not isinstance(data["body"], str):
+        raise InvalidArgument("page data body must be a string (the SKILL.md body, Markdown)")
 
 
 def _check_title(type: str, title: str) -> str:
@@ -410,15 +516,19 @@ async def _check_unique(reader: Reader, space_id: str, parent_id: str | None, ty
                        "or use the existing one")
 
 
-async def _insert(tx: Writer, space_id: str, parent_id: str | None, type: str, title: str, encoded: str) -> str:
+async def _insert(
+    tx: Writer, space_id: str, parent_id: str | None, type: str, title: str, encoded: str,
+    source: EntrySource | None = None,
+) -> str:
     """Insert a checked block as its parent's last child; return its id."""
     block_id, now = new_id(), utc_now()
     where, params = children_of(space_id, parent_id)
     order = await tx.fetch_one(f"SELECT COALESCE(MAX(sort_order) + 1, 0) AS n FROM blocks WHERE {where}", params)
     await tx.execute(
-        "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now),
+        "INSERT INTO blocks (id, space_id, parent_id, type, title, data, sort_order, created_at, updated_at, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (block_id, space_id, parent_id, type, title, encoded, order["n"] if order else 0, now, now,
+         source.model_dump_json() if source else None),
     )
     return block_id
 
@@ -426,6 +536,12 @@ async def _insert(tx: Writer, space_id: str, parent_id: str | None, type: str, t
 def sop_title(sop: dict[str, Any]) -> str:
     """An SOP block's title: its use_when, cut to a title's length."""
     text = " ".join(sop["use_when"].split())
+    return text if len(text) <= 80 else text[:79].rstrip() + "…"
+
+
+def entry_title(data: dict[str, Any]) -> str:
+    """A warning's or fact's title: its text, cut to a title's length."""
+    text = " ".join(data["text"].split())
     return text if len(text) <= 80 else text[:79].rstrip() + "…"
 
 

@@ -11,6 +11,7 @@ from acontext_mcp.projects import current_project
 from acontext_mcp.services.spaces.models import (
     Block,
     BlockType,
+    EntrySource,
     Space,
     SpaceSettings,
 )
@@ -19,12 +20,15 @@ from acontext_mcp.store.database import Reader, Row, Writer
 CHILD_TYPES: dict[str | None, tuple[BlockType, ...]] = {
     None: ("folder", "page"),  # the space's root
     "folder": ("folder", "page"),
-    "page": ("text", "sop"),
+    "page": ("text", "sop", "warning", "fact"),
     "text": (),
     "sop": (),
+    "warning": (),
+    "fact": (),
 }
+ENTRY_TYPES = ("sop", "warning", "fact", "text")
 CONTAINERS = ("folder", "page")
-SEARCHABLE = ("page", "text", "sop")
+SEARCHABLE = ("page", "text", "sop", "warning", "fact")
 SPACE_HINT = "call list_spaces to see the ids that exist, or create_space for a new one"
 BLOCK_HINT = "call list_space to see the blocks and their ids"
 
@@ -151,4 +155,5 @@ def space_record(row: Row) -> Space:
 def block_record(row: Row, path: str) -> Block:
     return Block(id=row["id"], space_id=row["space_id"], parent_id=row["parent_id"], type=row["type"],
                  title=row["title"], data=json.loads(row["data"]), sort_order=row["sort_order"], path=path,
+                 source=EntrySource.model_validate_json(row["source"]) if row["source"] else None,
                  created_at=row["created_at"], updated_at=row["updated_at"])
