@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import socket
+
 import anyio
 
 from acontext_mcp.llm import ChatProvider, OpenAICompatible
@@ -18,6 +20,7 @@ from acontext_mcp.llm.tool_loop import ToolLoop
 from acontext_mcp.queue.leases import Leases
 from acontext_mcp.queue.loop import QueueLoop, running
 from acontext_mcp.queue.work import RetryPolicy, Signal
+from acontext_mcp.services.capture import CaptureService
 from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.disks.service import DiskService
 from acontext_mcp.services.learner import LearnerService
@@ -66,6 +69,7 @@ class Container:
     spaces: SpaceService
     learner: LearnerService
     disks: DiskService
+    capture: CaptureService
 
     @classmethod
     @asynccontextmanager
@@ -136,18 +140,19 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         settings.queue_poll_s,
         signal=learning,
     )
+    messages = MessageService(
+        db,
+        blobs,
+        max_message_bytes=settings.max_message_bytes,
+        blob_threshold_bytes=settings.blob_threshold_bytes,
+        counter=counter,
+        on_stored=lambda _session_id: observer.notify(),
+    )
     return Container(
         settings=settings,
         db=db,
         sessions=sessions,
-        messages=MessageService(
-            db,
-            blobs,
-            max_message_bytes=settings.max_message_bytes,
-            blob_threshold_bytes=settings.blob_threshold_bytes,
-            counter=counter,
-            on_stored=lambda _session_id: observer.notify(),
-        ),
+        messages=messages,
         tasks=tasks,
         observer=observer,
         summaries=SummaryService(sessions, observer, counter),
@@ -165,6 +170,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
             public_url_ttl_seconds=settings.public_url_ttl_seconds,
             presign=settings.presign_urls,
         ),
+        capture=CaptureService(db, sessions, messages, spaces, hostname=socket.gethostname()),
     )
 
 

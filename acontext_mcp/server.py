@@ -17,7 +17,7 @@ from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.container import Container
 from acontext_mcp.glue import project_scope
-from acontext_mcp.routes import artifact_route
+from acontext_mcp.routes import artifact_route, claude_code_hook_route
 from acontext_mcp.settings import Settings
 
 INSTRUCTIONS = """\
@@ -108,6 +108,7 @@ def build_http_app(settings: Settings) -> Starlette:
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
         artifact_route(lambda: shared["service"]),
+        claude_code_hook_route(lambda: shared["service"], settings.project_tokens),
         *streamable.routes,
         *sse.routes,
         Mount("/dashboard", app=dashboard),
