@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -149,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = exc.errors(include_url=False)[0]
         print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
         return 2
+    import logging
+
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     from acontext_mcp.errors import AcontextError
 
@@ -193,6 +194,7 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
     import uvicorn
 
     from acontext_mcp.auth import is_loopback
+    from acontext_mcp.settings import ENV_VARS
 
     if not is_loopback(settings.host) and not settings.project_tokens and not settings.insecure:
         print(

@@ -6,11 +6,10 @@ becoming learnable, for the learner) goes through a `Signal` made first.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-
-import socket
 
 import anyio
 

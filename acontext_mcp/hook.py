@@ -11,9 +11,9 @@ never fails the host: any problem (the server down, bad input) is logged to a fi
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -77,18 +77,42 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _post(url: str, payload: dict[str, Any], timeout: float) -> tuple[int, bytes]:
+    """POST `payload` as JSON; the status and (up to 64 KiB of) the body. Plain HTTP/1.1 over a socket:
+    http.client's imports alone would cost a hook more than the request does."""
     parts = urlsplit(url)
-    connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = connection_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
-    headers = {"Content-Type": "application/json"}
+    secure = parts.scheme == "https"
+    host, port = parts.hostname or "127.0.0.1", parts.port or (443 if secure else 80)
+    body = json.dumps(payload).encode()
+    head = [f"POST {parts.path.rstrip('/')}{ROUTE} HTTP/1.1", f"Host: {host}:{port}",
+            "Content-Type: application/json", f"Content-Length: {len(body)}", "Connection: close"]
     if token := os.environ.get(TOKEN_ENV):
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        connection.request("POST", parts.path.rstrip("/") + ROUTE, json.dumps(payload).encode(), headers)
-        response = connection.getresponse()
-        return response.status, response.read(64 * 1024)
-    finally:
-        connection.close()
+        head.append(f"Authorization: Bearer {token}")
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        sock = raw
+        if secure:
+            import ssl
+
+            sock = ssl.create_default_context().wrap_socket(raw, server_hostname=host)
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        return _response(sock)
+
+
+def _response(sock: socket.socket, limit: int = 64 * 1024) -> tuple[int, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < limit:
+        if not (chunk := sock.recv(65536)):
+            break
+        data += chunk
+    header, _, rest = data.partition(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    fields = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    length = min(int(fields.get("content-length", limit)), limit)
+    while len(rest) < length:  # the server may keep working after the body (background storing): stop at its end
+        if not (chunk := sock.recv(65536)):
+            break
+        rest += chunk
+    return status, rest[:length]
 
 
 def _log(path: Path, line: str) -> None:

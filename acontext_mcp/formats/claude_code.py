@@ -13,7 +13,8 @@ sidechain (subagent) lines: they are counted by kind, never turned into messages
 
 `consumed` stops before a last line without its newline (still being written, or cut short) and,
 unless `final`, before an assistant message whose tool calls have no results yet or a last one
-without its stop reason, so a turn is never stored half. Consecutive messages of one role are joined, as the API wants them.
+without its stop reason, so a turn is never stored half. Consecutive messages of one role are
+joined, as the API wants them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from acontext_mcp.errors import InvalidArgument
 
 _BLOCKS = frozenset({"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"})
 _RESULT_BLOCKS = frozenset({"text", "image", "document"})
-_ENDED = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal", "pause_turn", "model_context_window_exceeded"})
+_ENDED = frozenset({"end_turn", "stop_sequence", "max_tokens", "refusal", "pause_turn",
+                    "model_context_window_exceeded"})
 
 
 @dataclass

@@ -62,7 +62,8 @@ async def _stream(blocks: list[Block], model: str, input_tokens: int) -> AsyncIt
         kind = block["type"]
         if kind == "text":
             yield _event("content_block_start", {"index": index, "content_block": {"type": "text", "text": ""}})
-            yield _event("content_block_delta", {"index": index, "delta": {"type": "text_delta", "text": block["text"]}})
+            delta = {"type": "text_delta", "text": block["text"]}
+            yield _event("content_block_delta", {"index": index, "delta": delta})
         elif kind == "thinking":
             yield _event("content_block_start", {"index": index, "content_block": {
                 "type": "thinking", "thinking": "", "signature": ""}})

@@ -51,7 +51,8 @@ class ClaudeCode:
             [str(self.binary), "-p", prompt, "--allowedTools", "Bash", *args],
             cwd=cwd, env=self.env(), capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
         )
-        assert result.returncode == 0, f"claude exited {result.returncode}: {result.stdout[-1000:]} {result.stderr[-2000:]}"
+        assert result.returncode == 0, (
+            f"claude exited {result.returncode}: {result.stdout[-1000:]} {result.stderr[-2000:]}")
         return result
 
     def transcripts(self) -> list[Path]:
