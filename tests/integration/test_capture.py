@@ -7,11 +7,16 @@ import json
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
-from acontext_mcp import Container
+from acontext_mcp import Container, Settings, hook
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.formats.claude_code import parse_transcript
+from acontext_mcp.routes import HOOK_ROUTE, claude_code_hook_route
+from acontext_mcp.settings import ENV_VARS
+from tests.integration.test_dashboard_http import dashboard_client
 
 pytestmark = pytest.mark.anyio
 
@@ -112,3 +117,46 @@ async def test_import_of_a_folder(service: Container, tmp_path: Path) -> None:
     sessions = (await service.sessions.list_sessions()).items
     assert sorted(s.metadata["external_session_id"] for s in sessions) == sorted(["other", FIXTURE.stem])
     assert all(s.message_count == 6 and s.metadata["source"] == "import" for s in sessions)
+
+
+async def test_the_dashboard_marks_captured_sessions(settings: Settings, service: Container, tmp_path: Path) -> None:
+    done = await service.capture.capture_claude_code(transcript(tmp_path), "cc-4")
+    plain = await service.sessions.create_session()
+    async with dashboard_client(settings, service) as web:
+        listing = (await web.get("/dashboard/sessions")).text
+        page = (await web.get(f"/dashboard/sessions/{done.session_id}")).text
+        other = (await web.get(f"/dashboard/sessions/{plain.id}")).text
+    assert listing.count('class="source"') == 1 and "hook · claude-code" in listing
+    assert "<dt>Source</dt>" in page and "hook · claude-code" in page
+    assert "<dt>Source</dt>" not in other
+
+
+def hook_app(service: Container, tokens: dict[str, str]) -> httpx.AsyncClient:
+    app = Starlette(routes=[claude_code_hook_route(lambda: service, tokens)])
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8029")
+
+
+async def test_the_hook_route(service: Container, tmp_path: Path) -> None:
+    path = transcript(tmp_path)
+    stop = {"hook_event_name": "Stop", "session_id": "cc-5", "transcript_path": str(path), "space": "s"}
+    async with hook_app(service, {}) as web:
+        bad = await web.post(HOOK_ROUTE, json={"hook_event_name": "Stop", "session_id": "cc-5"})
+        assert (bad.status_code, bad.text) == (400, "transcript_path: a non-empty string is required")
+        assert (await web.post(HOOK_ROUTE, content=b"nope")).status_code == 400
+        assert (await web.post(HOOK_ROUTE, json={"hook_event_name": "Notification"})).status_code == 204
+        accepted = await web.post(HOOK_ROUTE, json=stop)  # ASGITransport runs the background task before returning
+        assert accepted.status_code == 202
+        start = await web.post(HOOK_ROUTE, json={"hook_event_name": "SessionStart", "cwd": "/x", "space": "s"})
+        assert (start.status_code, start.text) == (200, "")
+    [session] = (await service.sessions.list_sessions()).items
+    assert session.message_count == 6 and session.metadata["external_session_id"] == "cc-5"
+    async with hook_app(service, {"secret-token": "default"}) as web:
+        assert (await web.post(HOOK_ROUTE, json=stop)).status_code == 401
+        wrong = await web.post(HOOK_ROUTE, json=stop, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "secret-token" not in wrong.text
+        ok = await web.post(HOOK_ROUTE, json=stop, headers={"Authorization": "Bearer secret-token"})
+        assert ok.status_code == 202
+
+
+def test_the_hook_sends_the_servers_token_setting() -> None:
+    assert ENV_VARS["token"] == hook.TOKEN_ENV

@@ -16,6 +16,7 @@ from mcp import Client
 
 from acontext_mcp.formats.claude_code import parse_transcript
 from tests.fakes.anthropic_server import ScriptedAnthropic, text, thinking, tool_use
+from tests.fakes.openai_server import ScriptedOpenAI
 from tests.support.claude_code import ClaudeCode, claude_code_binary, git_project
 from tests.support.mcp import call, eventually
 from tests.support.servers import COMMAND, HttpServer, http_server, server_env
@@ -59,7 +60,10 @@ async def test_installed_hooks_store_the_session_and_bring_skills_back(tmp_path:
     (project / ".claude").mkdir()
     mine = {"type": "command", "command": f"echo mine >> {tmp_path / 'mine.log'}"}
     (project / ".claude" / "settings.json").write_text(json.dumps({"hooks": {"Stop": [{"hooks": [mine]}]}}))
-    with ScriptedAnthropic() as fake, http_server(data_dir) as server:
+    with ScriptedAnthropic() as fake, ScriptedOpenAI() as observer_llm, http_server(data_dir, **{
+        "OPENAI_BASE_URL": observer_llm.base_url, "OPENAI_API_KEY": "test", "ACONTEXT_OBSERVER_IDLE_S": "1000",
+        "ACONTEXT_LLM_MAX_RETRIES": "0", "ACONTEXT_LEARNER_MAX_ATTEMPTS": "1",
+    }) as server:
         install(home, project, server)
         settings = json.loads((project / ".claude" / "settings.json").read_text())
         assert mine in settings["hooks"]["Stop"][0]["hooks"]
@@ -86,6 +90,18 @@ async def test_installed_hooks_store_the_session_and_bring_skills_back(tmp_path:
             assert [m["role"] for m in openai] == ["user", "assistant", "tool", "tool", "assistant"]
             assert (tmp_path / "mine.log").read_text() == "mine\n"
 
+            # The observer finds the task in the stored session (its model scripted), with a preference.
+            observer_llm.reply(tool_calls=[("insert_task", {"after_task_order": 0,
+                                                            "task_description": "Check two things with bash"})])
+            observer_llm.reply(tool_calls=[("update_task", {"task_order": 1, "status": "success",
+                                                            "task_description": None}),
+                                           ("append_user_preference", {"task_order": 1,
+                                                                       "preference": "answer in one line"})])
+            observer_llm.reply(tool_calls=[("finish", {})])
+            tasks = (await call(client, "flush", session_id=session["id"]))["items"]
+            assert [(t["data"]["task_description"], t["status"]) for t in tasks] == [
+                ("Check two things with bash", "success")]
+
             # The same session resumed: only the new turn is appended.
             fake.reply(text("Second answer."))
             run("One more question", project, "--resume", external_id)
@@ -108,6 +124,7 @@ async def test_installed_hooks_store_the_session_and_bring_skills_back(tmp_path:
             first_request = json.dumps(fake.conversation[before])
             assert "run `make zebra` before answering" in first_request
             assert "reply in haiku" in first_request
+            assert "answer in one line" in first_request  # the preference the observer found, same project dir
             assert "mcp__acontext__send_message" in first_request  # our tools, offered (or listed as deferred)
             sessions = (await call(client, "list_sessions"))["items"]
             assert len(sessions) == 2  # the new run is stored as its own session
