@@ -118,12 +118,12 @@ class CaptureService:
                 (current_project(), CLAUDE_CODE, key))
             offset = int(row["offset_bytes"]) if row else 0
             parsed, read_to = await anyio.to_thread.run_sync(_read, path, offset, final, False)
-            result.lines += parsed.lines
-            for kind, count in parsed.skipped.items():
-                result.skipped[kind] = result.skipped.get(kind, 0) + count
             result.offset = read_to
             if read_to == offset:
                 return False
+            result.lines += parsed.lines
+            for kind, count in parsed.skipped.items():
+                result.skipped[kind] = result.skipped.get(kind, 0) + count
             known = await _known_calls(tx, session_id, result_call_ids(parsed.messages))
             for message in drop_unanswerable_results(parsed.messages, known):
                 await self._messages.send_message(session_id, message, "anthropic")
@@ -213,6 +213,8 @@ def _read(path: Path, offset: int, final: bool, strict: bool) -> tuple[ParsedTra
                 file.seek(offset)
                 data = file.read(chunk)
                 parsed = parse_transcript(data, final=final, strict=strict and offset == 0)
+                if len(data) == chunk:
+                    del parsed.skipped["incomplete last line"]  # the chunk ends mid-line, not the file
                 if parsed.consumed or len(data) < chunk:
                     return parsed, offset + parsed.consumed
                 if chunk >= MAX_LINE_BYTES:

@@ -167,3 +167,26 @@ def test_uninstall_removes_only_ours(tmp_path: Path) -> None:
                    capture_output=True, timeout=60)
     assert json.loads((project / ".claude" / "settings.json").read_text()) == mine
     assert json.loads((project / ".mcp.json").read_text()) == {"mcpServers": {"other": {"command": "x"}}}
+
+
+def test_import_cli_stores_transcripts_once_and_refuses_what_is_not_one(tmp_path: Path) -> None:
+    """`acontext-mcp import claude-code` over a folder: a 10,000-line transcript, one cut mid-line, a file that is
+    not a transcript; a progress bar and a summary; a re-run stores nothing more."""
+    from benchmarks.capture import transcript_of
+
+    folder = tmp_path / "projects" / "-work-zebra"
+    folder.mkdir(parents=True)
+    big = transcript_of(10_000)
+    (folder / "big.jsonl").write_bytes(big)
+    (folder / "cut.jsonl").write_bytes(big[:5000])
+    (folder / "notes.jsonl").write_text('{"role": "user", "content": "not a transcript"}\n')
+    env = server_env(tmp_path / "data")
+    command = [COMMAND, "import", "claude-code", str(folder)]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 1, first.stderr  # a file was refused
+    assert "3/3 transcripts" in first.stderr and "imported 2 of 3 transcripts" in first.stderr
+    assert "sessions created" in first.stderr and "incomplete last line 1" in first.stderr
+    assert f"refused {folder / 'notes.jsonl'}: not a Claude Code transcript" in first.stderr
+    print("\n" + next(line for line in first.stderr.splitlines() if line.startswith("imported")))  # the rate
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert "0 sessions created, 0 messages stored" in again.stderr, again.stderr
