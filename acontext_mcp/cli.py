@@ -112,13 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--space", help="space (name or id) sessions are attached to and skills come from")
             sub.add_argument("--url", default=hook.DEFAULT_URL, help=f"the HTTP server (default {hook.DEFAULT_URL})")
     importer = commands.add_parser(
-        "import", parents=[options], help="store existing Claude Code transcripts (idempotent)",
-        description="Store Claude Code transcripts (*.jsonl) as sessions, one per Claude Code session; "
-        "a re-run stores only what is new. Works on the data dir directly (no server needed).",
+        "import", parents=[options], help="store existing conversations: Claude Code transcripts, OpenAI JSONL",
+        description="claude-code: Claude Code transcripts (*.jsonl) as sessions, one per Claude Code session. "
+        "openai-jsonl: one session per line, each a Chat Completions conversation ({\"messages\": [...]}). "
+        "A re-run stores only what is new. Works on the data dir directly (no server needed).",
     )
-    importer.add_argument("host", choices=["claude-code"])
+    importer.add_argument("host", choices=["claude-code", "openai-jsonl"])
     importer.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                          help="transcript files or folders (default: every transcript under ~/.claude/projects)")
+                          help="files or folders (claude-code default: every transcript under ~/.claude/projects)")
     importer.add_argument("--space", help="space (name or id) new sessions are attached to")
     return parser
 
@@ -165,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import":
             from acontext_mcp.install_cli import run_import
 
-            return run_import(settings, import_args["paths"], import_args.get("space"))
+            return run_import(settings, import_args["host"], import_args["paths"], import_args.get("space"))
         return _serve(settings)
     except AcontextError as exc:  # e.g. a database that cannot be reached
         print(f"acontext-mcp: {exc}", file=sys.stderr)

@@ -47,27 +47,38 @@ def transcripts(paths: list[Path]) -> list[Path]:
     return found
 
 
-def run_import(settings: Settings, paths: list[Path], space: str | None, out: TextIO = sys.stderr) -> int:
-    """Store every transcript; print a progress bar and a summary. 1 when some file was refused."""
+def run_import(settings: Settings, host: str, paths: list[Path], space: str | None, out: TextIO = sys.stderr) -> int:
+    """Store every file (`host`: claude-code or openai-jsonl); print a progress bar and a summary.
+    1 when some file (or, for openai-jsonl, some line) was refused."""
     import anyio
 
     from acontext_mcp.container import Container
     from acontext_mcp.errors import AcontextError
 
+    if host == "openai-jsonl" and not paths:
+        print("acontext-mcp: import openai-jsonl needs a FILE", file=sys.stderr)
+        return 2
     files = transcripts(paths or [Path.home() / ".claude" / "projects"])
     totals: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     refused: list[str] = []
+    failed: list[Path] = []
     started = time.monotonic()
 
     async def run() -> None:
         async with Container.open(settings, background=False) as service:
             for number, path in enumerate(files, start=1):
                 try:
-                    done = await service.capture.capture_claude_code(path, space=space, final=True, source="import",
-                                                                     strict=True)
+                    if host == "openai-jsonl":
+                        done = await service.capture.import_openai_jsonl(path, space)
+                        refused.extend(f"{path} {reason}" for reason in done.skipped)
+                        done.skipped = {}
+                    else:
+                        done = await service.capture.capture_claude_code(path, space=space, final=True,
+                                                                         source="import", strict=True)
                 except AcontextError as exc:
                     refused.append(f"{path}: {exc}")
+                    failed.append(path)
                 else:
                     totals["sessions created"] += done.created
                     totals["messages stored"] += done.messages
@@ -78,7 +89,7 @@ def run_import(settings: Settings, paths: list[Path], space: str | None, out: Te
     anyio.run(run)
     elapsed = time.monotonic() - started
     rate = totals["lines read"] / elapsed if elapsed > 0 else 0.0
-    print(f"\nimported {len(files) - len(refused)} of {len(files)} transcripts in {elapsed:.1f} s "
+    print(f"\nimported {len(files) - len(failed)} of {len(files)} files in {elapsed:.1f} s "
           f"({rate:,.0f} lines/s): {totals['sessions created']} sessions created, "
           f"{totals['messages stored']} messages stored, {totals['lines read']} lines read", file=out)
     if skipped:
@@ -91,5 +102,5 @@ def run_import(settings: Settings, paths: list[Path], space: str | None, out: Te
 
 def _progress(out: TextIO, done: int, total: int, width: int = 30) -> None:
     filled = width * done // max(total, 1)
-    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} transcripts")
+    out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
     out.flush()

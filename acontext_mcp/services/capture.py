@@ -9,6 +9,7 @@ nothing twice; a capture that fails leaves the offset where it was, to be picked
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.errors import AcontextError, InvalidArgument
 from acontext_mcp.formats.claude_code import (
     ParsedTranscript,
     drop_unanswerable_results,
@@ -35,6 +36,7 @@ from acontext_mcp.store.database import Database, Writer, utc_now
 log = logging.getLogger(__name__)
 
 CLAUDE_CODE = "claude-code"
+OPENAI_JSONL = "openai-jsonl"
 CHUNK_BYTES = 8 * 1024 * 1024  # read a transcript this much at a time; a longer line gets a larger read
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a line longer than this is passed over (counted as skipped)
 CONTEXT_SKILLS = 5
@@ -133,6 +135,59 @@ class CaptureService:
                 "AND external_id = ?", (read_to, utc_now(), current_project(), CLAUDE_CODE, key))
             return True
 
+    async def import_openai_jsonl(self, path: str | Path, space: str | None = None) -> Captured:
+        """Store each line of a JSON Lines file as one session: a Chat Completions conversation, written as
+        `{"messages": [...]}` (the fine-tuning shape) or as the bare list. A line already imported (the
+        same text) is passed over, so a re-run stores nothing twice. A line that is not a conversation
+        is counted in `skipped` by its reason, with nothing of it stored.
+
+        Raises `InvalidArgument` when the file cannot be read.
+        """
+        path = Path(path)
+        result = Captured()
+        space_id = await self._space_id(space) if space else None
+        try:
+            file = path.open("rb")
+        except OSError as exc:
+            raise InvalidArgument(f"path: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        with file:
+            for number, line in enumerate(file, start=1):
+                if not line.strip():
+                    continue
+                result.lines += 1
+                try:
+                    stored = await self._import_conversation(path, number, line, space_id)
+                except (ValueError, AcontextError) as exc:
+                    reason = f"line {number}: {exc}"
+                    log.info("%s: %s", path, reason)
+                    result.skipped[reason] = 1
+                    continue
+                if stored is not None:
+                    result.created = True
+                    result.session_id = stored
+                    result.messages += len(_conversation(json.loads(line)))
+        return result
+
+    async def _import_conversation(self, path: Path, number: int, line: bytes, space_id: str | None) -> str | None:
+        """One line's conversation as a new session (None when that line was imported before)."""
+        key = hashlib.sha256(line.strip()).hexdigest()
+        messages = _conversation(json.loads(line))
+        async with self._db.transaction() as tx:
+            await tx.lock(f"capture:{OPENAI_JSONL}:{key}")
+            if await tx.fetch_one("SELECT 1 FROM capture_sources WHERE project_id = ? AND host = ? AND external_id = ?",
+                                  (current_project(), OPENAI_JSONL, key)):
+                return None
+            metadata = {"source": "import", "host": OPENAI_JSONL, "file": str(path), "line": number}
+            session = await self._sessions.create_session(space_id, metadata)
+            for message in messages:
+                await self._messages.send_message(session.id, message, "openai")
+            now = utc_now()
+            await tx.execute(
+                "INSERT INTO capture_sources (project_id, host, external_id, session_id, transcript_path, "
+                "offset_bytes, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'import', ?, ?)",
+                (current_project(), OPENAI_JSONL, key, session.id, str(path), len(line), now, now))
+        return session.id
+
     async def _space_id(self, space: str) -> str:
         """The space with this id or name (the oldest of that name); a new one when none has it."""
         for item in (await self._spaces.list_spaces()).items:
@@ -178,6 +233,14 @@ class CaptureService:
                 if isinstance(text, str) and text and text not in found:
                     found.append(text)
         return found[:CONTEXT_PREFERENCES]
+
+
+def _conversation(value: Any) -> list[Any]:
+    """The messages of one line: `{"messages": [...]}` or a bare list. Raises ValueError naming what is wrong."""
+    messages = value.get("messages") if isinstance(value, dict) else value
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("not a Chat Completions conversation: expected {\"messages\": [...]} or a list of messages")
+    return messages
 
 
 def _skill_line(sop: dict[str, Any]) -> str:

@@ -160,3 +160,31 @@ async def test_the_hook_route(service: Container, tmp_path: Path) -> None:
 
 def test_the_hook_sends_the_servers_token_setting() -> None:
     assert ENV_VARS["token"] == hook.TOKEN_ENV
+
+
+async def test_import_of_openai_jsonl(service: Container, tmp_path: Path) -> None:
+    """One Chat Completions conversation per line; a bad line is refused alone; a re-run stores nothing twice."""
+    conversation = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": "{\"a\": 2, \"b\": 2}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "4"},
+        {"role": "assistant", "content": "4"},
+    ]
+    path = tmp_path / "chats.jsonl"
+    path.write_text("\n".join([
+        json.dumps({"messages": conversation}),
+        json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]),
+        json.dumps({"messages": [{"role": "tool", "tool_call_id": "nope", "content": "x"}]}),
+        "not json",
+    ]) + "\n")
+    done = await service.capture.import_openai_jsonl(path, space="imports")
+    assert done.messages == 7 and done.lines == 4
+    assert sorted(reason.split(":")[0] for reason in done.skipped) == ["line 3", "line 4"]
+    sessions = (await service.sessions.list_sessions()).items
+    assert sorted(s.metadata["line"] for s in sessions) == [1, 2] and all(s.space_id for s in sessions)
+    first = next(s for s in sessions if s.metadata["line"] == 1)
+    assert (await service.messages.get_messages(first.id, "openai")).items == conversation
+    again = await service.capture.import_openai_jsonl(path)
+    assert again.messages == 0 and len((await service.sessions.list_sessions()).items) == 2

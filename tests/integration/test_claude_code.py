@@ -184,9 +184,17 @@ def test_import_cli_stores_transcripts_once_and_refuses_what_is_not_one(tmp_path
     command = [COMMAND, "import", "claude-code", str(folder)]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 1, first.stderr  # a file was refused
-    assert "3/3 transcripts" in first.stderr and "imported 2 of 3 transcripts" in first.stderr
+    assert "3/3 files" in first.stderr and "imported 2 of 3 files" in first.stderr
     assert "sessions created" in first.stderr and "incomplete last line 1" in first.stderr
     assert f"refused {folder / 'notes.jsonl'}: not a Claude Code transcript" in first.stderr
     print("\n" + next(line for line in first.stderr.splitlines() if line.startswith("imported")))  # the rate
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert "0 sessions created, 0 messages stored" in again.stderr, again.stderr
+
+    chats = tmp_path / "chats.jsonl"
+    hello = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    chats.write_text(json.dumps({"messages": hello}) + "\n{}\n")
+    openai = subprocess.run([COMMAND, "import", "openai-jsonl", str(chats)], env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert openai.returncode == 1 and "2 messages stored" in openai.stderr, openai.stderr
+    assert f"refused {chats} line 2: not a Chat Completions conversation" in openai.stderr
