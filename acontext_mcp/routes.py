@@ -80,6 +80,8 @@ def claude_code_hook_route(service: Callable[[], Container], tokens: Mapping[str
         for field in ("session_id", "transcript_path"):
             if not isinstance(event.get(field), str) or not event[field]:
                 return PlainTextResponse(f"{field}: a non-empty string is required", status_code=400)
+        if not event["transcript_path"].endswith(".jsonl"):  # and its first line must be a transcript entry
+            return PlainTextResponse("transcript_path: not a Claude Code transcript (*.jsonl)", status_code=400)
 
         async def store() -> None:
             with use_project(project):

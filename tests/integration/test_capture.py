@@ -143,6 +143,9 @@ async def test_the_hook_route(service: Container, tmp_path: Path) -> None:
         bad = await web.post(HOOK_ROUTE, json={"hook_event_name": "Stop", "session_id": "cc-5"})
         assert (bad.status_code, bad.text) == (400, "transcript_path: a non-empty string is required")
         assert (await web.post(HOOK_ROUTE, content=b"nope")).status_code == 400
+        other_file = await web.post(HOOK_ROUTE, json={**stop, "transcript_path": "/etc/passwd"})
+        assert other_file.status_code == 400
+        assert other_file.text == "transcript_path: not a Claude Code transcript (*.jsonl)"
         assert (await web.post(HOOK_ROUTE, json={"hook_event_name": "Notification"})).status_code == 204
         accepted = await web.post(HOOK_ROUTE, json=stop)  # ASGITransport runs the background task before returning
         assert accepted.status_code == 202
