@@ -7,6 +7,9 @@
     acontext-mcp dashboard --port 8030   serve only the web dashboard (for a stdio deployment)
     acontext-mcp reindex                 rebuild the spaces' search index from the database
     acontext-mcp demo [--if-empty]       load the seed scenario (a session, its tasks, a learned SOP)
+    acontext-mcp hook claude-code        what Claude Code's hooks run: store the transcript, print skills
+    acontext-mcp install claude-code     add those hooks and the MCP server to Claude Code's settings
+    acontext-mcp import claude-code      store existing Claude Code transcripts
     acontext-mcp --version
 """
 
@@ -14,22 +17,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from acontext_mcp import __version__, hook
 
-from acontext_mcp import __version__
-from acontext_mcp.settings import ENV_VARS, Settings
+if TYPE_CHECKING:
+    from acontext_mcp.settings import Settings
 
 DASHBOARD_PORT = 8030
 
 
 def _env(name: str) -> str:
     """`env ACONTEXT_..., default ...` for a flag's help, from the setting's field."""
+    from acontext_mcp.settings import ENV_VARS, Settings
+
     return f"env {ENV_VARS[name]}, default {Settings.model_fields[name].default}"
 
 
@@ -37,6 +41,8 @@ def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
     """Options shared by the top level, `serve` and `dashboard`; SUPPRESS keeps unset flags from
     overriding env vars. The dashboard has no transport and its own default port.
     """
+    from acontext_mcp.settings import ENV_VARS
+
     options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     options.add_argument("--data-dir", type=Path, help=f"where data lives (env {ENV_VARS['data_dir']})")
     if not dashboard:
@@ -63,6 +69,8 @@ def _server_options(dashboard: bool = False) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from acontext_mcp.settings import ENV_VARS
+
     options = _server_options()
     parser = argparse.ArgumentParser(
         prog="acontext-mcp",
@@ -106,12 +114,50 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--space", dest="skills_space", required=True, help="the space id to import into")
     imports.add_argument("--folder", dest="skills_folder", default="/",
                          help="the space folder to put new skills' pages in (default /)")
+    commands.add_parser(
+        "hook", parents=[hook.parser()], help="run by Claude Code's hooks: store the session, print what was learned",
+        description="Reads a Claude Code hook event (JSON) on stdin and posts it to the running HTTP server: "
+        "Stop, SubagentStop, PreCompact and SessionEnd store the transcript's new lines; SessionStart prints "
+        "the skills and preferences for the session. Always exits 0; problems go to the log file.",
+    )
+    for name, about in (("install", "add our hooks and MCP server entry to Claude Code's settings"),
+                        ("uninstall", "remove our hooks and MCP server entry from Claude Code's settings")):
+        sub = commands.add_parser(name, help=about, description=f"{about}; a user's own entries are kept.")
+        sub.add_argument("host", choices=["claude-code"])
+        sub.add_argument("--project", type=Path, help="that project's .claude/settings.json and .mcp.json "
+                         "(default: the user's ~/.claude/settings.json and ~/.claude.json)")
+        sub.add_argument("--dry-run", action="store_true", help="print the files as they would be, write nothing")
+        if name == "install":
+            sub.add_argument("--space", help="space (name or id) sessions are attached to and skills come from")
+            sub.add_argument("--url", default=hook.DEFAULT_URL, help=f"the HTTP server (default {hook.DEFAULT_URL})")
+    importer = commands.add_parser(
+        "import", parents=[options], help="store existing conversations: Claude Code transcripts, OpenAI JSONL",
+        description="claude-code: Claude Code transcripts (*.jsonl) as sessions, one per Claude Code session. "
+        "openai-jsonl: one session per line, each a Chat Completions conversation ({\"messages\": [...]}). "
+        "A re-run stores only what is new. Works on the data dir directly (no server needed).",
+    )
+    importer.add_argument("host", choices=["claude-code", "openai-jsonl"])
+    importer.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                          help="files or folders (claude-code default: every transcript under ~/.claude/projects)")
+    importer.add_argument("--space", help="space (name or id) new sessions are attached to")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["hook"] and not {"-h", "--help"} & set(argv):
+        return hook.main(argv[1:])  # first: a host runs it every turn, so it loads nothing else
+    from pydantic import ValidationError
+
+    from acontext_mcp.settings import Settings
+
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
+    if command in ("install", "uninstall"):
+        from acontext_mcp.install_cli import run_install
+
+        return run_install(command, **args)
+    import_args = {key: args.pop(key) for key in ("host", "paths", "space") if key in args}
     space_id = args.pop("space_id", None)
     if_empty = args.pop("if_empty", False)
     skills = {key: args.pop(key) for key in list(args) if key.startswith("skills_")}
@@ -123,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = exc.errors(include_url=False)[0]
         print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
         return 2
+    import logging
+
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     from acontext_mcp.errors import AcontextError
 
@@ -137,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(settings, if_empty)
         if command == "skills":
             return _skills(settings, **skills)
+        if command == "import":
+            from acontext_mcp.install_cli import run_import
+
+            return run_import(settings, import_args["host"], import_args["paths"], import_args.get("space"))
         return _serve(settings)
     except AcontextError as exc:  # e.g. a database that cannot be reached
         print(f"acontext-mcp: {exc}", file=sys.stderr)
@@ -165,6 +217,7 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
     import uvicorn
 
     from acontext_mcp.auth import is_loopback
+    from acontext_mcp.settings import ENV_VARS
 
     if not is_loopback(settings.host) and not settings.project_tokens and not settings.insecure:
         print(

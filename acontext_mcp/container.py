@@ -6,6 +6,7 @@ becoming learnable, for the learner) goes through a `Signal` made first.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from acontext_mcp.llm.tool_loop import ToolLoop
 from acontext_mcp.queue.leases import Leases
 from acontext_mcp.queue.loop import QueueLoop, running
 from acontext_mcp.queue.work import RetryPolicy, Signal
+from acontext_mcp.services.capture import CaptureService
 from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.disks.service import DiskService
 from acontext_mcp.services.events import EventService
@@ -76,6 +78,7 @@ class Container:
     users: UserService
     project_configs: ProjectConfigService
     skills: SkillService
+    capture: CaptureService
 
     @classmethod
     @asynccontextmanager
@@ -157,19 +160,20 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         public_url_ttl_seconds=settings.public_url_ttl_seconds,
         presign=settings.presign_urls,
     )
+    messages = MessageService(
+        db,
+        blobs,
+        max_message_bytes=settings.max_message_bytes,
+        blob_threshold_bytes=settings.blob_threshold_bytes,
+        counter=counter,
+        on_stored=lambda _session_id: observer.notify(),
+        max_meta_bytes=settings.max_metadata_bytes,
+    )
     return Container(
         settings=settings,
         db=db,
         sessions=sessions,
-        messages=MessageService(
-            db,
-            blobs,
-            max_message_bytes=settings.max_message_bytes,
-            blob_threshold_bytes=settings.blob_threshold_bytes,
-            counter=counter,
-            on_stored=lambda _session_id: observer.notify(),
-            max_meta_bytes=settings.max_metadata_bytes,
-        ),
+        messages=messages,
         tasks=tasks,
         observer=observer,
         summaries=SummaryService(sessions, observer, counter),
@@ -184,6 +188,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         users=UserService(db, sessions, disks, spaces),
         project_configs=project_configs,
         skills=SkillService(db, spaces),
+        capture=CaptureService(db, sessions, messages, spaces, hostname=socket.gethostname()),
     )
 
 

@@ -17,7 +17,7 @@ from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.container import Container
 from acontext_mcp.glue import project_scope
-from acontext_mcp.routes import artifact_route
+from acontext_mcp.routes import artifact_route, claude_code_hook_route
 from acontext_mcp.settings import Settings
 
 INSTRUCTIONS = """\
@@ -112,6 +112,7 @@ def build_http_app(settings: Settings) -> Starlette:
         Route("/health", health, methods=["GET"]),
         build_api(settings, lambda: shared["service"], body_limit, security),
         artifact_route(lambda: shared["service"]),
+        claude_code_hook_route(lambda: shared["service"], settings.project_tokens),
         *streamable.routes,
         *sse.routes,
         Mount("/dashboard", app=dashboard),

@@ -11,7 +11,10 @@ from pathlib import Path
 
 from benchmarks.table import Row
 
-SUITES = ("cold_start", "messages", "context", "search", "observer", "disks", "learner", "replicas", "acontext_sdk")
+SUITES = (
+    "cold_start", "messages", "context", "search", "observer", "disks", "learner", "replicas", "acontext_sdk",
+    "capture",
+)
 
 
 def machine() -> str:

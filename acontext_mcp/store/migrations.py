@@ -366,6 +366,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX skill_versions_space ON skill_versions(space_id, name)",
         ),
     ),
+    Migration(
+        16,
+        "capture_sources",
+        (
+            # Where each captured host conversation (a Claude Code session id, ...) is stored and how far its
+            # transcript has been read: `offset_bytes` is the byte offset after the last stored line, so a hook
+            # or an import run twice stores nothing twice. Written by services/capture.py only.
+            """CREATE TABLE capture_sources (
+                project_id TEXT NOT NULL,
+                host TEXT NOT NULL,
+                external_id TEXT NOT NULL,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                transcript_path TEXT,
+                offset_bytes BIGINT NOT NULL DEFAULT 0,
+                source TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (project_id, host, external_id)
+            )""",
+            "CREATE INDEX capture_sources_session ON capture_sources(session_id)",
+        ),
+    ),
 )
 
 

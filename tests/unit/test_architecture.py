@@ -21,7 +21,7 @@ PLAIN_LAYERS = ("services", "queue", "llm", "store", "formats")
 LAYER_OF_PACKAGE = {
     "tools": "edge", "resources": "edge", "prompts": "edge", "dashboard": "edge", "server": "edge",
     "cli": "edge", "demo": "edge", "routes": "edge", "api": "edge", "auth": "edge", "glue": "edge", "__init__": "edge",
-    "__main__": "edge",
+    "__main__": "edge", "hook": "edge", "install": "edge", "install_cli": "edge",
     "container": "container",
     "settings": "settings",
     "services": "services",
