@@ -34,6 +34,8 @@ TABLE = "blocks"  # each full rebuild writes `blocks_<time in ns>`; the newest i
 SCHEMA_VERSION = 2
 _TABLE_NAME = re.compile(r"blocks(_\d+)?")
 _KEEP_OLD_VERSIONS = timedelta(0)  # readers always read the newest version (read_consistency_interval=0)
+_RRF_K = 5
+_FTS_WEIGHT = 0.5
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _SIGNATURE_KEY = b"acontext_index"
@@ -252,11 +254,9 @@ class BlockIndex:
         table = self._require_table()
         words = MultiMatchQuery(query, ["text", "text_ru"], boosts=None, operator=FullTextOperator.OR)
         if self.hybrid:
-            from lancedb.rerankers import RRFReranker
-
             vector = self._embed_function().compute_query_embeddings(query)[0]
             builder = (
-                table.search(query_type="hybrid").vector(vector).text(words).rerank(RRFReranker())
+                table.search(query_type="hybrid").vector(vector).text(words).rerank(_weighted_rrf())
             )
             score = "_relevance_score"
         else:
@@ -310,6 +310,30 @@ class BlockIndex:
                 options[key] = value
             self._embedder = provider.create(**options)
         return self._embedder
+
+
+def _weighted_rrf() -> Any:
+    """Reciprocal rank fusion that trusts the vectors more: score = 1/(K+rank by vector) + w/(K+rank by BM25).
+
+    The vectors carry meaning across words and languages; BM25 breaks ties on exact words. On the recall set
+    (60 SOPs, 200 requests) K=5, w=0.5 finds 0.765 at 3 against 0.725 for plain RRF (K=60, w=1).
+    """
+    from lancedb.rerankers import RRFReranker
+
+    class WeightedRRF(RRFReranker):
+        def rerank_hybrid(self, query: str, vector_results: Any, fts_results: Any) -> Any:
+            import pyarrow as pa
+
+            scores: dict[int, float] = {}
+            for weight, results in ((1.0, vector_results), (_FTS_WEIGHT, fts_results)):
+                for rank, row_id in enumerate(results["_rowid"].to_pylist() if results else [], 1):
+                    scores[row_id] = scores.get(row_id, 0.0) + weight / (rank + self.K)
+            merged = self.merge_results(vector_results, fts_results)
+            merged = merged.append_column("_relevance_score", pa.array(
+                [scores[i] for i in merged["_rowid"].to_pylist()], type=pa.float32()))
+            return self._keep_relevance_score(merged.sort_by([("_relevance_score", "descending")]))
+
+    return WeightedRRF(K=_RRF_K)
 
 
 def is_russian(text: str) -> bool:
