@@ -74,8 +74,9 @@ class SearchIndex:
 
         A search waits for the writes this process made before it (it drains them itself if need be).
         """
+        # It starts idle (opening LanceDB and the model at start would cost every cold start about 100 MB); the
+        # first write wakes it, and it rebuilds an index made for another model then, off the request path.
         self._worker = wake = Signal()
-        self._queued += 1  # first open the index: one built for another model is rebuilt here, not in a search
         task_status.started()
         try:
             while True:
