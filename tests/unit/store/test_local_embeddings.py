@@ -58,7 +58,7 @@ async def test_hybrid_search_finds_across_languages_and_writes_do_not_wait(tmp_p
         with anyio.fail_after(60):  # the worker drains the outbox by itself, without a search asking
             block = await service.spaces.create_block(space.id, "/github/GTM", "text", "Release checklist",
                                                       {"text": "перед релизом проверь журнал изменений"})
-            while await service.db.fetch_all("SELECT seq FROM search_outbox"):
+            while (await service.learner.status()).search_index_pending:  # the progress users see
                 await anyio.sleep(0.05)
         found = await service.search.experience_search(space.id, "changelog before a release", limit=3)
         assert block.id in [b.block_id for b in found.cited_blocks]
