@@ -241,10 +241,7 @@ class BlockIndex:
         except Exception:
             # Another process may have switched to a rebuilt table (dropping this one) or compacted the
             # version this read started from: read the newest once more before giving up.
-            table = self._table
-            self._table = None
-            if not self._open_existing() or self._table is table:
-                self._table = table
+            if not self._open_existing():
                 raise
             return self._query(query, where, limit)
 
