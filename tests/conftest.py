@@ -25,6 +25,10 @@ hypothesis_settings.register_profile("ci", max_examples=100, deadline=None)
 hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# The `embed` extra (installed with `dev`) would make every server the tests start embed with the local model:
+# they run full-text only, as before, unless a test asks for embeddings (tests/unit/store/test_local_embeddings.py).
+os.environ.setdefault("ACONTEXT_EMBEDDING", "none")
+
 pytest_plugins = ["tests.support.lanes"]  # the fast lane's rules: which tests must be marked slow or fault
 
 

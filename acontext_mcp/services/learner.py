@@ -217,6 +217,8 @@ class LearnerService(WorkQueue):
             project,
         )
         held = await self.held_in_project()
+        indexing = await self._db.fetch_one(
+            f"SELECT COUNT(*) AS n FROM search_outbox WHERE space_id IN {PROJECT_SPACES}", project)
         return LearnerStatus(
             enabled=self.enabled,
             model=self.model,
@@ -231,6 +233,7 @@ class LearnerService(WorkQueue):
             skipped=counts.get("skipped", 0),
             pending_experiences=pending["n"] if pending else 0,
             tokens=await self._usage.totals(LLM_PURPOSES),
+            search_index_pending=indexing["n"] if indexing else 0,
         )
 
     async def flush(self, space_id: str | None, session_id: str | None, timeout_s: float = 60.0) -> LearningItems:

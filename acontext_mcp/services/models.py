@@ -253,6 +253,8 @@ class LearnerStatus(BaseModel):
     skipped: int
     pending_experiences: int = Field(description="Learned SOPs awaiting confirm_experience")
     tokens: TokenUsage = Field(description="LLM use by the learner and agentic search")
+    search_index_pending: int = Field(0, description="Block changes in the project's spaces not yet in the search "
+                                                     "index: being embedded in the background, or a rebuild queued")
 
 
 class PendingExperience(BaseModel):

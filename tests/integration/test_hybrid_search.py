@@ -55,7 +55,7 @@ async def test_hybrid_finds_what_bm25_cannot(settings: Settings, fake_openai: Sc
         assert not ids & {b["block_id"] for b in found["cited_blocks"]}
     embedded = [text for body in fake_openai.embedding_requests for text in body["input"]]
     assert query in embedded  # the query was embedded, and so was every SOP
-    assert any("github_star_repo" in text for text in embedded)
+    assert any("the user wants to star a GitHub repository" in text for text in embedded)  # a SOP by its head
     assert {body["model"] for body in fake_openai.embedding_requests} == {"text-embedding-3-small"}
 
     # The same data without an embedder: the index is rebuilt for BM25 alone, which finds nothing here.

@@ -32,7 +32,8 @@ def free_port() -> int:
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACONTEXT_", "OPENAI_"))}
-    return {**env, "ACONTEXT_MCP_HOME": str(data_dir), **extra}
+    # Full-text search only unless a test asks, though the dev install has the `embed` extra (see conftest.py).
+    return {**env, "ACONTEXT_MCP_HOME": str(data_dir), "ACONTEXT_EMBEDDING": "none", **extra}
 
 
 def stdio_params(data_dir: Path, **extra_env: str) -> StdioServerParameters:

