@@ -99,11 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.setdefault("port", DASHBOARD_PORT)
     try:
         settings = Settings.load(**args)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
+    except ValidationError as exc:  # never print the input: it holds tokens and passwords
+        error = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        where = f" {ENV_VARS.get(str(error['loc'][0]), error['loc'][0])}" if error["loc"] else "s"
+        print(f"acontext-mcp: invalid setting{where}: {error['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    redact_logs(settings.known_secrets)
     from acontext_mcp.errors import AcontextError
 
     try:
@@ -153,8 +155,23 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
         )
         return 2
     print(f"acontext-mcp: serving {where}, data in {settings.data_dir}", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    server = uvicorn.Server(config)  # the config sets uvicorn's own log handlers up; then they redact too
+    redact_logs(settings.known_secrets)
+    server.run()
     return 0
+
+
+def redact_logs(known: list[str]) -> None:
+    """Put a `RedactingFilter` on every log handler there is (root's, uvicorn's): no secret reaches a log."""
+    from acontext_mcp.redact import RedactingFilter
+
+    redacting = RedactingFilter(known)
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(redacting)
 
 
 def _migrate(settings: Settings) -> int:

@@ -147,6 +147,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
             blob_threshold_bytes=settings.blob_threshold_bytes,
             counter=counter,
             on_stored=lambda _session_id: observer.notify(),
+            max_message_parts=settings.max_message_parts,
         ),
         tasks=tasks,
         observer=observer,

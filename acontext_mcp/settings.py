@@ -16,6 +16,7 @@ from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from acontext_mcp.redact import url_secrets
 from acontext_mcp.store.database import is_database_url
 from acontext_mcp.tokens import Tokenizer
 
@@ -88,6 +89,14 @@ class Settings(BaseModel):
     port: int = setting(8029, env="ACONTEXT_MCP_PORT", flag="--port", doc="HTTP port", ge=0, le=65535)
     max_message_bytes: int = setting(
         8 * MIB, env="ACONTEXT_MAX_MESSAGE_BYTES", doc="largest message accepted", shown="`8388608` (8 MiB)", gt=0)
+    max_message_parts: int = setting(
+        1000, env="ACONTEXT_MAX_MESSAGE_PARTS", gt=0,
+        doc="most parts in one message (content blocks, tool calls, tool-result items)")
+    max_request_bytes: int | None = setting(
+        None, env="ACONTEXT_MAX_REQUEST_BYTES", gt=0,
+        doc="largest HTTP request body (MCP, REST), refused while it is read; raise it to upload artifacts "
+        "over HTTP larger than about three quarters of it (base64)",
+        shown="2 × `ACONTEXT_MAX_MESSAGE_BYTES` + 1 MiB")
     blob_threshold_bytes: int = setting(
         64 * KIB, env="ACONTEXT_BLOB_THRESHOLD_BYTES", doc="binary parts larger than this become blobs",
         shown="`65536` (64 KiB)", gt=0)
@@ -236,6 +245,22 @@ class Settings(BaseModel):
         """Every accepted bearer token and its project: `tokens`, plus `token` for `project`."""
         mapped = parse_project_tokens(self.tokens.get_secret_value()) if self.tokens else {}
         return mapped | ({self.token.get_secret_value(): self.project} if self.token else {})
+
+    @property
+    def known_secrets(self) -> list[str]:
+        """Every configured secret value, for `redact`: tokens, the API key, URL signing secret, URL passwords."""
+        secrets = [*self.project_tokens]
+        for value in (self.openai_api_key, self.url_secret):
+            if value is not None:
+                secrets.append(value.get_secret_value())
+        for url in (self.openai_base_url, self.database_url.get_secret_value() if self.database_url else None):
+            secrets += url_secrets(url)
+        return secrets
+
+    @property
+    def request_body_limit(self) -> int:
+        """The largest HTTP request body: `max_request_bytes`, else room for a message at its limit, JSON-escaped."""
+        return self.max_request_bytes or 2 * self.max_message_bytes + MIB
 
     @property
     def database_path(self) -> Path:

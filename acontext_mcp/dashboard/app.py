@@ -22,6 +22,7 @@ from acontext_mcp.dashboard import auth, csrf
 from acontext_mcp.dashboard.pages import ServiceGetter, base_url, render
 from acontext_mcp.dashboard.views import VIEWS
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound
+from acontext_mcp.http_limits import FORM_BYTES, BodyLimit
 from acontext_mcp.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -157,4 +158,5 @@ def build_dashboard_app(settings: Settings) -> Starlette:
         return RedirectResponse(f"{PREFIX}/", status_code=307)
 
     dashboard = build_dashboard(settings, lambda: shared["service"])
-    return Starlette(routes=[Route("/", root), Mount(PREFIX, app=dashboard)], lifespan=lifespan)
+    return Starlette(routes=[Route("/", root), Mount(PREFIX, app=dashboard)], lifespan=lifespan,
+                     middleware=[Middleware(BodyLimit, default=FORM_BYTES)])

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
 from acontext_mcp.container import Container
+from acontext_mcp.formats.nesting import loads_shallow
 
 ServiceGetter = Callable[[], Container]
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,8 +39,8 @@ def pretty_json(value: Any) -> str:
     """Indented JSON of `value`; JSON text (a tool call's arguments) is parsed first, kept as is if invalid."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = loads_shallow(value)
+        except ValueError:  # not JSON, or too deep to indent: shown as written
             return value
     return json.dumps(value, indent=2, ensure_ascii=False)
 

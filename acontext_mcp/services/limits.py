@@ -10,8 +10,9 @@ import json
 from typing import Any
 
 from acontext_mcp.errors import InvalidArgument, PayloadTooLarge
+from acontext_mcp.formats.nesting import MAX_JSON_DEPTH, text_depth
 
-MAX_JSON_DEPTH = 64
+__all__ = ["MAX_JSON_DEPTH", "check_depth", "check_text_depth", "encode_json_object", "json_shape"]
 
 
 def json_shape(value: Any) -> tuple[int, int]:
@@ -43,6 +44,12 @@ def check_depth(value: Any, field: str) -> int:
     if depth > MAX_JSON_DEPTH:
         raise InvalidArgument(f"{field}: objects or lists nested deeper than {MAX_JSON_DEPTH} levels; flatten it")
     return chars
+
+
+def check_text_depth(text: str, field: str) -> None:
+    """Raise `InvalidArgument` when JSON text (tool-call arguments) nests deeper than `MAX_JSON_DEPTH`."""
+    if text_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidArgument(f"{field}: objects or lists nested deeper than {MAX_JSON_DEPTH} levels; flatten it")
 
 
 def encode_json_object(value: dict[str, Any] | None, field: str, limit: int) -> str:

@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -29,7 +29,7 @@ from acontext_mcp.formats.editing import (
 from acontext_mcp.formats.native import Message
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
-from acontext_mcp.services.limits import check_depth
+from acontext_mcp.services.limits import check_depth, check_text_depth
 from acontext_mcp.services.models import (
     Attachment,
     MessagePage,
@@ -46,6 +46,7 @@ from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
+DEFAULT_MAX_PARTS = 1000
 _INLINE_PREPARE_CHARS = 64 * 1024
 _BACKFILL_BATCH = 500
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
@@ -66,8 +67,11 @@ class MessageService:
         blob_threshold_bytes: int,
         counter: TokenCounter,
         on_stored: Callable[[str], None] | None = None,
+        max_message_parts: int = DEFAULT_MAX_PARTS,
     ) -> None:
-        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it)."""
+        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it);
+        `max_message_parts` bounds a message's parts, tool-result items included (reading one back costs per part)."""
+        self._max_parts = max_message_parts
         self._db = db
         self._blobs = blobs
         self._max_message_bytes = max_message_bytes
@@ -85,6 +89,7 @@ class MessageService:
         fmt = check_format(format)
         message_id = new_id()
         blob_prefix = f"{session_id}/{message_id}"
+        self._check_top_parts(message)  # before any walk over the message: a part list is refused in O(1)
         if check_depth(message, "message") > _INLINE_PREPARE_CHARS:  # megabytes of base64: keep the event loop free
             native, body, blobs, tokens = await anyio.to_thread.run_sync(self._prepare, message, fmt, blob_prefix)
         else:  # the usual small message: a thread hop would cost more than the work
@@ -151,14 +156,16 @@ class MessageService:
         rows = await self._db.fetch_all(sql, params)
         has_more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
-        entries = [
-            Entry(await self._load(json.loads(row["body"])), row["token_count"], index)
-            for index, row in enumerate(rows)
-        ]
+        messages = await self._decode([row["body"] for row in rows])
+        entries = [Entry(message, row["token_count"], index) for index, (message, row) in
+                   enumerate(zip(messages, rows, strict=True))]
         tokens_before = total_tokens(entries)
-        if edit_strategies:
-            entries = apply_strategies(entries, edit_strategies, self._counter)
-        written = from_native([entry.message for entry in entries], fmt)
+
+        def convert() -> tuple[list[Entry], Any]:
+            edited = apply_strategies(entries, edit_strategies, self._counter) if edit_strategies else entries
+            return edited, from_native([entry.message for entry in edited], fmt)
+
+        entries, written = await _off_loop(_heavy(rows), convert)
         return MessagePage(
             items=written.items,
             message_ids=[rows[entries[index].origin]["id"] for index in written.origins],
@@ -188,11 +195,12 @@ class MessageService:
         rows = await self._db.fetch_all(
             "SELECT id, seq, body, created_at FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
         )
-        return [
+        messages = await self._decode([row["body"] for row in rows])
+        return await _off_loop(_heavy(rows), lambda: [
             {"id": row["id"], "seq": row["seq"], "created_at": row["created_at"],
-             **(await self._load(json.loads(row["body"]))).model_dump(mode="json", exclude_none=True)}
-            for row in rows
-        ]
+             **message.model_dump(mode="json", exclude_none=True)}
+            for row, message in zip(rows, messages, strict=True)
+        ])
 
     async def list_native(self, session_id: str, after_seq: int = 0, limit: int = 100) -> NativePage:
         """Messages with `seq` over `after_seq`, oldest first, as stored: binary parts kept as blob
@@ -205,11 +213,11 @@ class MessageService:
             "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (session_id, after_seq, limit + 1),
         )
-        items = [
+        items = await _off_loop(_heavy(rows), lambda: [
             NativeMessage(id=row["id"], seq=row["seq"], source_format=row["source_format"],
                           created_at=row["created_at"], tokens=row["token_count"], **json.loads(row["body"]))
             for row in rows[:limit]
-        ]
+        ])
         return NativePage(items=items, has_more=len(rows) > limit)
 
     async def get_attachment(self, session_id: str, message_id: str, part: int, item: int | None = None) -> Attachment:
@@ -293,11 +301,24 @@ class MessageService:
         if size > self._max_message_bytes:
             raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
         native = to_native(message, fmt)
+        parts = len(native.parts) + sum(len(part.content) for part in native.parts if part.type == "tool-result")
+        if parts > self._max_parts:
+            raise InvalidArgument(self._too_many_parts(parts))
         for part in native.parts:
             if part.type == "tool-call":
-                check_depth(_parsed_arguments(part.arguments), f"the arguments of tool call {part.id!r}")
+                check_text_depth(part.arguments, f"the arguments of tool call {part.id!r}")
         body, blobs = self._offload(native, blob_prefix)
         return native, body, blobs, message_tokens(native, self._counter)
+
+    def _check_top_parts(self, message: Any) -> None:
+        if isinstance(message, dict):
+            for key in ("content", "parts"):
+                if isinstance(message.get(key), list) and len(message[key]) > self._max_parts:
+                    raise InvalidArgument(self._too_many_parts(len(message[key]), key))
+
+    def _too_many_parts(self, count: int, field: str = "message") -> str:
+        return (f"{field}: {count} parts, over the limit of {self._max_parts} per message "
+                "(raise ACONTEXT_MAX_MESSAGE_PARTS to allow more); join text parts or split the message")
 
     def _offload(self, native: Message, prefix: str) -> tuple[dict[str, Any], list[_Blob]]:
         """The message as stored: binary parts over the threshold become blob references."""
@@ -314,11 +335,27 @@ class MessageService:
                 del part["data"]
         return body, blobs
 
-    async def _load(self, body: dict[str, Any]) -> Message:
-        for part in _binary_parts(body, stored=True):
-            blob = part.pop("blob")
-            part["data"] = base64.b64encode(await self._blobs.get(blob["key"])).decode()
-        return Message.model_validate(body)
+    async def _decode(self, texts: list[str]) -> list[Message]:
+        """Stored bodies as messages, blobs read back in; large ones are parsed off the event loop."""
+        heavy = sum(map(len, texts)) > _INLINE_PREPARE_CHARS
+        bodies: list[dict[str, Any]] = await _off_loop(heavy, lambda: [json.loads(text) for text in texts])
+        for body in bodies:
+            for part in _binary_parts(body, stored=True):
+                blob = part.pop("blob")
+                part["data"] = base64.b64encode(await self._blobs.get(blob["key"])).decode()
+        return await _off_loop(heavy, lambda: [Message.model_validate(body) for body in bodies])
+
+
+T = TypeVar("T")
+
+
+def _heavy(rows: Sequence[Any]) -> bool:
+    return sum(len(row["body"]) for row in rows) > _INLINE_PREPARE_CHARS
+
+
+async def _off_loop(heavy: bool, work: Callable[[], T]) -> T:
+    """Run `work` in a worker thread when it is heavy (every tenant shares the event loop), else inline."""
+    return await anyio.to_thread.run_sync(work) if heavy else work()
 
 
 def _binary_parts(body: dict[str, Any], stored: bool = False) -> list[dict[str, Any]]:
@@ -336,14 +373,6 @@ def _check_base64(part: dict[str, Any]) -> None:
         raise InvalidMessage(
             f"{part['type']} data", "is not valid base64; send the bytes base64-encoded, or a URL instead"
         ) from None
-
-
-def _parsed_arguments(arguments: str) -> Any:
-    """Tool-call arguments as JSON when they parse (other formats read them so), else as the text."""
-    try:
-        return json.loads(arguments)
-    except (ValueError, RecursionError):
-        return arguments
 
 
 def _canonical_base64(data: str) -> bytes | None:
