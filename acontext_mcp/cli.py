@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # every file this server writes in its data dir (database, blobs, artifacts, index) is private
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
     space_id = args.pop("space_id", None)
@@ -144,8 +146,18 @@ def _serve(settings: Settings) -> int:
 def _run_http(app: Any, settings: Settings, where: str) -> int:
     import uvicorn
 
-    from acontext_mcp.auth import is_loopback
+    from acontext_mcp.auth import MIN_PUBLIC_TOKEN_CHARS, is_loopback
 
+    weak = [project for token, project in settings.project_tokens.items() if len(token) < MIN_PUBLIC_TOKEN_CHARS]
+    if not is_loopback(settings.host) and weak and not settings.insecure:
+        print(
+            f"acontext-mcp: refusing to serve on {settings.host}: the token of project(s) "
+            f"{', '.join(sorted(set(weak)))} "
+            f"is shorter than {MIN_PUBLIC_TOKEN_CHARS} characters, so it could be guessed. Use a random one "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`), or bind to 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
     if not is_loopback(settings.host) and not settings.project_tokens and not settings.insecure:
         print(
             f"acontext-mcp: refusing to serve on {settings.host} without a token: anyone who can reach it could "

@@ -22,6 +22,7 @@ from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.disks.service import DiskService
 from acontext_mcp.services.learner import LearnerService
 from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.logins import LoginService
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer.service import ObserverConfig, ObserverService
@@ -66,6 +67,7 @@ class Container:
     spaces: SpaceService
     learner: LearnerService
     disks: DiskService
+    logins: LoginService
 
     @classmethod
     @asynccontextmanager
@@ -157,6 +159,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         search=search,
         spaces=spaces,
         learner=learner,
+        logins=LoginService(db, settings.dashboard_login_ttl_s),
         disks=DiskService(
             db,
             BlobStore(settings.artifacts_url),

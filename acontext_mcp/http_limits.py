@@ -1,4 +1,4 @@
-"""Request-body limits for every HTTP route, enforced while the body is read.
+"""Guards for every HTTP route: request-body limits enforced while the body is read, and Host checks.
 
 `BodyLimit` is ASGI middleware for the whole HTTP app (MCP, dashboard, artifact and REST routes alike):
 a body whose Content-Length is over the limit of its path is refused before any of it is read, and a
@@ -79,3 +79,34 @@ class BodyLimit:
         except BodyTooLarge:
             if not refused:
                 raise
+
+
+def host_allowed(host: str, patterns: Sequence[str]) -> bool:
+    """Whether a Host header matches one of `patterns`: exactly, or `name:*` for that name with any port or none
+    (`localhost:evil` and `localhost.evil:80` match no `localhost:*`)."""
+    for pattern in patterns:
+        if host == pattern:
+            return True
+        if pattern.endswith(":*"):
+            name = pattern[:-2]
+            if host == name or (host.startswith(name + ":") and host[len(name) + 1:].isdigit()):
+                return True
+    return False
+
+
+class TrustedHosts:
+    """ASGI middleware: DNS-rebinding protection: an unknown Host header gets 421, except on the `exempt`
+    path prefixes (a load balancer's health check, token-signed public links)."""
+
+    def __init__(self, app: ASGIApp, patterns: Sequence[str], exempt: Sequence[str] = ()) -> None:
+        self.app = app
+        self.patterns = patterns
+        self.exempt = tuple(exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        checked = scope["type"] == "http" and not scope["path"].startswith(self.exempt)
+        if checked and not host_allowed(Headers(scope=scope).get("host", ""), self.patterns):
+            response = PlainTextResponse("Invalid Host header; add it to ACONTEXT_MCP_ALLOWED_HOSTS", status_code=421)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

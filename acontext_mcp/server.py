@@ -18,7 +18,7 @@ from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.container import Container
 from acontext_mcp.glue import project_scope
-from acontext_mcp.http_limits import FORM_BYTES, BodyLimit
+from acontext_mcp.http_limits import FORM_BYTES, BodyLimit, TrustedHosts
 from acontext_mcp.routes import artifact_route
 from acontext_mcp.settings import Settings
 
@@ -114,8 +114,10 @@ def build_http_app(settings: Settings) -> Starlette:
         *sse.routes,
         Mount("/dashboard", app=dashboard),
     ]
-    limits = Middleware(BodyLimit, default=body_limit, limits=[("/dashboard", FORM_BYTES)])
-    return Starlette(routes=routes, middleware=[limits, *streamable.user_middleware], lifespan=lifespan)
+    # Host checks stricter than the SDK's prefix match, on every route but the health check and signed links.
+    guards = [Middleware(TrustedHosts, patterns=settings.trusted_hosts, exempt=("/health", "/artifacts/")),
+              Middleware(BodyLimit, default=body_limit, limits=[("/dashboard", FORM_BYTES)])]
+    return Starlette(routes=routes, middleware=[*guards, *streamable.user_middleware], lifespan=lifespan)
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

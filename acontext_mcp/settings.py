@@ -107,6 +107,9 @@ class Settings(BaseModel):
     token: SecretStr | None = setting(
         None, env="ACONTEXT_MCP_TOKEN", doc="bearer token the HTTP transports require",
         shown="unset: open, loopback only")
+    dashboard_login_ttl_s: int = setting(
+        43200, env="ACONTEXT_DASHBOARD_LOGIN_TTL_S", gt=0,
+        doc="how long a dashboard login lasts, seconds (signing out ends it at once)")
     allowed_hosts: tuple[str, ...] = setting(
         (), env="ACONTEXT_MCP_ALLOWED_HOSTS",
         doc="extra accepted `Host` headers (comma-separated, `host:*` for any port)", shown="loopback names only")

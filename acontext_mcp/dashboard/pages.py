@@ -22,6 +22,7 @@ from acontext_mcp.formats.nesting import loads_shallow
 ServiceGetter = Callable[[], Container]
 TEMPLATES = Path(__file__).parent / "templates"
 # Image types a browser may show inline; any other bytes (SVG included: it can script) are downloads.
+_MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9][a-z0-9.+-]{0,63}")
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
 
 
@@ -90,7 +91,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def file_response(data: bytes, media_type: str | None, filename: str | None, inline: bool = True) -> Response:
     """Stored bytes: safe images (and audio) shown inline when `inline`, anything else as a sandboxed download."""
-    media_type = media_type or ""
+    media_type = media_type if media_type and _MEDIA_TYPE.fullmatch(media_type) else ""  # stored text: never a header
     headers = {"content-security-policy": "default-src 'none'; sandbox", "cache-control": "private, max-age=3600"}
     if inline and (media_type in INLINE_IMAGES or media_type.startswith("audio/")):
         return Response(data, media_type=media_type, headers=headers)

@@ -12,7 +12,10 @@ from typing import Any
 from acontext_mcp.errors import InvalidArgument, PayloadTooLarge
 from acontext_mcp.formats.nesting import MAX_JSON_DEPTH, text_depth
 
-__all__ = ["MAX_JSON_DEPTH", "check_depth", "check_text_depth", "encode_json_object", "json_shape"]
+MAX_INDEX = 2**31 - 1
+"""The largest order, position or index an argument may name (databases store 32-bit integers)."""
+
+__all__ = ["MAX_INDEX", "MAX_JSON_DEPTH", "check_depth", "check_text_depth", "encode_json_object", "json_shape"]
 
 
 def json_shape(value: Any) -> tuple[int, int]:

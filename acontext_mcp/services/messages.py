@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -49,6 +50,7 @@ MAX_PAGE = 1000
 DEFAULT_MAX_PARTS = 1000
 _INLINE_PREPARE_CHARS = 64 * 1024
 _BACKFILL_BATCH = 500
+_AUDIO_FORMAT = re.compile(r"[A-Za-z0-9.+-]{1,16}")
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
 
 
@@ -248,7 +250,8 @@ class MessageService:
                 data = base64.b64decode(found["data"])
             except (binascii.Error, ValueError):
                 raise NotFound("attachment", where, "its inline data is not base64") from None
-        media_type = found.get("media_type") or (f"audio/{found['format']}" if "format" in found else None)
+        audio = str(found.get("format", ""))
+        media_type = found.get("media_type") or (f"audio/{audio}" if _AUDIO_FORMAT.fullmatch(audio) else None)
         return Attachment(data=data, media_type=media_type, filename=found.get("filename"))
 
     @staticmethod

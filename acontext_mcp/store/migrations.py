@@ -248,6 +248,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
         dialect="postgresql",
     ),
+    Migration(
+        27,
+        "dashboard_logins",
+        (
+            """CREATE TABLE dashboard_logins (
+                id TEXT PRIMARY KEY,
+                created_at REAL NOT NULL,
+                expires_at REAL NOT NULL,
+                revoked INTEGER NOT NULL DEFAULT 0
+            )""",
+        ),
+    ),
 )
 
 

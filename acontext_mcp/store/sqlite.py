@@ -17,6 +17,7 @@ import aiosqlite
 import anyio
 
 from acontext_mcp.store.database import Row
+from acontext_mcp.store.secrets import private_file
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -45,7 +46,7 @@ class SqliteDatabase:
     @classmethod
     @asynccontextmanager
     async def open(cls, path: Path) -> AsyncIterator[SqliteDatabase]:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         async with aiosqlite.connect(path, isolation_level=None) as writer:
             for pragma in _PRAGMAS:
                 await writer.execute(pragma)

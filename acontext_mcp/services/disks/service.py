@@ -184,10 +184,13 @@ class DiskService:
         """The file a public URL token names. Raises `InvalidToken` and `NotFound`."""
         if self._signer is None:
             raise NotFound("artifact URL", token, "this server does not serve public URLs")
-        disk_id, artifact_id = self._signer.verify(token)
+        disk_id, artifact_id, sha256 = self._signer.verify(token)
         row = await self._db.fetch_one("SELECT * FROM artifacts WHERE id = ? AND disk_id = ?", (artifact_id, disk_id))
         if row is None:
             raise NotFound("artifact", artifact_id, "it was deleted after this URL was made")
+        if sha256 and row["sha256"] != sha256:  # the link shares the version it was made for, never a later one
+            raise NotFound("artifact version", sha256[:12],
+                           "the file changed after this URL was made; ask get_artifact for a new one")
         row, data = await self._load(row)
         return _artifact(row), data
 
@@ -325,7 +328,7 @@ class DiskService:
             return {"public_url": presigned, "public_url_expires_at": _iso(int(time.time()) + self._ttl)}
         if self._signer is None:
             return {"note": _NO_HTTP}
-        url, expires = self._signer.url(row["disk_id"], row["id"], self._ttl)
+        url, expires = self._signer.url(row["disk_id"], row["id"], self._ttl, row["sha256"])
         return {"public_url": url, "public_url_expires_at": _iso(expires)}
 
     async def _edit_disk(self, tx: Writer, disk_id: str) -> None:
