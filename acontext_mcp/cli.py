@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"acontext-mcp: invalid setting{where}: {error['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    for chatty in ("aiosqlite", "asyncpg"):  # at DEBUG they log every statement with its parameters (message bodies)
+        logging.getLogger(chatty).setLevel(logging.INFO)
     redact_logs(settings.known_secrets)
     from acontext_mcp.errors import AcontextError
 

@@ -14,6 +14,7 @@ import anyio
 
 from acontext_mcp.llm import ChatProvider, OpenAICompatible
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
+from acontext_mcp.llm.scrub import ScrubbingProvider, scrub
 from acontext_mcp.llm.tool_loop import ToolLoop
 from acontext_mcp.queue.leases import Leases
 from acontext_mcp.queue.loop import QueueLoop, running
@@ -150,6 +151,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
             counter=counter,
             on_stored=lambda _session_id: observer.notify(),
             max_message_parts=settings.max_message_parts,
+            scrub=scrub if settings.redact_stored else None,
         ),
         tasks=tasks,
         observer=observer,
@@ -176,7 +178,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
     """The configured provider, or None when no key and no base URL are set."""
     if not settings.llm_enabled:
         return None
-    return OpenAICompatible(
+    provider = OpenAICompatible(
         model=settings.llm_model,
         api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
         base_url=settings.openai_base_url,
@@ -184,6 +186,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
         max_retries=settings.llm_max_retries,
         retry_base_s=settings.llm_retry_base_s,
     )
+    return ScrubbingProvider(provider) if settings.redact_secrets else provider
 
 
 def embedding_options(settings: Settings) -> dict[str, str]:

@@ -92,6 +92,12 @@ class Settings(BaseModel):
     max_message_parts: int = setting(
         1000, env="ACONTEXT_MAX_MESSAGE_PARTS", gt=0,
         doc="most parts in one message (content blocks, tool calls, tool-result items)")
+    redact_secrets: bool = setting(
+        True, env="ACONTEXT_REDACT_SECRETS",
+        doc="replace secrets (API keys, tokens, passwords) with `[REDACTED:<kind>]` in all text sent to the LLM "
+        "and all it answers")
+    redact_stored: bool = setting(
+        False, env="ACONTEXT_REDACT_STORED", doc="also redact secrets in messages before they are stored")
     max_request_bytes: int | None = setting(
         None, env="ACONTEXT_MAX_REQUEST_BYTES", gt=0,
         doc="largest HTTP request body (MCP, REST), refused while it is read; raise it to upload artifacts "

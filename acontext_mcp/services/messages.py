@@ -70,10 +70,12 @@ class MessageService:
         counter: TokenCounter,
         on_stored: Callable[[str], None] | None = None,
         max_message_parts: int = DEFAULT_MAX_PARTS,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
         """`on_stored(session_id)` runs after each message is committed (the observer wakes on it);
         `max_message_parts` bounds a message's parts, tool-result items included (reading one back costs per part)."""
         self._max_parts = max_message_parts
+        self._scrub = scrub  # ACONTEXT_REDACT_STORED: secrets in text are replaced before storing
         self._db = db
         self._blobs = blobs
         self._max_message_bytes = max_message_bytes
@@ -310,6 +312,8 @@ class MessageService:
         for part in native.parts:
             if part.type == "tool-call":
                 check_text_depth(part.arguments, f"the arguments of tool call {part.id!r}")
+        if self._scrub is not None:
+            native = _scrubbed(native, self._scrub)
         body, blobs = self._offload(native, blob_prefix)
         return native, body, blobs, message_tokens(native, self._counter)
 
@@ -359,6 +363,20 @@ def _heavy(rows: Sequence[Any]) -> bool:
 async def _off_loop(heavy: bool, work: Callable[[], T]) -> T:
     """Run `work` in a worker thread when it is heavy (every tenant shares the event loop), else inline."""
     return await anyio.to_thread.run_sync(work) if heavy else work()
+
+
+def _scrubbed(native: Message, clean: Callable[[str], str]) -> Message:
+    """`native` with its text, tool-call arguments and tool-result text passed through `clean`."""
+    def part(item: Any) -> Any:
+        if item.type == "text":
+            return item.model_copy(update={"text": clean(item.text)})
+        if item.type == "tool-call":
+            return item.model_copy(update={"arguments": clean(item.arguments)})
+        if item.type == "tool-result":
+            return item.model_copy(update={"content": [part(inner) for inner in item.content]})
+        return item
+
+    return native.model_copy(update={"parts": [part(item) for item in native.parts]})
 
 
 def _binary_parts(body: dict[str, Any], stored: bool = False) -> list[dict[str, Any]]:
