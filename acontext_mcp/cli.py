@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
+    commands.add_parser(
+        "sweep", parents=[options], help="remove bytes no record points at (blobs of deleted sessions) and report them",
+    )
     demo = commands.add_parser(
         "demo", parents=[options], help="load the seed scenario for the dashboard (no LLM needed)",
         description="Load the seed scenario: a space 'demo', a session with 8 messages and its 3 observed tasks, "
@@ -121,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _reindex(settings, space_id)
         if command == "demo":
             return _demo(settings, if_empty)
+        if command == "sweep":
+            return _sweep(settings)
         return _serve(settings)
     except AcontextError as exc:  # e.g. a database that cannot be reached
         print(f"acontext-mcp: {exc}", file=sys.stderr)
@@ -222,6 +227,21 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
 
     count = anyio.run(run)
     print(f"{settings.search_index_uri}: indexed {count} blocks" + (f" of space {space_id}" if space_id else ""))
+    return 0
+
+
+def _sweep(settings: Settings) -> int:
+    import anyio
+
+    from acontext_mcp.container import Container
+
+    async def run() -> list[str]:
+        async with Container.open(settings, background=False) as service:
+            return (await service.sessions.sweep_orphans()).removed_folders
+
+    removed = anyio.run(run)
+    print(f"acontext-mcp: removed the blobs of {len(removed)} deleted sessions" + (f": {', '.join(removed)}"
+                                                                                   if removed else ""))
     return 0
 
 

@@ -6,6 +6,7 @@ becoming learnable, for the learner) goes through a `Signal` made first.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from acontext_mcp.store.secrets import load_or_create_secret
 from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import TokenCounter, open_counter
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Container:
@@ -81,6 +84,10 @@ class Container:
             provider = provider_from_settings(settings)
             try:
                 app = _build(settings, db, provider, counter)
+                if background:  # bytes orphaned by a kill or a race since the last start
+                    swept = await app.sessions.sweep_orphans()
+                    if swept.removed_folders:
+                        log.info("removed the blobs of %d deleted sessions", len(swept.removed_folders))
                 loops = [
                     QueueLoop(app.observer, settings.observer_concurrency).run,
                     QueueLoop(app.learner, settings.learner_concurrency).run,

@@ -104,7 +104,11 @@ class MessageService:
         # Bytes first, then the record that points at them; a failed record takes its bytes along.
         try:
             for blob in blobs:
-                await self._blobs.put(blob.key, blob.data)
+                try:
+                    await self._blobs.put(blob.key, blob.data)
+                except OSError:  # e.g. the session's folder removed under us by delete_session: say so
+                    await check_session(self._db, session_id)
+                    raise
             async with self._db.transaction() as tx:
                 seq = await self._next_seq(tx, session_id)
                 await self._check_tool_results(tx, session_id, native, fmt)
