@@ -186,7 +186,7 @@ class Settings(BaseModel):
         "default", env="ACONTEXT_PROJECT", doc="the project of stdio, HTTP without a token, and `ACONTEXT_MCP_TOKEN`",
         min_length=1, max_length=MAX_PROJECT_CHARS)
     queue_lease_s: float = setting(
-        60.0, env="ACONTEXT_QUEUE_LEASE_S", gt=0,
+        15.0, env="ACONTEXT_QUEUE_LEASE_S", gt=0,
         doc="how long a replica's claim on a queue item lasts unrenewed (a dead replica's work is taken over "
         "after it)")
     queue_poll_s: float = setting(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks.table import Row
 
-SUITES = ("cold_start", "messages", "context", "search", "observer", "disks", "learner", "replicas")
+SUITES = ("cold_start", "messages", "context", "search", "observer", "disks", "learner", "replicas", "security")
 
 
 def machine() -> str:

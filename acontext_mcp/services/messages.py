@@ -27,7 +27,7 @@ from acontext_mcp.formats.editing import (
     apply_strategies,
     total_tokens,
 )
-from acontext_mcp.formats.native import Message
+from acontext_mcp.formats.native import Message, load_stored
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import check_depth, check_text_depth
@@ -169,20 +169,20 @@ class MessageService:
                    enumerate(zip(messages, rows, strict=True))]
         tokens_before = total_tokens(entries)
 
-        def convert() -> tuple[list[Entry], Any]:
+        def page() -> MessagePage:
             edited = apply_strategies(entries, edit_strategies, self._counter) if edit_strategies else entries
-            return edited, from_native([entry.message for entry in edited], fmt)
+            written = from_native([entry.message for entry in edited], fmt)
+            return MessagePage.model_construct(  # built from validated messages: no second pass over every part
+                items=written.items,
+                message_ids=[rows[edited[index].origin]["id"] for index in written.origins],
+                system=written.system,
+                next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
+                has_more=has_more,
+                tokens_before=tokens_before,
+                tokens_after=total_tokens(edited),
+            )
 
-        entries, written = await _off_loop(_heavy(rows), convert)
-        return MessagePage(
-            items=written.items,
-            message_ids=[rows[entries[index].origin]["id"] for index in written.origins],
-            system=written.system,
-            next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
-            has_more=has_more,
-            tokens_before=tokens_before,
-            tokens_after=total_tokens(entries),
-        )
+        return await _off_loop(_heavy(rows), page)
 
     async def get_token_counts(self, session_id: str) -> TokenCounts:
         """Every message's token count, as counted when stored. Raises `NotFound` (unknown session)."""
@@ -350,11 +350,11 @@ class MessageService:
         """Stored bodies as messages, blobs read back in; large ones are parsed off the event loop."""
         heavy = sum(map(len, texts)) > _INLINE_PREPARE_CHARS
         bodies: list[dict[str, Any]] = await _off_loop(heavy, lambda: [json.loads(text) for text in texts])
-        for body in bodies:
-            for part in _binary_parts(body, stored=True):
-                blob = part.pop("blob")
-                part["data"] = base64.b64encode(await self._blobs.get(blob["key"])).decode()
-        return await _off_loop(heavy, lambda: [Message.model_validate(body) for body in bodies])
+        stored = await _off_loop(heavy, lambda: [part for body in bodies for part in _binary_parts(body, stored=True)])
+        for part in stored:
+            blob = part.pop("blob")
+            part["data"] = base64.b64encode(await self._blobs.get(blob["key"])).decode()
+        return await _off_loop(heavy, lambda: [load_stored(body) for body in bodies])
 
 
 T = TypeVar("T")
