@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -45,10 +45,8 @@ def rejected_request() -> list[Row]:
             for start in range(0, len(body), MIB):
                 yield body[start:start + MIB]
 
-        try:
+        with contextlib.suppress(httpx.TransportError):  # refused and closed mid-upload
             httpx.post(server.mcp_url, content=chunks(), headers=HEADERS, timeout=300)  # type: ignore[arg-type]
-        except httpx.TransportError:
-            pass  # refused and closed mid-upload
         after = peak_rss_mb(server.process.pid)
     return [
         Row("rejected 120 MB request", "server peak RSS before (baseline)", before, "MB"),
