@@ -130,3 +130,9 @@ def test_logs_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
         root.removeHandler(handler)
     assert records and all("pw1234" not in r and "my-configured-token-123" not in r for r in records)
     assert "/artifacts/***" in records[-1]
+
+
+def test_failover_after_a_killed_replica_waits_one_short_lease() -> None:
+    """Leases are renewed every third of their length, so a 15 s lease lets a dead replica's work resume
+    within 15 s rather than a minute (tests/integration/test_replicas.py kills one for real)."""
+    assert Settings.model_fields["queue_lease_s"].default <= 15
