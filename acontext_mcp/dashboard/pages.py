@@ -22,6 +22,8 @@ from acontext_mcp.formats.nesting import loads_shallow
 ServiceGetter = Callable[[], Container]
 TEMPLATES = Path(__file__).parent / "templates"
 # Image types a browser may show inline; any other bytes (SVG included: it can script) are downloads.
+MAX_PARTS_SHOWN = 1000
+"""Parts of one message a page renders (a message stored before the part limit may hold far more)."""
 _MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9][a-z0-9.+-]{0,63}")
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
 
@@ -59,6 +61,7 @@ ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
 ENVIRONMENT.globals["inline_images"] = INLINE_IMAGES
+ENVIRONMENT.globals["max_parts_shown"] = MAX_PARTS_SHOWN
 ENVIRONMENT.filters.update(pretty_json=pretty_json, compact_json=compact_json, web_url=web_url)
 
 

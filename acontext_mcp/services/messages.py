@@ -222,8 +222,9 @@ class MessageService:
             (session_id, after_seq, limit + 1),
         )
         items = await _off_loop(_heavy(rows), lambda: [
-            NativeMessage(id=row["id"], seq=row["seq"], source_format=row["source_format"],
-                          created_at=row["created_at"], tokens=row["token_count"], **json.loads(row["body"]))
+            NativeMessage.model_construct(  # stored bodies were validated when written
+                id=row["id"], seq=row["seq"], source_format=row["source_format"], created_at=row["created_at"],
+                tokens=row["token_count"], **{"meta": {}, **json.loads(row["body"])})
             for row in rows[:limit]
         ])
         return NativePage(items=items, has_more=len(rows) > limit)

@@ -136,3 +136,18 @@ def test_failover_after_a_killed_replica_waits_one_short_lease() -> None:
     """Leases are renewed every third of their length, so a 15 s lease lets a dead replica's work resume
     within 15 s rather than a minute (tests/integration/test_replicas.py kills one for real)."""
     assert Settings.model_fields["queue_lease_s"].default <= 15
+
+
+async def test_the_dashboard_shows_a_huge_old_message_in_part(data_dir: Path) -> None:
+    from tests.integration.test_dashboard_http import dashboard_client
+
+    settings = Settings(data_dir=data_dir, max_message_parts=5000)  # as stored before the limit existed
+    async with Container.open(settings) as service:
+        session = await service.sessions.create_session()
+        await service.messages.send_message(session.id, {"role": "user", "content": [
+            {"type": "text", "text": f"part {i}"} for i in range(3000)]})
+        async with dashboard_client(settings, service) as web:
+            page = await web.get(f"/dashboard/sessions/{session.id}")
+    assert page.status_code == 200
+    assert "part 999<" in page.text and "part 1000<" not in page.text
+    assert "2000 more parts not shown" in page.text
