@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
 MASK = "***"
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s@]*(?:@[^/?#\s@]*)*@")
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<info>[^/?#\s@]*(?:@[^/?#\s@]*)*)@")
+_USER_NAME = re.compile(r"[A-Za-z0-9._-]{1,19}")
 _PASSWORD_PARAM = re.compile(r"(?i)\b(password|passwd|pwd|api[_-]?key|secret|token)=([^&\s'\"]+)")
 _KEY_SHAPES = re.compile(
     r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,}"
@@ -25,8 +26,16 @@ _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
 
 def redact_url(url: str) -> str:
-    """`url` with any user-info (user, password) masked."""
-    return _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", url)
+    """`url` with its password masked (`user:***@`); user-info without a password is kept when it reads as a
+    user name, masked whole when it may be a token (long)."""
+
+    def masked(match: re.Match[str]) -> str:
+        user, colon, _ = match["info"].partition(":")
+        if colon:
+            return f"{match['scheme']}{user}:{MASK}@"
+        return match[0] if _USER_NAME.fullmatch(user) else f"{match['scheme']}{MASK}@"
+
+    return _USERINFO.sub(masked, url)
 
 
 def url_secrets(url: str | None) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 from acontext_mcp.errors import NotFound
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
-from acontext_mcp.services.limits import encode_json_object
+from acontext_mcp.services.limits import encode_json_object, freeing
 from acontext_mcp.services.models import Deleted, Session, SessionPage, SweepReport
 from acontext_mcp.services.spaces.tree import lock_space
 from acontext_mcp.store.blobs import BlobStore
@@ -79,11 +79,14 @@ class SessionService:
 
     async def delete_session(self, session_id: str) -> Deleted:
         """Delete a session with its messages and their blobs. Raises `NotFound` for an unknown id."""
-        async with self._db.transaction() as tx:
-            if await tx.execute(
-                "DELETE FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
-            ) == 0:
-                raise unknown_session(session_id)
+        async def delete() -> None:
+            async with self._db.transaction() as tx:
+                if await tx.execute(
+                    "DELETE FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+                ) == 0:
+                    raise unknown_session(session_id)
+
+        await freeing(delete)  # works on a full disk too: deleting is how space is freed
         try:
             await self._blobs.delete_tree(session_id)
         except OSError:  # the session is gone either way; `sweep_orphans` takes what is left of its bytes

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import shutil
 from uuid import uuid4
 
 import anyio.to_thread
 import fsspec
 from fsspec.core import url_to_fs
 
-from acontext_mcp.errors import InvalidArgument, Unavailable
+from acontext_mcp.errors import DiskFull, InvalidArgument
 
 _TREE_ATTEMPTS = 5
-
-
-class DiskFull(Unavailable):
-    """Raised when the disk holding blobs or artifacts has no room left; names the place and its free space."""
-
-    def __init__(self, root: str) -> None:
-        try:
-            free = f"{shutil.disk_usage(root).free} bytes free"
-        except OSError:
-            free = "free space unknown"
-        super().__init__(f"the disk holding {root} is full ({free}); free space there (delete_session, "
-                         "delete_disk) or raise its quota, then retry")
-
 # Object stores, where a put replaces the whole object at once: no temporary name needed.
 _WHOLE_OBJECT_PUTS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
 

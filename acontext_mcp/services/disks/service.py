@@ -34,7 +34,7 @@ from acontext_mcp.services.disks.models import (
     GrepResult,
 )
 from acontext_mcp.services.disks.public_urls import UrlSigner
-from acontext_mcp.services.limits import encode_json_object
+from acontext_mcp.services.limits import encode_json_object, freeing
 from acontext_mcp.services.models import Deleted
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
@@ -94,9 +94,12 @@ class DiskService:
 
     async def delete_disk(self, disk_id: str) -> Deleted:
         """Delete a disk with all its files. Raises `NotFound`."""
-        async with self._db.transaction() as tx:
-            await self._edit_disk(tx, disk_id)
-            await tx.execute("DELETE FROM disks WHERE id = ?", (disk_id,))
+        async def delete() -> None:
+            async with self._db.transaction() as tx:
+                await self._edit_disk(tx, disk_id)
+                await tx.execute("DELETE FROM disks WHERE id = ?", (disk_id,))
+
+        await freeing(delete)  # works on a full disk too: deleting is how space is freed
         await self._blobs.delete_tree(disk_id)
         return Deleted(id=disk_id)
 
