@@ -151,3 +151,18 @@ async def test_the_dashboard_shows_a_huge_old_message_in_part(data_dir: Path) ->
     assert page.status_code == 200
     assert "part 999<" in page.text and "part 1000<" not in page.text
     assert "2000 more parts not shown" in page.text
+
+
+async def test_observer_errors_stored_earlier_show_no_credentials(data_dir: Path) -> None:
+    settings = Settings(data_dir=data_dir, openai_base_url="http://127.0.0.1:9/v1")  # observer on, never called
+    async with Container.open(settings, background=False) as service:
+        session = await service.sessions.create_session()
+        leaked = f"LLM m at http://admin:{PASSWORD}@llm.internal/v1: HTTP 401: bad key {KEY}"
+        async with service.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO observer_sessions (session_id, attempts, next_attempt_at, last_error, failed, updated_at) "
+                "VALUES (?, 1, '2026-01-01', ?, 1, '2026-01-01')", (session.id, leaked))
+        shown_errors = [(await service.observer.session_state(session.id)).last_error,
+                        (await service.observer.status()).last_error]
+    for text in shown_errors:
+        assert text and "llm.internal" in text and "hunter2" not in text and KEY not in text
