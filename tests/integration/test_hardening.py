@@ -166,3 +166,12 @@ async def test_observer_errors_stored_earlier_show_no_credentials(data_dir: Path
                         (await service.observer.status()).last_error]
     for text in shown_errors:
         assert text and "llm.internal" in text and "hunter2" not in text and KEY not in text
+
+
+def test_debug_logs_hold_no_sql_parameters(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ACONTEXT_MCP_HOME", str(tmp_path))
+    caplog.set_level(logging.DEBUG)
+    assert main(["migrate", "--log-level", "DEBUG"]) == 0
+    assert not [r for r in caplog.records if r.name.startswith(("aiosqlite", "asyncpg"))]
