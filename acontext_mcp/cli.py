@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load(**args)
     except ValidationError as exc:  # never print the input: it holds tokens and passwords
         error = exc.errors(include_url=False, include_input=False, include_context=False)[0]
-        where = f" {ENV_VARS.get(str(error['loc'][0]), error['loc'][0])}" if error["loc"] else "s"
+        where = f" {error['loc'][0]}" if error["loc"] else "s"  # a model validator's error has no field
         print(f"acontext-mcp: invalid setting{where}: {error['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
