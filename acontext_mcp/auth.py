@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 
+MIN_PUBLIC_TOKEN_CHARS = 16
+"""The shortest token accepted when serving beyond loopback (16 random characters resist guessing)."""
+
 
 class StaticTokenVerifier:
     """Accepts the configured tokens (`ACONTEXT_MCP_TOKEN`, `ACONTEXT_MCP_TOKENS`), each compared in

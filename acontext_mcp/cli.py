@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reindex = commands.add_parser("reindex", parents=[options], help="rebuild the search index from the database")
     reindex.add_argument("--space", dest="space_id", help="rebuild one space only (default: every space)")
+    commands.add_parser(
+        "sweep", parents=[options], help="remove bytes no record points at (blobs of deleted sessions) and report them",
+    )
     demo = commands.add_parser(
         "demo", parents=[options], help="load the seed scenario for the dashboard (no LLM needed)",
         description="Load the seed scenario: a space 'demo', a session with 8 messages and its 3 observed tasks, "
@@ -144,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # every file this server writes in its data dir (database, blobs, artifacts, index) is private
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["hook"] and not {"-h", "--help"} & set(argv):
         return hook.main(argv[1:])  # first: a host runs it every turn, so it loads nothing else
@@ -165,13 +171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.setdefault("port", DASHBOARD_PORT)
     try:
         settings = Settings.load(**args)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
+    except ValidationError as exc:  # never print the input: it holds tokens and passwords
+        error = exc.errors(include_url=False, include_input=False, include_context=False)[0]
+        where = f" {error['loc'][0]}" if error["loc"] else "s"  # a model validator's error has no field
+        print(f"acontext-mcp: invalid setting{where}: {error['msg']}", file=sys.stderr)
         return 2
     import logging
 
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    for chatty in ("aiosqlite", "asyncpg"):  # at DEBUG they log every statement with its parameters (message bodies)
+        logging.getLogger(chatty).setLevel(logging.INFO)
+    redact_logs(settings.known_secrets)
     from acontext_mcp.errors import AcontextError
 
     try:
@@ -189,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from acontext_mcp.install_cli import run_import
 
             return run_import(settings, import_args["host"], import_args["paths"], import_args.get("space"))
+        if command == "sweep":
+            return _sweep(settings)
         return _serve(settings)
     except AcontextError as exc:  # e.g. a database that cannot be reached
         print(f"acontext-mcp: {exc}", file=sys.stderr)
@@ -216,9 +228,19 @@ def _serve(settings: Settings) -> int:
 def _run_http(app: Any, settings: Settings, where: str) -> int:
     import uvicorn
 
-    from acontext_mcp.auth import is_loopback
+    from acontext_mcp.auth import MIN_PUBLIC_TOKEN_CHARS, is_loopback
     from acontext_mcp.settings import ENV_VARS
 
+    weak = [project for token, project in settings.project_tokens.items() if len(token) < MIN_PUBLIC_TOKEN_CHARS]
+    if not is_loopback(settings.host) and weak and not settings.insecure:
+        print(
+            f"acontext-mcp: refusing to serve on {settings.host}: the token of project(s) "
+            f"{', '.join(sorted(set(weak)))} "
+            f"is shorter than {MIN_PUBLIC_TOKEN_CHARS} characters, so it could be guessed. Use a random one "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`), or bind to 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
     if not is_loopback(settings.host) and not settings.project_tokens and not settings.insecure:
         print(
             f"acontext-mcp: refusing to serve on {settings.host} without a token: anyone who can reach it could "
@@ -228,8 +250,23 @@ def _run_http(app: Any, settings: Settings, where: str) -> int:
         )
         return 2
     print(f"acontext-mcp: serving {where}, data in {settings.data_dir}", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    server = uvicorn.Server(config)  # the config sets uvicorn's own log handlers up; then they redact too
+    redact_logs(settings.known_secrets)
+    server.run()
     return 0
+
+
+def redact_logs(known: list[str]) -> None:
+    """Put a `RedactingFilter` on every log handler there is (root's, uvicorn's): no secret reaches a log."""
+    from acontext_mcp.redact import RedactingFilter
+
+    redacting = RedactingFilter(known)
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(redacting)
 
 
 def _migrate(settings: Settings) -> int:
@@ -266,6 +303,21 @@ def _reindex(settings: Settings, space_id: str | None) -> int:
 
     count = anyio.run(run)
     print(f"{settings.search_index_uri}: indexed {count} blocks" + (f" of space {space_id}" if space_id else ""))
+    return 0
+
+
+def _sweep(settings: Settings) -> int:
+    import anyio
+
+    from acontext_mcp.container import Container
+
+    async def run() -> list[str]:
+        async with Container.open(settings, background=False) as service:
+            return (await service.sessions.sweep_orphans()).removed_folders
+
+    removed = anyio.run(run)
+    print(f"acontext-mcp: removed the blobs of {len(removed)} deleted sessions" + (f": {', '.join(removed)}"
+                                                                                   if removed else ""))
     return 0
 
 

@@ -6,6 +6,7 @@ becoming learnable, for the learner) goes through a `Signal` made first.
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ import anyio
 
 from acontext_mcp.llm import ChatProvider, OpenAICompatible
 from acontext_mcp.llm.openai_compat import PLACEHOLDER_KEY
+from acontext_mcp.llm.scrub import ScrubbingProvider, scrub
 from acontext_mcp.llm.tool_loop import ToolLoop
 from acontext_mcp.queue.leases import Leases
 from acontext_mcp.queue.loop import QueueLoop, running
@@ -25,6 +27,7 @@ from acontext_mcp.services.disks.service import DiskService
 from acontext_mcp.services.events import EventService
 from acontext_mcp.services.learner import LearnerService
 from acontext_mcp.services.llm_usage import LlmUsage
+from acontext_mcp.services.logins import LoginService
 from acontext_mcp.services.messages import MessageService, count_missing_tokens
 from acontext_mcp.services.metrics import MetricsService
 from acontext_mcp.services.observer.service import ObserverConfig, ObserverService
@@ -49,6 +52,8 @@ from acontext_mcp.store.migrations import migrate
 from acontext_mcp.store.secrets import load_or_create_secret
 from acontext_mcp.store.vectors import BlockIndex
 from acontext_mcp.tokens import TokenCounter, open_counter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Container:
     project_configs: ProjectConfigService
     skills: SkillService
     capture: CaptureService
+    logins: LoginService
 
     @classmethod
     @asynccontextmanager
@@ -91,6 +97,10 @@ class Container:
             provider = provider_from_settings(settings)
             try:
                 app = _build(settings, db, provider, counter)
+                if background:  # bytes orphaned by a kill or a race since the last start
+                    swept = await app.sessions.sweep_orphans()
+                    if swept.removed_folders:
+                        log.info("removed the blobs of %d deleted sessions", len(swept.removed_folders))
                 loops = [
                     QueueLoop(app.observer, settings.observer_concurrency).run,
                     QueueLoop(app.learner, settings.learner_concurrency).run,
@@ -175,7 +185,16 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         settings=settings,
         db=db,
         sessions=sessions,
-        messages=messages,
+        messages=MessageService(
+            db,
+            blobs,
+            max_message_bytes=settings.max_message_bytes,
+            blob_threshold_bytes=settings.blob_threshold_bytes,
+            counter=counter,
+            on_stored=lambda _session_id: observer.notify(),
+            max_message_parts=settings.max_message_parts,
+            scrub=scrub if settings.redact_stored else None,
+        ),
         tasks=tasks,
         observer=observer,
         summaries=SummaryService(sessions, observer, counter),
@@ -191,6 +210,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         project_configs=project_configs,
         skills=SkillService(db, spaces),
         capture=CaptureService(db, sessions, messages, spaces, hostname=socket.gethostname()),
+        logins=LoginService(db, settings.dashboard_login_ttl_s),
     )
 
 
@@ -198,7 +218,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
     """The configured provider, or None when no key and no base URL are set."""
     if not settings.llm_enabled:
         return None
-    return OpenAICompatible(
+    provider = OpenAICompatible(
         model=settings.llm_model,
         api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
         base_url=settings.openai_base_url,
@@ -206,6 +226,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
         max_retries=settings.llm_max_retries,
         retry_base_s=settings.llm_retry_base_s,
     )
+    return ScrubbingProvider(provider) if settings.redact_secrets else provider
 
 
 def embedding_options(settings: Settings) -> dict[str, str]:

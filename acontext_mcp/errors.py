@@ -6,7 +6,8 @@
     │   └── InvalidMessage  a message that does not fit its declared format
     ├── PayloadTooLarge     input over a configured size limit
     ├── Unavailable         a feature that is switched off or stuck (the observer without an LLM)
-    │   └── SearchUnavailable  the search index (or its embedding provider) failed
+    │   ├── SearchUnavailable  the search index (or its embedding provider) failed
+    │   └── DiskFull        the disk holding the data dir, blobs or artifacts has no room left
     ├── TimedOut            a wait that ran past its deadline (flush)
     ├── LLMError            the language model could not be reached or answered with junk
     ├── Conflict            a write that clashes with what is stored (e.g. a duplicate path)
@@ -73,3 +74,17 @@ class Conflict(AcontextError):
 
 class InvalidToken(AcontextError):
     """Raised when a signed public URL token is forged, malformed or expired."""
+
+
+class DiskFull(Unavailable):
+    """Raised when the disk holding the database, blobs or artifacts is full; names the place and its free space."""
+
+    def __init__(self, where: str, hint: str = "") -> None:
+        import shutil
+
+        try:
+            free = f"{shutil.disk_usage(where).free} bytes free"
+        except OSError:
+            free = "free space unknown"
+        super().__init__(f"the disk holding {where} is full ({free}); "
+                         + (hint or "free space there (delete_session, delete_disk) or raise its quota, then retry"))

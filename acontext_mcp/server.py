@@ -9,6 +9,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -17,6 +18,7 @@ from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.container import Container
 from acontext_mcp.glue import project_scope
+from acontext_mcp.http_limits import FORM_BYTES, BodyLimit, TrustedHosts
 from acontext_mcp.routes import artifact_route, claude_code_hook_route
 from acontext_mcp.settings import Settings
 
@@ -82,9 +84,9 @@ def build_http_app(settings: Settings) -> Starlette:
         yield shared["service"]
 
     server = build_server(settings, provide)
-    # Room for a message or artifact at the size limit plus its JSON-RPC envelope, so an
-    # oversized one gets our clear tool error rather than a bare HTTP 413.
-    body_limit = 2 * max(settings.max_message_bytes, settings.max_artifact_bytes) + 1024 * 1024
+    # Tied to the message limit (not 2x the artifact one): a body is refused while it is read, before
+    # anything parses it; BodyLimit below does the same for every other route.
+    body_limit = settings.request_body_limit
     security = transport_security(settings)
     streamable = server.streamable_http_app(
         max_request_body_size=body_limit, transport_security=security, stateless_http=settings.stateless_http
@@ -117,7 +119,10 @@ def build_http_app(settings: Settings) -> Starlette:
         *sse.routes,
         Mount("/dashboard", app=dashboard),
     ]
-    return Starlette(routes=routes, middleware=streamable.user_middleware, lifespan=lifespan)
+    # Host checks stricter than the SDK's prefix match, on every route but the health check and signed links.
+    guards = [Middleware(TrustedHosts, patterns=settings.trusted_hosts, exempt=("/health", "/artifacts/")),
+              Middleware(BodyLimit, default=body_limit, limits=[("/dashboard", FORM_BYTES)])]
+    return Starlette(routes=routes, middleware=[*guards, *streamable.user_middleware], lifespan=lifespan)
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

@@ -17,6 +17,7 @@ from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from acontext_mcp.redact import url_secrets
 from acontext_mcp.store.database import is_database_url
 from acontext_mcp.tokens import Tokenizer
 
@@ -91,6 +92,20 @@ class Settings(BaseModel):
     port: int = setting(8029, env="ACONTEXT_MCP_PORT", flag="--port", doc="HTTP port", ge=0, le=65535)
     max_message_bytes: int = setting(
         8 * MIB, env="ACONTEXT_MAX_MESSAGE_BYTES", doc="largest message accepted", shown="`8388608` (8 MiB)", gt=0)
+    max_message_parts: int = setting(
+        1000, env="ACONTEXT_MAX_MESSAGE_PARTS", gt=0,
+        doc="most parts in one message (content blocks, tool calls, tool-result items)")
+    redact_secrets: bool = setting(
+        True, env="ACONTEXT_REDACT_SECRETS",
+        doc="replace secrets (API keys, tokens, passwords) with `[REDACTED:<kind>]` in all text sent to the LLM "
+        "and all it answers")
+    redact_stored: bool = setting(
+        False, env="ACONTEXT_REDACT_STORED", doc="also redact secrets in messages before they are stored")
+    max_request_bytes: int | None = setting(
+        None, env="ACONTEXT_MAX_REQUEST_BYTES", gt=0,
+        doc="largest HTTP request body (MCP, REST), refused while it is read; raise it to upload artifacts "
+        "over HTTP larger than about three quarters of it (base64)",
+        shown="2 × `ACONTEXT_MAX_MESSAGE_BYTES` + 1 MiB")
     blob_threshold_bytes: int = setting(
         64 * KIB, env="ACONTEXT_BLOB_THRESHOLD_BYTES", doc="binary parts larger than this become blobs",
         shown="`65536` (64 KiB)", gt=0)
@@ -101,6 +116,9 @@ class Settings(BaseModel):
     token: SecretStr | None = setting(
         None, env="ACONTEXT_MCP_TOKEN", doc="bearer token the HTTP transports require",
         shown="unset: open, loopback only")
+    dashboard_login_ttl_s: int = setting(
+        43200, env="ACONTEXT_DASHBOARD_LOGIN_TTL_S", gt=0,
+        doc="how long a dashboard login lasts, seconds (signing out ends it at once)")
     allowed_hosts: tuple[str, ...] = setting(
         (), env="ACONTEXT_MCP_ALLOWED_HOSTS",
         doc="extra accepted `Host` headers (comma-separated, `host:*` for any port)", shown="loopback names only")
@@ -172,7 +190,7 @@ class Settings(BaseModel):
         "default", env="ACONTEXT_PROJECT", doc="the project of stdio, HTTP without a token, and `ACONTEXT_MCP_TOKEN`",
         min_length=1, max_length=MAX_PROJECT_CHARS)
     queue_lease_s: float = setting(
-        60.0, env="ACONTEXT_QUEUE_LEASE_S", gt=0,
+        15.0, env="ACONTEXT_QUEUE_LEASE_S", gt=0,
         doc="how long a replica's claim on a queue item lasts unrenewed (a dead replica's work is taken over "
         "after it)")
     queue_poll_s: float = setting(
@@ -242,6 +260,22 @@ class Settings(BaseModel):
         """Every accepted bearer token and its project: `tokens`, plus `token` for `project`."""
         mapped = parse_project_tokens(self.tokens.get_secret_value()) if self.tokens else {}
         return mapped | ({self.token.get_secret_value(): self.project} if self.token else {})
+
+    @property
+    def known_secrets(self) -> list[str]:
+        """Every configured secret value, for `redact`: tokens, the API key, URL signing secret, URL passwords."""
+        secrets = [*self.project_tokens]
+        for value in (self.openai_api_key, self.url_secret):
+            if value is not None:
+                secrets.append(value.get_secret_value())
+        for url in (self.openai_base_url, self.database_url.get_secret_value() if self.database_url else None):
+            secrets += url_secrets(url)
+        return secrets
+
+    @property
+    def request_body_limit(self) -> int:
+        """The largest HTTP request body: `max_request_bytes`, else room for a message at its limit, JSON-escaped."""
+        return self.max_request_bytes or 2 * self.max_message_bytes + MIB
 
     @property
     def database_path(self) -> Path:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,13 +21,14 @@ from acontext_mcp.dashboard import auth, csrf
 from acontext_mcp.dashboard.pages import ServiceGetter, base_url, render
 from acontext_mcp.dashboard.views import VIEWS
 from acontext_mcp.errors import Conflict, InvalidArgument, NotFound
+from acontext_mcp.http_limits import FORM_BYTES, BodyLimit, TrustedHosts
 from acontext_mcp.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/dashboard"
 SECURITY_HEADERS = {
     "content-security-policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
@@ -53,26 +53,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def host_allowed(host: str, patterns: Sequence[str]) -> bool:
-    """Whether a Host header matches one of `patterns` (exact, or `name:*` for any port or none)."""
-    return any(host == p or (p.endswith(":*") and (host == p[:-2] or host.startswith(p[:-1]))) for p in patterns)
-
-
-class TrustedHosts:
-    """ASGI middleware: DNS-rebinding protection, as on /mcp: an unknown Host header gets 421."""
-
-    def __init__(self, app: ASGIApp, patterns: Sequence[str]) -> None:
-        self.app = app
-        self.patterns = patterns
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not host_allowed(Headers(scope=scope).get("host", ""), self.patterns):
-            response = Response("Invalid Host header; add it to ACONTEXT_MCP_ALLOWED_HOSTS", status_code=421)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 async def home(request: Request) -> Response:
@@ -125,7 +105,7 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
         middleware=[
             Middleware(TrustedHosts, patterns=settings.trusted_hosts),
             Middleware(SecurityHeaders),
-            Middleware(auth.LoginRequired, tokens=tokens, project=settings.project),
+            Middleware(auth.LoginRequired, tokens=tokens, project=settings.project, service=service),
         ],
         exception_handlers={
             HTTPException: http_error,
@@ -137,6 +117,7 @@ def build_dashboard(settings: Settings, service: ServiceGetter) -> Starlette:
     )
     app.state.service = service
     app.state.tokens = tokens
+    app.state.login_throttle = auth.LoginThrottle()
     app.state.csrf_secret = csrf.new_secret(settings.url_secret.get_secret_value().encode()
                                             if settings.url_secret else None)
     app.state.views = VIEWS
@@ -157,4 +138,5 @@ def build_dashboard_app(settings: Settings) -> Starlette:
         return RedirectResponse(f"{PREFIX}/", status_code=307)
 
     dashboard = build_dashboard(settings, lambda: shared["service"])
-    return Starlette(routes=[Route("/", root), Mount(PREFIX, app=dashboard)], lifespan=lifespan)
+    return Starlette(routes=[Route("/", root), Mount(PREFIX, app=dashboard)], lifespan=lifespan,
+                     middleware=[Middleware(BodyLimit, default=FORM_BYTES)])

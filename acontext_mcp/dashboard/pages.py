@@ -17,10 +17,14 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
 from acontext_mcp.container import Container
+from acontext_mcp.formats.nesting import loads_shallow
 
 ServiceGetter = Callable[[], Container]
 TEMPLATES = Path(__file__).parent / "templates"
 # Image types a browser may show inline; any other bytes (SVG included: it can script) are downloads.
+MAX_PARTS_SHOWN = 1000
+"""Parts of one message a page renders (a message stored before the part limit may hold far more)."""
+_MEDIA_TYPE = re.compile(r"[a-z]+/[a-z0-9][a-z0-9.+-]{0,63}")
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"})
 
 
@@ -38,8 +42,8 @@ def pretty_json(value: Any) -> str:
     """Indented JSON of `value`; JSON text (a tool call's arguments) is parsed first, kept as is if invalid."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = loads_shallow(value)
+        except ValueError:  # not JSON, or too deep to indent: shown as written
             return value
     return json.dumps(value, indent=2, ensure_ascii=False)
 
@@ -57,6 +61,7 @@ ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
 ENVIRONMENT.globals["inline_images"] = INLINE_IMAGES
+ENVIRONMENT.globals["max_parts_shown"] = MAX_PARTS_SHOWN
 ENVIRONMENT.filters.update(pretty_json=pretty_json, compact_json=compact_json, web_url=web_url)
 
 
@@ -89,7 +94,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def file_response(data: bytes, media_type: str | None, filename: str | None, inline: bool = True) -> Response:
     """Stored bytes: safe images (and audio) shown inline when `inline`, anything else as a sandboxed download."""
-    media_type = media_type or ""
+    media_type = media_type if media_type and _MEDIA_TYPE.fullmatch(media_type) else ""  # stored text: never a header
     headers = {"content-security-policy": "default-src 'none'; sandbox", "cache-control": "private, max-age=3600"}
     if inline and (media_type in INLINE_IMAGES or media_type.startswith("audio/")):
         return Response(data, media_type=media_type, headers=headers)

@@ -42,6 +42,7 @@ from acontext_mcp.formats.native import (
     meta_section,
     reports_invalid,
 )
+from acontext_mcp.formats.nesting import loads_shallow
 
 ROLES = ["user", "assistant", "system"]
 _BLOCK_TYPES = ["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"]
@@ -206,8 +207,8 @@ def _write_sourced(part: ImagePart | FilePart, extra: dict[str, Any]) -> dict[st
 def _input(arguments: str) -> Any:
     """Tool-call arguments as Anthropic's `input` object; text that is not a JSON object is wrapped."""
     try:
-        value = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
+        value = loads_shallow(arguments) if arguments.strip() else {}
+    except ValueError:  # not JSON, or nested too deep to write back out: kept as text
         return {"arguments": arguments}
     return value if isinstance(value, dict) else {"arguments": value}
 

@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from acontext_mcp.errors import InvalidMessage
 
@@ -176,6 +176,22 @@ def reports_invalid(read: F) -> F:
             raise _invalid(exc) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_PARTS = TypeAdapter(list[Part])
+_STORED_CHUNK = 1000
+
+
+def load_stored(body: dict[str, Any]) -> Message:
+    """A message stored by this server (validated when it was written), its parts validated a chunk at a time
+    so a message of very many parts never holds the interpreter (and every tenant's event loop) in one call."""
+    parts = body.get("parts", [])
+    if len(parts) <= _STORED_CHUNK:
+        return Message.model_validate(body)
+    head = Message.model_validate({**body, "parts": parts[:_STORED_CHUNK]})
+    rest = [part for start in range(_STORED_CHUNK, len(parts), _STORED_CHUNK)
+            for part in _PARTS.validate_python(parts[start:start + _STORED_CHUNK])]
+    return Message.model_construct(role=head.role, parts=[*head.parts, *rest], meta=head.meta)
 
 
 @reports_invalid

@@ -14,6 +14,7 @@ import anyio
 
 from acontext_mcp.errors import LLMError
 from acontext_mcp.llm.base import ChatReply, ToolCall
+from acontext_mcp.redact import redact, redact_url, url_secrets
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -76,14 +77,15 @@ class OpenAICompatible:
             except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
                 if attempt == self._max_retries:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                    raise LLMError(f"{self._where()}: {_describe(exc)} (after {tries})") from exc
+                    raise LLMError(f"{self._where()}: {self._describe(exc)} (after {tries})") from exc
                 delay = self._backoff(attempt, exc)
-                log.info("LLM call failed (%s); retrying in %.2fs", _describe(exc), delay)
+                log.info("LLM call failed (%s); retrying in %.2fs", self._describe(exc), delay)
                 await anyio.sleep(delay)
             except openai.OpenAIError as exc:
-                raise LLMError(f"{self._where()}: {_describe(exc)}") from exc
+                raise LLMError(f"{self._where()}: {self._describe(exc)}") from exc
             except ValueError as exc:  # a body that is not JSON
-                raise LLMError(f"{self._where()}: the server answered with something that is not JSON ({exc})") from exc
+                raise LLMError(f"{self._where()}: the server answered with something that is not JSON "
+                               f"({redact(str(exc), [self._api_key])})") from exc
             else:
                 return self._reply(response)
         raise AssertionError("unreachable")
@@ -116,9 +118,10 @@ class OpenAICompatible:
         )
 
     def _where(self) -> str:
-        return f"LLM {self._model} at {self._base_url or 'api.openai.com'}"
+        return f"LLM {self._model} at {redact_url(self._base_url or 'api.openai.com')}"
 
-
-def _describe(exc: Exception) -> str:
-    status = getattr(exc, "status_code", None)
-    return f"HTTP {status}: {exc}" if status else f"{type(exc).__name__}: {exc}"
+    def _describe(self, exc: Exception) -> str:
+        """The error, without the key or URL credentials an upstream body may echo back."""
+        status = getattr(exc, "status_code", None)
+        text = f"HTTP {status}: {exc}" if status else f"{type(exc).__name__}: {exc}"
+        return redact(text, [self._api_key, *url_secrets(self._base_url)])

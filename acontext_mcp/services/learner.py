@@ -38,6 +38,7 @@ from acontext_mcp.queue.work import (
     split_due,
     timestamp,
 )
+from acontext_mcp.redact import redact
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.models import (
     LearnerStatus,
@@ -367,7 +368,7 @@ def _item(row: Row) -> LearningItem:
     return LearningItem(
         id=row["id"], task_id=row["task_id"], session_id=row["session_id"], space_id=row["space_id"],
         task_description=TaskData.model_validate_json(row["task"]).task_description, status=row["status"],
-        attempts=row["attempts"], last_error=row["last_error"],
+        attempts=row["attempts"], last_error=redact(row["last_error"] or "") or None,
         next_attempt_at=row["next_attempt_at"] if row["status"] == "queued" else None,
         enqueued_at=row["enqueued_at"], updated_at=row["updated_at"],
         **({outcome: row["outcome"]} if outcome else {}),

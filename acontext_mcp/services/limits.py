@@ -7,11 +7,18 @@ on the way out (JSON-RPC encoders stop at a few hundred levels).
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from acontext_mcp.errors import InvalidArgument, PayloadTooLarge
+from acontext_mcp.errors import DiskFull, InvalidArgument, PayloadTooLarge
+from acontext_mcp.formats.nesting import MAX_JSON_DEPTH, text_depth
 
-MAX_JSON_DEPTH = 64
+MAX_INDEX = 2**31 - 1
+"""The largest order, position or index an argument may name (databases store 32-bit integers)."""
+
+__all__ = ["MAX_INDEX", "MAX_JSON_DEPTH", "check_depth", "check_text_depth", "encode_json_object", "freeing",
+           "json_shape"]
+T = TypeVar("T")
 
 
 def json_shape(value: Any) -> tuple[int, int]:
@@ -45,6 +52,12 @@ def check_depth(value: Any, field: str) -> int:
     return chars
 
 
+def check_text_depth(text: str, field: str) -> None:
+    """Raise `InvalidArgument` when JSON text (tool-call arguments) nests deeper than `MAX_JSON_DEPTH`."""
+    if text_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidArgument(f"{field}: objects or lists nested deeper than {MAX_JSON_DEPTH} levels; flatten it")
+
+
 def encode_json_object(value: dict[str, Any] | None, field: str, limit: int) -> str:
     """A user JSON object (metadata, meta) encoded for storage; `InvalidArgument` or `PayloadTooLarge` if unfit."""
     if value is not None and not isinstance(value, dict):
@@ -57,3 +70,11 @@ def encode_json_object(value: dict[str, Any] | None, field: str, limit: int) -> 
     if (size := len(encoded.encode())) > limit:
         raise PayloadTooLarge(field, size, limit, "ACONTEXT_MAX_METADATA_BYTES")
     return encoded
+
+
+async def freeing(delete: Callable[[], Awaitable[T]]) -> T:
+    """Run a delete; on a full disk run it once more, after the database gave up its reserve to make room."""
+    try:
+        return await delete()
+    except DiskFull:
+        return await delete()

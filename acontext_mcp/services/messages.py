@@ -6,9 +6,10 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -26,11 +27,11 @@ from acontext_mcp.formats.editing import (
     apply_strategies,
     total_tokens,
 )
-from acontext_mcp.formats.native import Message
+from acontext_mcp.formats.native import Message, load_stored
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.events import events_between
-from acontext_mcp.services.limits import check_depth, encode_json_object
+from acontext_mcp.services.limits import check_depth, check_text_depth, encode_json_object
 from acontext_mcp.services.models import (
     Attachment,
     MessageMeta,
@@ -48,8 +49,10 @@ from acontext_mcp.store.database import Database, Reader, Writer, new_id, utc_no
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
 MAX_PAGE = 1000
+DEFAULT_MAX_PARTS = 1000
 _INLINE_PREPARE_CHARS = 64 * 1024
 _BACKFILL_BATCH = 500
+_AUDIO_FORMAT = re.compile(r"[A-Za-z0-9.+-]{1,16}")
 _BINARY_PARTS = frozenset({"image", "file", "audio"})
 
 
@@ -69,8 +72,13 @@ class MessageService:
         counter: TokenCounter,
         on_stored: Callable[[str], None] | None = None,
         max_meta_bytes: int = 64 * 1024,
+        max_message_parts: int = DEFAULT_MAX_PARTS,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
-        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it)."""
+        """`on_stored(session_id)` runs after each message is committed (the observer wakes on it);
+        `max_message_parts` bounds a message's parts, tool-result items included (reading one back costs per part)."""
+        self._max_parts = max_message_parts
+        self._scrub = scrub  # ACONTEXT_REDACT_STORED: secrets in text are replaced before storing
         self._db = db
         self._blobs = blobs
         self._max_message_bytes = max_message_bytes
@@ -92,6 +100,7 @@ class MessageService:
         encoded_meta = encode_json_object(meta, "meta", self._max_meta_bytes)
         message_id = new_id()
         blob_prefix = f"{session_id}/{message_id}"
+        self._check_top_parts(message)  # before any walk over the message: a part list is refused in O(1)
         if check_depth(message, "message") > _INLINE_PREPARE_CHARS:  # megabytes of base64: keep the event loop free
             native, body, blobs, tokens = await anyio.to_thread.run_sync(self._prepare, message, fmt, blob_prefix)
         else:  # the usual small message: a thread hop would cost more than the work
@@ -102,7 +111,11 @@ class MessageService:
         # Bytes first, then the record that points at them; a failed record takes its bytes along.
         try:
             for blob in blobs:
-                await self._blobs.put(blob.key, blob.data)
+                try:
+                    await self._blobs.put(blob.key, blob.data)
+                except OSError:  # e.g. the session's folder removed under us by delete_session: say so
+                    await check_session(self._db, session_id)
+                    raise
             async with self._db.transaction() as tx:
                 seq = await self._next_seq(tx, session_id)
                 await self._check_tool_results(tx, session_id, native, fmt)
@@ -169,10 +182,9 @@ class MessageService:
         has_more = limit is not None and len(rows) > limit
         following = rows[limit] if has_more and limit is not None else None
         rows = rows[:limit] if limit is not None else rows
-        entries = [
-            Entry(await self._load(json.loads(row["body"])), row["token_count"], index)
-            for index, row in enumerate(rows)
-        ]
+        messages = await self._decode([row["body"] for row in rows])
+        entries = [Entry(message, row["token_count"], index) for index, (message, row) in
+                   enumerate(zip(messages, rows, strict=True))]
         tokens_before = total_tokens(entries)
         edit_at, split = (rows[-1]["id"] if rows else None), len(entries)
         if pin_at_message is not None:
@@ -180,27 +192,32 @@ class MessageService:
             if pinned is None:
                 raise InvalidArgument(f"pin_at_message {pin_at_message!r} is not a message of this session")
             edit_at, split = pin_at_message, pinned + 1
-        if edit_strategies:
-            entries = apply_strategies(entries[:split], edit_strategies, self._counter) + entries[split:]
-        written = from_native([entry.message for entry in entries], fmt)
-        origins = [rows[entries[index].origin] for index in written.origins]
         events = None
         if with_events:
             start = rows[0]["created_at"] if after and rows else None
             events = await events_between(self._db, session_id, start, following["created_at"] if following else None)
-        return MessagePage(
-            items=written.items,
-            message_ids=[row["id"] for row in origins],
-            metas=[json.loads(row["meta"]) for row in origins],
-            created_at=[row["created_at"] for row in origins],
-            events=events,
-            system=written.system,
-            next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
-            has_more=has_more,
-            tokens_before=tokens_before,
-            tokens_after=total_tokens(entries),
-            edit_at_message_id=edit_at,
-        )
+
+        def page() -> MessagePage:
+            edited = entries
+            if edit_strategies:
+                edited = apply_strategies(entries[:split], edit_strategies, self._counter) + entries[split:]
+            written = from_native([entry.message for entry in edited], fmt)
+            origins = [rows[edited[index].origin] for index in written.origins]
+            return MessagePage.model_construct(  # built from validated messages: no second pass over every part
+                items=written.items,
+                message_ids=[row["id"] for row in origins],
+                metas=[json.loads(row["meta"]) for row in origins],
+                created_at=[row["created_at"] for row in origins],
+                events=events,
+                system=written.system,
+                next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
+                has_more=has_more,
+                tokens_before=tokens_before,
+                tokens_after=total_tokens(edited),
+                edit_at_message_id=edit_at,
+            )
+
+        return await _off_loop(_heavy(rows), page)
 
     async def patch_message_meta(self, session_id: str, message_id: str, meta: dict[str, Any]) -> MessageMeta:
         """Merge `meta` into a message's meta: each key is set, or removed when its value is None.
@@ -242,11 +259,12 @@ class MessageService:
         rows = await self._db.fetch_all(
             "SELECT id, seq, body, created_at FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
         )
-        return [
+        messages = await self._decode([row["body"] for row in rows])
+        return await _off_loop(_heavy(rows), lambda: [
             {"id": row["id"], "seq": row["seq"], "created_at": row["created_at"],
-             **(await self._load(json.loads(row["body"]))).model_dump(mode="json", exclude_none=True)}
-            for row in rows
-        ]
+             **message.model_dump(mode="json", exclude_none=True)}
+            for row, message in zip(rows, messages, strict=True)
+        ])
 
     async def list_native(self, session_id: str, after_seq: int = 0, limit: int = 100) -> NativePage:
         """Messages with `seq` over `after_seq`, oldest first, as stored: binary parts kept as blob
@@ -259,11 +277,12 @@ class MessageService:
             "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             (session_id, after_seq, limit + 1),
         )
-        items = [
-            NativeMessage(id=row["id"], seq=row["seq"], source_format=row["source_format"],
-                          created_at=row["created_at"], tokens=row["token_count"], **json.loads(row["body"]))
+        items = await _off_loop(_heavy(rows), lambda: [
+            NativeMessage.model_construct(  # stored bodies were validated when written
+                id=row["id"], seq=row["seq"], source_format=row["source_format"], created_at=row["created_at"],
+                tokens=row["token_count"], **{"meta": {}, **json.loads(row["body"])})
             for row in rows[:limit]
-        ]
+        ])
         return NativePage(items=items, has_more=len(rows) > limit)
 
     async def get_attachment(self, session_id: str, message_id: str, part: int, item: int | None = None) -> Attachment:
@@ -294,7 +313,8 @@ class MessageService:
                 data = base64.b64decode(found["data"])
             except (binascii.Error, ValueError):
                 raise NotFound("attachment", where, "its inline data is not base64") from None
-        media_type = found.get("media_type") or (f"audio/{found['format']}" if "format" in found else None)
+        audio = str(found.get("format", ""))
+        media_type = found.get("media_type") or (f"audio/{audio}" if _AUDIO_FORMAT.fullmatch(audio) else None)
         return Attachment(data=data, media_type=media_type, filename=found.get("filename"))
 
     @staticmethod
@@ -348,11 +368,26 @@ class MessageService:
         if size > self._max_message_bytes:
             raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
         native = to_native(message, fmt)
+        parts = len(native.parts) + sum(len(part.content) for part in native.parts if part.type == "tool-result")
+        if parts > self._max_parts:
+            raise InvalidArgument(self._too_many_parts(parts))
         for part in native.parts:
             if part.type == "tool-call":
-                check_depth(_parsed_arguments(part.arguments), f"the arguments of tool call {part.id!r}")
+                check_text_depth(part.arguments, f"the arguments of tool call {part.id!r}")
+        if self._scrub is not None:
+            native = _scrubbed(native, self._scrub)
         body, blobs = self._offload(native, blob_prefix)
         return native, body, blobs, message_tokens(native, self._counter)
+
+    def _check_top_parts(self, message: Any) -> None:
+        if isinstance(message, dict):
+            for key in ("content", "parts"):
+                if isinstance(message.get(key), list) and len(message[key]) > self._max_parts:
+                    raise InvalidArgument(self._too_many_parts(len(message[key]), key))
+
+    def _too_many_parts(self, count: int, field: str = "message") -> str:
+        return (f"{field}: {count} parts, over the limit of {self._max_parts} per message "
+                "(raise ACONTEXT_MAX_MESSAGE_PARTS to allow more); join text parts or split the message")
 
     def _offload(self, native: Message, prefix: str) -> tuple[dict[str, Any], list[_Blob]]:
         """The message as stored: binary parts over the threshold become blob references."""
@@ -369,11 +404,41 @@ class MessageService:
                 del part["data"]
         return body, blobs
 
-    async def _load(self, body: dict[str, Any]) -> Message:
-        for part in _binary_parts(body, stored=True):
+    async def _decode(self, texts: list[str]) -> list[Message]:
+        """Stored bodies as messages, blobs read back in; large ones are parsed off the event loop."""
+        heavy = sum(map(len, texts)) > _INLINE_PREPARE_CHARS
+        bodies: list[dict[str, Any]] = await _off_loop(heavy, lambda: [json.loads(text) for text in texts])
+        stored = await _off_loop(heavy, lambda: [part for body in bodies for part in _binary_parts(body, stored=True)])
+        for part in stored:
             blob = part.pop("blob")
             part["data"] = base64.b64encode(await self._blobs.get(blob["key"])).decode()
-        return Message.model_validate(body)
+        return await _off_loop(heavy, lambda: [load_stored(body) for body in bodies])
+
+
+T = TypeVar("T")
+
+
+def _heavy(rows: Sequence[Any]) -> bool:
+    return sum(len(row["body"]) for row in rows) > _INLINE_PREPARE_CHARS
+
+
+async def _off_loop(heavy: bool, work: Callable[[], T]) -> T:
+    """Run `work` in a worker thread when it is heavy (every tenant shares the event loop), else inline."""
+    return await anyio.to_thread.run_sync(work) if heavy else work()
+
+
+def _scrubbed(native: Message, clean: Callable[[str], str]) -> Message:
+    """`native` with its text, tool-call arguments and tool-result text passed through `clean`."""
+    def part(item: Any) -> Any:
+        if item.type == "text":
+            return item.model_copy(update={"text": clean(item.text)})
+        if item.type == "tool-call":
+            return item.model_copy(update={"arguments": clean(item.arguments)})
+        if item.type == "tool-result":
+            return item.model_copy(update={"content": [part(inner) for inner in item.content]})
+        return item
+
+    return native.model_copy(update={"parts": [part(item) for item in native.parts]})
 
 
 def _binary_parts(body: dict[str, Any], stored: bool = False) -> list[dict[str, Any]]:
@@ -391,14 +456,6 @@ def _check_base64(part: dict[str, Any]) -> None:
         raise InvalidMessage(
             f"{part['type']} data", "is not valid base64; send the bytes base64-encoded, or a URL instead"
         ) from None
-
-
-def _parsed_arguments(arguments: str) -> Any:
-    """Tool-call arguments as JSON when they parse (other formats read them so), else as the text."""
-    try:
-        return json.loads(arguments)
-    except (ValueError, RecursionError):
-        return arguments
 
 
 def _canonical_base64(data: str) -> bytes | None:

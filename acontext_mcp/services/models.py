@@ -278,3 +278,9 @@ class PendingExperience(BaseModel):
 class PendingExperienceList(BaseModel):
     space_id: str
     items: list[PendingExperience] = Field(description="Oldest first")
+
+
+class SweepReport(BaseModel):
+    """What a sweep of unreferenced bytes removed."""
+
+    removed_folders: list[str] = Field(default_factory=list, description="Blob folders of sessions that are gone")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
-from acontext_mcp.services.limits import encode_json_object
-from acontext_mcp.services.models import Deleted, Session, SessionPage
+from acontext_mcp.services.limits import encode_json_object, freeing
+from acontext_mcp.services.models import Deleted, Session, SessionPage, SweepReport
 from acontext_mcp.services.spaces.tree import lock_space
 from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
@@ -22,6 +23,7 @@ _SELECT = (
     "(SELECT u.identifier FROM users u WHERE u.id = s.user_id) AS user_identifier "
     "FROM sessions s"
 )
+log = logging.getLogger(__name__)
 SESSION_HINT = "call list_sessions to see the ids that exist, or create_session for a new one"
 
 
@@ -139,13 +141,37 @@ class SessionService:
 
     async def delete_session(self, session_id: str) -> Deleted:
         """Delete a session with its messages and their blobs. Raises `NotFound` for an unknown id."""
-        async with self._db.transaction() as tx:
-            if await tx.execute(
-                "DELETE FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
-            ) == 0:
-                raise unknown_session(session_id)
-        await self._blobs.delete_tree(session_id)
+        async def delete() -> None:
+            async with self._db.transaction() as tx:
+                if await tx.execute(
+                    "DELETE FROM sessions WHERE id = ? AND project_id = ?", (session_id, current_project())
+                ) == 0:
+                    raise unknown_session(session_id)
+
+        await freeing(delete)  # works on a full disk too: deleting is how space is freed
+        try:
+            await self._blobs.delete_tree(session_id)
+        except OSError:  # the session is gone either way; `sweep_orphans` takes what is left of its bytes
+            log.warning("could not remove the blobs of deleted session %s; the next sweep will", session_id,
+                        exc_info=True)
         return Deleted(id=session_id)
+
+    async def sweep_orphans(self) -> SweepReport:
+        """Remove the blob folders of sessions that no longer exist (left by kills or races); report them."""
+        folders = await self._blobs.children()
+        removed = []
+        for start in range(0, len(folders), 500):
+            batch = [name for name in folders[start:start + 500] if not name.startswith(".")]
+            marks = ", ".join("?" * len(batch))
+            if not batch:
+                continue
+            rows = await self._db.fetch_all(f"SELECT id FROM sessions WHERE id IN ({marks})", tuple(batch))
+            known = {row["id"] for row in rows}
+            for name in batch:
+                if name not in known:
+                    await self._blobs.delete_tree(name)
+                    removed.append(name)
+        return SweepReport(removed_folders=removed)
 
 
 def _like_escape(text: str) -> str:

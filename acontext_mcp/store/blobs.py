@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 from uuid import uuid4
 
 import anyio.to_thread
 import fsspec
 from fsspec.core import url_to_fs
 
-from acontext_mcp.errors import InvalidArgument
+from acontext_mcp.errors import DiskFull, InvalidArgument
 
+_TREE_ATTEMPTS = 5
 # Object stores, where a put replaces the whole object at once: no temporary name needed.
 _WHOLE_OBJECT_PUTS = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"})
 
@@ -48,10 +50,17 @@ class BlobStore:
             self._fs.pipe_file(final, data)
             return
         parent = final.rsplit("/", 1)[0]
-        self._fs.makedirs(parent, exist_ok=True)
         temporary = f"{parent}/.tmp-{uuid4().hex}"
-        self._fs.pipe_file(temporary, data)
-        self._fs.mv(temporary, final)
+        try:
+            self._fs.makedirs(parent, exist_ok=True)
+            self._fs.pipe_file(temporary, data)
+            self._fs.mv(temporary, final)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # never leave a temporary file behind, a full disk least of all
+                self._fs.rm_file(temporary)
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(self._root) from exc
+            raise
 
     async def get(self, key: str) -> bytes:
         return await anyio.to_thread.run_sync(self._fs.cat_file, self.path(key))
@@ -77,5 +86,22 @@ class BlobStore:
 
     def _delete_tree(self, prefix: str) -> None:
         path = self.path(prefix)
-        if self._fs.exists(path):
-            self._fs.rm(path, recursive=True)
+        for _ in range(_TREE_ATTEMPTS):  # a concurrent writer may add or remove files while the tree goes
+            try:
+                if self._fs.exists(path):
+                    self._fs.rm(path, recursive=True)
+                return
+            except (FileNotFoundError, OSError) as exc:
+                if not isinstance(exc, FileNotFoundError) and exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+
+    async def children(self, prefix: str = "") -> list[str]:
+        """The names directly under `prefix` (folders and blobs)."""
+        return await anyio.to_thread.run_sync(self._children, prefix)
+
+    def _children(self, prefix: str) -> list[str]:
+        path = self.path(prefix) if prefix else self._root
+        try:
+            return [entry.rstrip("/").rsplit("/", 1)[-1] for entry in self._fs.ls(path, detail=False)]
+        except FileNotFoundError:
+            return []

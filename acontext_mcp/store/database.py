@@ -8,13 +8,14 @@ upserts, and times as UTC ISO-8601 text. Where the engines differ, the database 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import uuid4
+
+from acontext_mcp.redact import redact
 
 
 class Row(Protocol):
@@ -87,5 +88,4 @@ def shown(target: str | Path) -> str:
     """`target` fit for logs and messages: a URL's password is masked."""
     if isinstance(target, Path):
         return str(target)
-    target = re.sub(r"^(\w+://[^:/@]*:)[^@]*@", r"\1***@", target)
-    return re.sub(r"([?&]password=)[^&]*", r"\1***", target)
+    return redact(target)

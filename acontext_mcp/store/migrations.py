@@ -388,6 +388,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX capture_sources_session ON capture_sources(session_id)",
         ),
     ),
+    Migration(
+        17,
+        "dashboard_logins",
+        (
+            """CREATE TABLE dashboard_logins (
+                id TEXT PRIMARY KEY,
+                created_at REAL NOT NULL,
+                expires_at REAL NOT NULL,
+                revoked INTEGER NOT NULL DEFAULT 0
+            )""",
+        ),
+    ),
 )
 
 

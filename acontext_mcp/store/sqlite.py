@@ -16,7 +16,9 @@ from typing import Any
 import aiosqlite
 import anyio
 
+from acontext_mcp.errors import DiskFull
 from acontext_mcp.store.database import Row
+from acontext_mcp.store.secrets import private_file
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -26,13 +28,18 @@ _PRAGMAS = (
 )
 
 
+RESERVE_BYTES = 2 * 1024 * 1024
+"""Kept in the data dir and given up when the disk fills, so deletes (which SQLite journals) can run."""
+
+
 class SqliteDatabase:
     """Async access to one SQLite file (a `store.database.Database`). Open with `SqliteDatabase.open(path)`."""
 
     dialect = "sqlite"
     skip_locked = ""  # SQLite writers are serialised already
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, reserve: Path | None = None) -> None:
+        self._reserve = reserve  # a file given up on a full disk, so that deletes still find room
         self._writer = writer
         self._reader = reader
         self._write_lock = anyio.Lock()
@@ -45,7 +52,13 @@ class SqliteDatabase:
     @classmethod
     @asynccontextmanager
     async def open(cls, path: Path) -> AsyncIterator[SqliteDatabase]:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
+        reserve = path.with_name(f".{path.name}-reserve")
+        if not reserve.exists():
+            try:
+                reserve.write_bytes(bytes(RESERVE_BYTES))
+            except OSError:  # already full: nothing to keep back
+                reserve.unlink(missing_ok=True)
         async with aiosqlite.connect(path, isolation_level=None) as writer:
             for pragma in _PRAGMAS:
                 await writer.execute(pragma)
@@ -53,7 +66,7 @@ class SqliteDatabase:
                 for pragma in _PRAGMAS[1:]:
                     await reader.execute(pragma)
                 reader.row_factory = writer.row_factory = sqlite3.Row
-                yield cls(writer, reader)
+                yield cls(writer, reader, reserve)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteWriter]:
@@ -71,15 +84,27 @@ class SqliteDatabase:
                 with anyio.CancelScope(shield=True):
                     await self._writer.execute("BEGIN IMMEDIATE")
                 try:
-                    yield SqliteWriter(self._writer)
-                except BaseException:
+                    try:
+                        yield SqliteWriter(self._writer)
+                    except BaseException:
+                        with anyio.CancelScope(shield=True):
+                            await self._writer.execute("ROLLBACK")
+                        raise
                     with anyio.CancelScope(shield=True):
-                        await self._writer.execute("ROLLBACK")
-                    raise
-                with anyio.CancelScope(shield=True):
-                    await self._writer.execute("COMMIT")
+                        await self._writer.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    if "full" not in str(exc):
+                        raise
+                    raise self._disk_full() from exc
             finally:
                 self._in_transaction.reset(token)
+
+    def _disk_full(self) -> DiskFull:
+        """The error for a full disk; the first time, the reserve is given up so that deletes can run."""
+        if self._reserve is not None and self._reserve.exists():
+            self._reserve.unlink()
+            return DiskFull(str(self._reserve.parent), "room was made for deletes: delete_session or delete_disk now")
+        return DiskFull(str(self._reserve.parent) if self._reserve else "the database")
 
     @staticmethod
     def schema(statement: str) -> str:

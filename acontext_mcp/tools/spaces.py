@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.limits import MAX_INDEX
 from acontext_mcp.services.models import Deleted
 from acontext_mcp.services.spaces.models import (
     Block,
@@ -106,7 +107,7 @@ def register(server: MCPServer) -> None:
         space_id: SpaceId,
         block_id: BlockId,
         new_parent_path: Annotated[str, Field(description='The folder, page or "/" to move it under')],
-        position: Annotated[int | None, Field(ge=0, description="Index among the new siblings, from 0; "
+        position: Annotated[int | None, Field(ge=0, le=MAX_INDEX, description="Index among the new siblings, from 0; "
                                                                 "omit to put it last")] = None,
     ) -> Block:
         """Move a block, with everything under it, to another parent or another position."""

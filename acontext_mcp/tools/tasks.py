@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.limits import MAX_INDEX
 from acontext_mcp.services.observer.models import (
     ObserverStatus,
     SessionSummary,
@@ -36,7 +37,7 @@ def register(server: MCPServer) -> None:
     async def update_task_status(
         ctx: Context,
         session_id: SessionId,
-        task_order: Annotated[int, Field(ge=1, description="The task's order, as get_tasks shows it")],
+        task_order: Annotated[int, Field(ge=1, le=MAX_INDEX, description="The task's order, as get_tasks shows it")],
         status: Annotated[TaskStatus, Field(description="pending, running, success or failed")],
     ) -> Task:
         """Correct the status of one task, e.g. mark it success when the observer missed that it was done."""

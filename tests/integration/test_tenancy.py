@@ -276,7 +276,7 @@ def test_metrics_count_only_the_projects_own_records(alpha: tuple[HttpServer, De
 
 def test_project_tokens_allow_a_public_bind(tmp_path_factory: pytest.TempPathFactory) -> None:
     data_dir = tmp_path_factory.mktemp("public") / "data"
-    with http_server(data_dir, "--host", "0.0.0.0", ACONTEXT_MCP_TOKENS="tok=acme") as server:
+    with http_server(data_dir, "--host", "0.0.0.0", ACONTEXT_MCP_TOKENS="a-token-long-enough-0123=acme") as server:
         assert httpx.get(f"{server.base_url}/health").status_code == 200
         assert httpx.post(server.mcp_url, json={}).status_code == 401
 

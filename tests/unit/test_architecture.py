@@ -20,8 +20,9 @@ PLAIN_LAYERS = ("services", "queue", "llm", "store", "formats")
 # resources and prompts, the REST routes, the dashboard, the CLI) may import anything below them.
 LAYER_OF_PACKAGE = {
     "tools": "edge", "resources": "edge", "prompts": "edge", "dashboard": "edge", "server": "edge",
-    "cli": "edge", "demo": "edge", "routes": "edge", "api": "edge", "auth": "edge", "glue": "edge", "__init__": "edge",
-    "__main__": "edge", "hook": "edge", "install": "edge", "install_cli": "edge",
+    "cli": "edge", "demo": "edge", "routes": "edge", "api": "edge", "auth": "edge", "glue": "edge",
+    "http_limits": "edge", "__init__": "edge", "__main__": "edge", "hook": "edge", "install": "edge",
+    "install_cli": "edge",
     "container": "container",
     "settings": "settings",
     "services": "services",
@@ -29,7 +30,7 @@ LAYER_OF_PACKAGE = {
     "llm": "llm",
     "store": "store",
     "formats": "formats",
-    "errors": "base", "projects": "base", "tokens": "base",
+    "errors": "base", "projects": "base", "tokens": "base", "redact": "base",
 }
 BELOW = {
     "container": {"services", "queue", "llm", "store", "formats", "settings", "base"},

@@ -99,6 +99,11 @@ def _check_segment(segment: str, field: str, whole: str) -> None:
             raise InvalidArgument(f"{where} contains a NUL byte; remove it")
         if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
             raise InvalidArgument(f"{where} contains the control character U+{ord(char):04X}; use printable names")
+        if unicodedata.category(char) == "Cf":  # zero-width space and joiners, soft hyphen, BOM: invisible
+            raise InvalidArgument(f"{where} contains the invisible character U+{ord(char):04X}; remove it")
+        if (plain := unicodedata.normalize("NFKC", char)) != char and any(c in "./\\:" or c.isspace() for c in plain):
+            raise InvalidArgument(f"{where} contains U+{ord(char):04X}, which looks like {plain!r}; "
+                                  f"write {plain.strip() or 'a plain space'!r} instead")
     if segment != segment.strip():
         raise InvalidArgument(f"{where} has a name with leading or trailing whitespace; trim it")
     if (size := len(segment.encode())) > MAX_SEGMENT_BYTES:

@@ -34,7 +34,7 @@ from acontext_mcp.services.disks.models import (
     GrepResult,
 )
 from acontext_mcp.services.disks.public_urls import UrlSigner
-from acontext_mcp.services.limits import encode_json_object
+from acontext_mcp.services.limits import encode_json_object, freeing
 from acontext_mcp.services.models import Deleted
 from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
@@ -101,9 +101,12 @@ class DiskService:
 
     async def delete_disk(self, disk_id: str) -> Deleted:
         """Delete a disk with all its files. Raises `NotFound`."""
-        async with self._db.transaction() as tx:
-            await self._edit_disk(tx, disk_id)
-            await tx.execute("DELETE FROM disks WHERE id = ?", (disk_id,))
+        async def delete() -> None:
+            async with self._db.transaction() as tx:
+                await self._edit_disk(tx, disk_id)
+                await tx.execute("DELETE FROM disks WHERE id = ?", (disk_id,))
+
+        await freeing(delete)  # works on a full disk too: deleting is how space is freed
         await self._blobs.delete_tree(disk_id)
         return Deleted(id=disk_id)
 
@@ -198,10 +201,13 @@ class DiskService:
         """The file a public URL token names. Raises `InvalidToken` and `NotFound`."""
         if self._signer is None:
             raise NotFound("artifact URL", token, "this server does not serve public URLs")
-        disk_id, artifact_id = self._signer.verify(token)
+        disk_id, artifact_id, sha256 = self._signer.verify(token)
         row = await self._db.fetch_one("SELECT * FROM artifacts WHERE id = ? AND disk_id = ?", (artifact_id, disk_id))
         if row is None:
             raise NotFound("artifact", artifact_id, "it was deleted after this URL was made")
+        if sha256 and row["sha256"] != sha256:  # the link shares the version it was made for, never a later one
+            raise NotFound("artifact version", sha256[:12],
+                           "the file changed after this URL was made; ask get_artifact for a new one")
         row, data = await self._load(row)
         return _artifact(row), data
 
@@ -354,7 +360,7 @@ class DiskService:
             return {"public_url": presigned, "public_url_expires_at": _iso(int(time.time()) + self._ttl)}
         if self._signer is None:
             return {"note": _NO_HTTP}
-        url, expires = self._signer.url(row["disk_id"], row["id"], self._ttl)
+        url, expires = self._signer.url(row["disk_id"], row["id"], self._ttl, row["sha256"])
         return {"public_url": url, "public_url_expires_at": _iso(expires)}
 
     async def _edit_disk(self, tx: Writer, disk_id: str) -> None:

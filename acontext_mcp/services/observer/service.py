@@ -27,6 +27,7 @@ from acontext_mcp.queue.work import (
     split_due,
     timestamp,
 )
+from acontext_mcp.redact import redact
 from acontext_mcp.services.llm_usage import LlmUsage
 from acontext_mcp.services.observer.models import (
     ObserverState,
@@ -167,7 +168,7 @@ class ObserverService(WorkQueue):
         )
         assert row is not None
         waiting, attempts, failed = row["waiting"], row["attempts"] or 0, bool(row["failed"])
-        error = row["last_error"] if attempts or failed else None
+        error = redact(row["last_error"]) if (attempts or failed) and row["last_error"] else None
         status: ObserverStatusName
         note: str | None
         if not self.enabled:
@@ -206,7 +207,7 @@ class ObserverService(WorkQueue):
         )
         listed = [
             SessionProblem(session_id=r["session_id"], attempts=r["attempts"], failed=bool(r["failed"]),
-                           last_error=r["last_error"], updated_at=r["updated_at"],
+                           last_error=redact(r["last_error"] or "") or None, updated_at=r["updated_at"],
                            next_attempt_at=None if r["failed"] else r["next_attempt_at"])
             for r in problems
         ]
@@ -221,7 +222,7 @@ class ObserverService(WorkQueue):
             replica=self.replica,
             sessions_retrying=[p for p in listed if not p.failed],
             sessions_failed=[p for p in listed if p.failed],
-            last_error=f"session {latest['session_id']}: {latest['last_error']}" if latest else None,
+            last_error=f"session {latest['session_id']}: {redact(latest['last_error'])}" if latest else None,
             tokens=await self._usage.totals(),
         )
 

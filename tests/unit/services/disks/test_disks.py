@@ -15,7 +15,7 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.memory import MemoryFileSystem
 
 from acontext_mcp import Container, InvalidArgument, NotFound, PayloadTooLarge, Settings
-from acontext_mcp.errors import InvalidToken
+from acontext_mcp.errors import InvalidToken, NotFound
 from acontext_mcp.services.disks import service as disks_module
 from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.disks.service import DiskService
@@ -254,6 +254,9 @@ async def test_public_url_round_trip(data_dir: Path) -> None:
         assert (artifact.id, data) == (got.id, b"hello")
         with pytest.raises(InvalidToken):
             await acx.disks.read_public(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+        await acx.disks.upsert_artifact(disk.id, "/", "a.txt", "changed")  # a link shares one version, not the path
+        with pytest.raises(NotFound, match="changed after this URL was made"):
+            await acx.disks.read_public(token)
     assert (data_dir / "url_secret").stat().st_mode & 0o777 == 0o600
 
 
@@ -262,10 +265,11 @@ def test_signer_refuses_expired_and_forged_tokens() -> None:
     signer = UrlSigner(b"s" * 32, "http://h", clock=lambda: now[0])
     url, expires = signer.url("disk", "art", 60)
     token = url.rsplit("/", 1)[1]
-    assert expires == 1_000_060 and signer.verify(token) == ("disk", "art")
+    assert expires == 1_000_060 and signer.verify(token) == ("disk", "art", "")
+    assert b"disk" not in base64.urlsafe_b64decode(token.partition(".")[0] + "==")  # the ids are not readable
     payload, _, signature = token.partition(".")
-    forged_payload = base64.urlsafe_b64encode(b"disk.other.1000060").rstrip(b"=").decode()
-    for bad in [f"{forged_payload}.{signature}", f"{payload}.", "garbage", "é.é", ""]:
+    forged_payload = base64.urlsafe_b64encode(b"x" * 12 + b"disk.other..1000060").rstrip(b"=").decode()
+    for bad in [f"{forged_payload}.{signature}", f"{payload}.", "garbage", "é.é", "", f"{payload}.é", "AAAA.é"]:
         with pytest.raises(InvalidToken):
             signer.verify(bad)
     with pytest.raises(InvalidToken):
