@@ -27,6 +27,7 @@ from acontext_mcp.formats.editing import (
     total_tokens,
 )
 from acontext_mcp.formats.native import Message
+from acontext_mcp.formats.sequence import check_content
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.limits import check_depth
@@ -162,6 +163,7 @@ class MessageService:
         return MessagePage(
             items=written.items,
             message_ids=[rows[entries[index].origin]["id"] for index in written.origins],
+            sources=[[rows[entries[index].origin]["id"] for index in group] for group in written.sources],
             system=written.system,
             next_cursor=cursors.encode("message", rows[-1]["seq"]) if has_more else None,
             has_more=has_more,
@@ -293,6 +295,7 @@ class MessageService:
         if size > self._max_message_bytes:
             raise PayloadTooLarge("message", size, self._max_message_bytes, "ACONTEXT_MAX_MESSAGE_BYTES")
         native = to_native(message, fmt)
+        check_content(native, "parts" if fmt == "acontext" else "content")
         for part in native.parts:
             if part.type == "tool-call":
                 check_depth(_parsed_arguments(part.arguments), f"the arguments of tool call {part.id!r}")
