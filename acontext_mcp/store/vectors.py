@@ -9,6 +9,7 @@ callers rebuild this index from it whenever it is missing, stale or built for an
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any, TypeVar
 import anyio
 
 from acontext_mcp.errors import InvalidArgument
+
+log = logging.getLogger(__name__)
 
 TABLE = "blocks"
 SCHEMA_VERSION = 1
@@ -129,6 +132,9 @@ class BlockIndex:
         return {"schema": SCHEMA_VERSION, "embedding": self.embedding, "model": self.embedding_model}
 
     def _connect(self) -> Any:
+        # LanceDB's Rust core logs to stderr on its own (a WARN when it creates a table); keep its errors
+        # only, unless the operator asked for more with LANCEDB_LOG. Our own log says what we do.
+        os.environ.setdefault("LANCEDB_LOG", "error")
         import lancedb
 
         # Re-read the latest version on every query, so writes from other processes are seen.
@@ -162,6 +168,7 @@ class BlockIndex:
         for start in range(0, len(rows), _EMBED_BATCH):  # embedders take batches
             records += self._records(rows[start : start + _EMBED_BATCH])
         db = self._connect()
+        log.info("building the search index (%d blocks)", len(rows))
         table = db.create_table(TABLE, schema=schema, mode="overwrite")
         try:
             if records:

@@ -4,14 +4,17 @@ one line naming the argument, descriptions are dedented, and reads are valid for
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from mcp import Client, MCPError
+from mcp.client.stdio import stdio_client
 
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.services.disks import paths
 from tests.support.mcp import call, call_error
 from tests.support.rules import anthropic_problems, openai_problems
+from tests.support.servers import stdio_params
 
 pytestmark = pytest.mark.anyio
 
@@ -93,3 +96,16 @@ async def test_empty_messages_are_refused(client: Client, content: object) -> No
     role = "assistant" if content is None else "user"
     error = await call_error(client, "send_message", session_id=session_id, message={"role": role, "content": content})
     assert "content" in error and "must not be empty" in error
+
+
+@pytest.mark.slow
+async def test_the_first_block_write_prints_no_lancedb_warning(data_dir: Path) -> None:
+    """Over stdio, the first index write leaves stderr with the server's own log only."""
+    errors = data_dir.parent / "stderr.log"
+    with errors.open("w") as errlog:
+        async with Client(stdio_client(stdio_params(data_dir, ACONTEXT_LOG_LEVEL="INFO"), errlog=errlog)) as client:
+            space_id = (await call(client, "create_space", name="skills"))["id"]
+            await call(client, "create_block", space_id=space_id, parent_path="/", type="page", title="first")
+            await call(client, "experience_search", space_id=space_id, query="first")
+    text = errors.read_text()
+    assert "No existing dataset" not in text and "lance::" not in text, text
