@@ -122,7 +122,7 @@ def _results_first(run: list[tuple[int, Message]], merge: bool, reorder: bool) -
     results: list[Arranged] = []
     rest: list[Arranged] = []
     for index, message in run:
-        found = [part for part in message.parts if isinstance(part, ToolResultPart)]
+        found: list[Any] = [part for part in message.parts if isinstance(part, ToolResultPart)]
         others = [part for part in message.parts if not isinstance(part, ToolResultPart)]
         if not found or not others:
             (results if found else rest).append(Arranged(message, [index]))

@@ -3,8 +3,6 @@ collapsed (the session page stays under 2,000 px), labels say what things are, c
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.integration.test_cli import run

@@ -80,7 +80,8 @@ async def test_parallel_tool_results_read_back_valid_for_anthropic(client: Clien
         {"role": "assistant", "content": "sun and rain"},
     ]:
         await call(client, "send_message", session_id=session_id, message=message)
-    for strategies in (None, [{"type": "token_limit", "limit_tokens": 10_000}], [{"type": "middle_out", "limit_tokens": 10_000}]):
+    chains = (None, [{"type": "token_limit", "limit_tokens": 10_000}], [{"type": "middle_out", "limit_tokens": 10_000}])
+    for strategies in chains:
         extra = {"edit_strategies": strategies} if strategies else {}
         read = await call(client, "get_messages", session_id=session_id, format="anthropic", **extra)
         assert anthropic_problems(read["items"], read.get("system")) == []

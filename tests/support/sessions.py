@@ -124,5 +124,6 @@ def messy_sessions(draw: st.DrawFn) -> list[Message]:
         elif kind == "neighbour":
             first_user = next(i for i, m in enumerate(messages) if m.role == "user")
             at = draw(st.integers(first_user + 1, len(messages)))
-            messages.insert(at, Message(role=draw(st.sampled_from(["user", "assistant"])), parts=[TextPart(text="and " + draw(words))]))
+            role = draw(st.sampled_from(["user", "assistant"]))
+            messages.insert(at, Message(role=role, parts=[TextPart(text="and " + draw(words))]))
     return messages

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from acontext_mcp.container import Container
 from acontext_mcp.dashboard.pages import (
     View,
     file_response,
@@ -17,7 +18,6 @@ from acontext_mcp.dashboard.pages import (
     render,
     service_of,
 )
-from acontext_mcp.container import Container
 from acontext_mcp.errors import NotFound
 from acontext_mcp.formats import FORMATS
 from acontext_mcp.services import cursors

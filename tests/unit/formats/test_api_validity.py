@@ -141,7 +141,9 @@ def test_messy_sessions_read_valid_for_both(messages: list[Message]) -> None:
 @pytest.mark.parametrize("chain", CHAINS, ids="+".join)
 @given(messages=st.one_of(native_sessions(), messy_sessions()), data=st.data())
 @settings(max_examples=15, deadline=None)
-def test_every_strategy_chain_reads_valid_for_both(chain: tuple[str, ...], messages: list[Message], data: st.DataObject) -> None:
+def test_every_strategy_chain_reads_valid_for_both(
+    chain: tuple[str, ...], messages: list[Message], data: st.DataObject
+) -> None:
     entries = [Entry(m, message_tokens(m, COUNTER), i) for i, m in enumerate(messages)]
     total = total_tokens(entries)
     raw = []
