@@ -73,13 +73,14 @@ def arrange(messages: list[Message], merge: bool = False) -> list[Arranged]:
 
 def _drop_unanswerable(messages: list[Message]) -> list[tuple[int, Message]]:
     """Leave out tool results that answer no open call, and calls abandoned by a later assistant."""
-    answered: dict[int, set[str]] = {}  # assistant index -> its calls answered in its run
-    keep: set[tuple[int, int]] = set()  # (message, part) of results kept
+    calls: dict[int, set[str]] = {}  # assistant index -> its calls not answered (yet) in its run
+    drop: dict[int, set[int]] = {}  # message index -> indices of result parts left out
     last: int | None = None
     early: set[str] = set()  # results before any assistant message
     for i, message in enumerate(messages):
         if message.role == "assistant":
-            last, answered[i] = i, set()
+            last = i
+            calls[i] = set(message.tool_call_ids())
             continue
         for j, part in enumerate(message.parts):
             if not isinstance(part, ToolResultPart):
@@ -87,28 +88,33 @@ def _drop_unanswerable(messages: list[Message]) -> list[tuple[int, Message]]:
             call = part.tool_call_id
             if last is None and call not in early:
                 early.add(call)
-                keep.add((i, j))
-            elif last is not None and call in messages[last].tool_call_ids() and call not in answered[last]:
-                answered[last].add(call)
-                keep.add((i, j))
+            elif last is not None and call in calls[last]:
+                calls[last].discard(call)
+            else:
+                drop.setdefault(i, set()).add(j)
     out = []
     for i, message in enumerate(messages):
-        if message.role == "assistant" and i != last:
-            parts = [p for p in message.parts if not isinstance(p, ToolCallPart) or p.id in answered[i]]
-        else:
-            parts = [p for j, p in enumerate(message.parts) if p.type != "tool-result" or (i, j) in keep]
-        out.append((i, message if parts == message.parts else message.model_copy(update={"parts": parts})))
+        if i in drop:
+            message = message.model_copy(update={"parts": [p for j, p in enumerate(message.parts) if j not in drop[i]]})
+        elif calls.get(i) and i != last:
+            unanswered = calls[i]
+            parts = [p for p in message.parts if not (isinstance(p, ToolCallPart) and p.id in unanswered)]
+            message = message.model_copy(update={"parts": parts})
+        out.append((i, message))
     return out
 
 
 def _without_blank_text(message: Message) -> Message:
     parts = []
+    changed = False
     for part in message.parts:
         if isinstance(part, ToolResultPart) and any(is_blank(item) for item in part.content):
-            part = part.model_copy(update={"content": [item for item in part.content if not is_blank(item)]})
-        if not is_blank(part):
+            part, changed = part.model_copy(update={"content": [i for i in part.content if not is_blank(i)]}), True
+        if is_blank(part):
+            changed = True
+        else:
             parts.append(part)
-    return message if parts == message.parts else message.model_copy(update={"parts": parts})
+    return message.model_copy(update={"parts": parts}) if changed else message
 
 
 def _results_first(run: list[tuple[int, Message]], merge: bool, reorder: bool) -> list[Arranged]:
@@ -126,10 +132,10 @@ def _results_first(run: list[tuple[int, Message]], merge: bool, reorder: bool) -
         others = [part for part in message.parts if not isinstance(part, ToolResultPart)]
         if not found or not others:
             (results if found else rest).append(Arranged(message, [index]))
-        elif merge and len(run) == 1 and message.parts[: len(found)] == found:
+        elif merge and len(run) == 1 and all(a is b for a, b in zip(message.parts, found)):
             results.append(Arranged(message, [index]))  # already in order: keep it whole, meta and all
         else:
-            results.append(Arranged(Message(role="user", parts=found), [index]))
+            results.append(Arranged(Message.model_construct(role="user", parts=found, meta={}), [index]))
             rest.append(Arranged(message.model_copy(update={"parts": others}), [index]))
     ordered = results + rest
     return [_joined(ordered)] if merge and len(ordered) > 1 else ordered
@@ -141,4 +147,4 @@ def _joined(items: list[Arranged]) -> Arranged:
     meta = {key: value for key, value in first.meta.items() if key != "content_style"}
     parts = [part for item in items for part in item.message.parts]
     sources = list(dict.fromkeys(index for item in items for index in item.sources))
-    return Arranged(Message(role=first.role, parts=parts, meta=meta), sources)
+    return Arranged(Message.model_construct(role=first.role, parts=parts, meta=meta), sources)  # parts are valid
