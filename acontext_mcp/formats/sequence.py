@@ -132,7 +132,7 @@ def _results_first(run: list[tuple[int, Message]], merge: bool, reorder: bool) -
         others = [part for part in message.parts if not isinstance(part, ToolResultPart)]
         if not found or not others:
             (results if found else rest).append(Arranged(message, [index]))
-        elif merge and len(run) == 1 and all(a is b for a, b in zip(message.parts, found)):
+        elif merge and len(run) == 1 and all(a is b for a, b in zip(message.parts, found, strict=False)):
             results.append(Arranged(message, [index]))  # already in order: keep it whole, meta and all
         else:
             results.append(Arranged(Message.model_construct(role="user", parts=found, meta={}), [index]))
