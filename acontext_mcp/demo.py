@@ -36,7 +36,7 @@ HERO_HTML = (
 DOM_DUMP = "\n".join(f"<div class=\"node-{i}\">rendered node {i}: section > h2 > span</div>" for i in range(150))
 
 
-def _screenshot(width: int = 240, height: int = 150) -> bytes:
+def _screenshot(width: int = 240, height: int = 142) -> bytes:
     """A real PNG of the page as the user saw it: a white browser bar over a gradient hero with a title bar.
     Stored uncompressed (about 100 KB), so it goes to a blob as a real screenshot would."""
 
