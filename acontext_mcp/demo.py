@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +34,34 @@ HERO_HTML = (
     + "</body></html>"
 )
 DOM_DUMP = "\n".join(f"<div class=\"node-{i}\">rendered node {i}: section > h2 > span</div>" for i in range(150))
-SCREENSHOT = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400).decode()  # ~100 KB, goes to a blob
+
+
+def _screenshot(width: int = 240, height: int = 142) -> bytes:
+    """A real PNG of the page as the user saw it: a white browser bar over a gradient hero with a title bar.
+    Stored uncompressed (about 100 KB), so it goes to a blob as a real screenshot would."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")  # filter: none
+        for x in range(width):
+            if y < 14:
+                pixel = (236, 236, 240) if not (4 <= y < 10 and 30 <= x < width - 30) else (255, 255, 255)
+            elif 60 <= y < 72 and width // 4 <= x < 3 * width // 4:
+                pixel = (240, 240, 245)
+            else:
+                shade = 60 - (y * 50) // height
+                pixel = (shade // 2, shade // 2, shade)
+            row += bytes(pixel)
+        rows.append(bytes(row))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 0)) \
+        + chunk(b"IEND", b"")
+
+
+SCREENSHOT = base64.b64encode(_screenshot()).decode()
 
 MESSAGES: list[dict[str, Any]] = [
     {"role": "user", "content": "Build a landing page for the iPhone 15 Pro Max: a hero section, a specs section "

@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
 from acontext_mcp.container import Container
-from acontext_mcp.glue import project_scope
+from acontext_mcp.glue import argument_errors, project_scope
 from acontext_mcp.http_limits import FORM_BYTES, BodyLimit, TrustedHosts
 from acontext_mcp.routes import artifact_route, claude_code_hook_route
 from acontext_mcp.settings import Settings
@@ -61,7 +61,8 @@ def build_server(settings: Settings, provide: ServiceProvider | None = None) -> 
         # Only the HTTP transports check the token; stdio is a local child process of its host.
         token_verifier=StaticTokenVerifier(tokens) if tokens else None,
         auth=auth_settings(f"http://{settings.host}:{settings.port}") if tokens else None,
-        middleware=[project_scope],  # outermost of ours: the resource middlewares below run in the project
+        # project_scope is outermost of ours: the resource middlewares below run in the project
+        middleware=[project_scope, argument_errors],
     )
     tools.register(server)
     resources.register(server)

@@ -68,7 +68,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    return render(request, "error.html", status=404, title="Not found", detail=str(exc))
+    """What is missing, without the hint for MCP callers (\"call list_sessions\"): a browser user has the lists."""
+    detail = f"{exc.kind} {exc.id!r} not found: it may have been deleted, or the address is mistyped." \
+        if isinstance(exc, NotFound) else str(exc)
+    return render(request, "error.html", status=404, title="Not found", detail=detail)
 
 
 async def invalid_argument(request: Request, exc: Exception) -> Response:

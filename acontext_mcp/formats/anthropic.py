@@ -43,6 +43,7 @@ from acontext_mcp.formats.native import (
     reports_invalid,
 )
 from acontext_mcp.formats.nesting import loads_shallow
+from acontext_mcp.formats.sequence import is_blank
 
 ROLES = ["user", "assistant", "system"]
 _BLOCK_TYPES = ["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"]
@@ -148,7 +149,7 @@ def _meta(block: dict[str, Any], known: set[str]) -> dict[str, Any]:
 def system_prompt(messages: list[Message]) -> str | list[dict[str, Any]] | None:
     """The `system` argument for these messages: their system messages' text, or None."""
     system = [message for message in messages if message.role == "system"]
-    blocks = [_write(part) for message in system for part in message.parts]
+    blocks = [_write(part) for message in system for part in message.parts if not is_blank(part)]
     if not blocks:
         return None
     if all(message.meta.get("content_style") == "string" for message in system):

@@ -7,6 +7,7 @@ server middleware puts each file's own mime type on its disk:// reads.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
@@ -25,11 +26,17 @@ MAX_LISTED = 100
 _PARSED = UriTemplate.parse(TEMPLATE)
 
 
+def artifact_uri(disk_id: str, path: str) -> str:
+    """disk://<id>/todo/a%20b.md for /todo/a b.md: every segment percent-encoded (`#`, `?` and `%` too),
+    so the template's one decoding gives the path back."""
+    return f"disk://{quote(disk_id, safe='')}/" + "/".join(quote(s, safe="") for s in path.strip("/").split("/"))
+
+
 async def list_artifact_resources(service: Container) -> list[Resource]:
     """The most recently written files of every disk (at most MAX_LISTED), for the resource list."""
     return [
         Resource(
-            uri=_PARSED.expand({"disk_id": artifact.disk_id, "path": f"{artifact.file_path[1:]}{artifact.filename}"}),
+            uri=artifact_uri(artifact.disk_id, f"{artifact.file_path}{artifact.filename}"),
             name=f"{artifact.file_path}{artifact.filename}",
             description=f"{artifact.size} bytes on disk {artifact.disk_id}, updated {artifact.updated_at}",
             mime_type=artifact.mime_type,

@@ -28,6 +28,7 @@ from acontext_mcp.formats.editing import (
     total_tokens,
 )
 from acontext_mcp.formats.native import Message, load_stored
+from acontext_mcp.formats.sequence import check_content
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.events import events_between
@@ -206,6 +207,7 @@ class MessageService:
             return MessagePage.model_construct(  # built from validated messages: no second pass over every part
                 items=written.items,
                 message_ids=[row["id"] for row in origins],
+                sources=[[rows[edited[index].origin]["id"] for index in group] for group in written.sources],
                 metas=[json.loads(row["meta"]) for row in origins],
                 created_at=[row["created_at"] for row in origins],
                 events=events,
@@ -371,6 +373,7 @@ class MessageService:
         parts = len(native.parts) + sum(len(part.content) for part in native.parts if part.type == "tool-result")
         if parts > self._max_parts:
             raise InvalidArgument(self._too_many_parts(parts))
+        check_content(native, "parts" if fmt == "acontext" else "content")
         for part in native.parts:
             if part.type == "tool-call":
                 check_text_depth(part.arguments, f"the arguments of tool call {part.id!r}")

@@ -54,6 +54,10 @@ class EventPage(BaseModel):
 class MessagePage(BaseModel):
     items: list[dict[str, Any]] = Field(description="Messages in the requested format, oldest first")
     message_ids: list[str] = Field(description="The stored message id of each item (one message may give several)")
+    sources: list[list[str]] = Field(
+        default_factory=list,
+        description="Every stored message id each item holds, oldest first (Anthropic reads merge same-role runs)",
+    )
     system: str | list[dict[str, Any]] | None = Field(
         default=None, description="Anthropic format only: the system prompt, from system messages on this page"
     )

@@ -16,6 +16,7 @@ versions are compacted away after every rebuild and every `_WRITES_PER_OPTIMIZE`
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -29,6 +30,8 @@ from typing import Any, TypeVar
 import anyio
 
 from acontext_mcp.errors import InvalidArgument
+
+log = logging.getLogger(__name__)
 
 TABLE = "blocks"  # each full rebuild writes `blocks_<time in ns>`; the newest is the index
 SCHEMA_VERSION = 2
@@ -153,6 +156,9 @@ class BlockIndex:
         return {"schema": SCHEMA_VERSION, "embedding": self.embedding, "model": self.embedding_model}
 
     def _connect(self) -> Any:
+        # LanceDB's Rust core logs to stderr on its own (a WARN when it creates a table); keep its errors
+        # only, unless the operator asked for more with LANCEDB_LOG. Our own log says what we do.
+        os.environ.setdefault("LANCEDB_LOG", "error")
         import lancedb
 
         # Re-read the latest version on every query, so writes from other processes are seen.
@@ -190,6 +196,7 @@ class BlockIndex:
         for start in range(0, len(rows), _EMBED_BATCH):  # embedders take batches
             records += self._records(rows[start : start + _EMBED_BATCH])
         db = self._connect()
+        log.info("building the search index (%d blocks)", len(rows))
         old = _index_tables(db)
         name = f"{TABLE}_{max(time.time_ns(), _stamp(old[-1]) + 1 if old else 0)}"  # sorts after the old ones
         table = db.create_table(name, schema=schema)

@@ -103,7 +103,7 @@ def test_click_from_the_sessions_list_into_a_session(page: Page, site: tuple[Htt
     expect(page).to_have_url(f"{server.base_url}/dashboard/sessions/{seeded.weather}")
     expect(page.locator("li.message")).to_have_count(7)
     expect(page.locator("li.message .role")).to_have_text(
-        ["system", "user", "assistant", "user", "assistant", "user", "assistant"]
+        ["system", "user", "assistant", "tool", "assistant", "user", "assistant"]
     )
     expect(page.locator(".tool-name")).to_have_text("lookup_weather")
     expect(page.locator(".tool-call pre.json")).to_have_text('{\n  "city": "Paris",\n  "units": "metric"\n}')

@@ -89,7 +89,7 @@ async def test_session_viewer_shows_roles_tool_calls_thinking_and_attachments(
     web: httpx.AsyncClient, seeded: Seeded
 ) -> None:
     html = (await web.get(f"/dashboard/sessions/{seeded.weather}")).text
-    assert re.findall(r'class="role">(\w+)<', html) == ["system", "user", "assistant", "user", "assistant", "user",
+    assert re.findall(r'class="role">(\w+)<', html) == ["system", "user", "assistant", "tool", "assistant", "user",
                                                          "assistant"]
     assert '<code class="tool-name">lookup_weather</code>' in html
     assert "{\n  &#34;city&#34;: &#34;Paris&#34;,\n  &#34;units&#34;: &#34;metric&#34;\n}" in html  # pretty JSON

@@ -234,7 +234,8 @@ async def test_disk_tree_preview_and_download(web: httpx.AsyncClient, stores: St
     listing = (await web.get("/dashboard/disks")).text
     assert_escaped(listing)
     root = (await web.get(links(listing, rf"/disks/{stores.disk}$")[0])).text
-    assert [html.unescape(f) for f in re.findall(r'class="folder-link"[^>]*>📁 ([^<]+)<', root)] == ["notes/", "pics/"]
+    folders = re.findall(r'class="folder-link"[^>]*><svg class="icon".*?</svg> ([^<]+)<', root)
+    assert [html.unescape(f) for f in folders] == ["notes/", "pics/"]
     assert text_of(root, "file-link") == ["data.bin"]
     pics = (await web.get(links(root, r"path=/pics/$")[0])).text
     assert text_of(pics, "file-link") == ["drawing.svg", "red.png"]

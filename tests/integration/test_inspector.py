@@ -46,3 +46,33 @@ def test_calls_over_streamable_http(tmp_path: Path) -> None:
                             "--tool-args-json", '{"session_id": "nope"}')
         assert missing.returncode != 0
         assert "session 'nope' not found" in missing.stdout
+
+
+def test_what_the_inspector_shows_a_new_user(tmp_path: Path) -> None:
+    """Issue 24 through the Inspector: dedented descriptions, one-line argument errors, listed URIs read back.
+    The Inspector passes a server only a few variables of its own environment: `-e` hands over the data dir."""
+    passed = [f"ACONTEXT_MCP_HOME={tmp_path}", *(f"{k}={os.environ[k]}" for k in ["PYTHONPATH"] if k in os.environ)]
+    server = [arg for pair in passed for arg in ("-e", pair)] + ["acontext-mcp"]
+    listed = inspector(tmp_path, *server, "--method", "tools/list")
+    assert listed.returncode == 0, listed.stderr
+    assert all("\n " not in tool["description"] for tool in json.loads(listed.stdout)["tools"])
+
+    bad = inspector(tmp_path, *server, "--method", "tools/call", "--tool-name", "send_message",
+                    "--tool-args-json", '{"session_id": "s"}')
+    assert "send_message: argument 'message' is required" in bad.stdout + bad.stderr
+    assert "pydantic" not in bad.stdout + bad.stderr
+
+    disk = inspector(tmp_path, *server, "--method", "tools/call", "--tool-name", "create_disk")
+    disk_id = json.loads(disk.stdout)["structuredContent"]["id"]
+    for folder, name in [("/my docs/", "a b#c?.md"), ("/%2e%2e/", "x.md")]:
+        args = {"disk_id": disk_id, "file_path": folder, "filename": name, "content": f"{folder}{name}"}
+        written = inspector(tmp_path, *server, "--method", "tools/call", "--tool-name", "upsert_artifact",
+                            "--tool-args-json", json.dumps(args))
+        assert written.returncode == 0, written.stdout + written.stderr
+    resources = json.loads(inspector(tmp_path, *server, "--method", "resources/list").stdout)["resources"]
+    uris = {r["name"]: r["uri"] for r in resources if r["uri"].startswith("disk://")}
+    assert set(uris) == {"/my docs/a b#c?.md", "/%2e%2e/x.md"}
+    for name, uri in uris.items():
+        read = inspector(tmp_path, *server, "--method", "resources/read", "--uri", uri)
+        assert read.returncode == 0, read.stdout + read.stderr
+        assert json.loads(read.stdout)["contents"][0]["text"] == name

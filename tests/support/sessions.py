@@ -21,7 +21,8 @@ from acontext_mcp.formats.native import (
 )
 from tests.support.token_corpus import LOGS, PROSE
 
-words = st.text(alphabet="abcdefghij klmnop,.{}\"'0123456789\n", max_size=120)
+# never blank: every message has something in it
+words = st.text(alphabet="abcdefghij klmnop,.{}\"'0123456789\n", max_size=120).map(lambda text: "w" + text)
 
 
 @st.composite
@@ -84,3 +85,48 @@ def tool_session(n: int, seed: int = 0) -> list[dict[str, Any]]:
             chat = [{"role": "user", "content": "Thanks, next?"}, {"role": "assistant", "content": "Go ahead."}]
             return messages + (chat * n)[: n - len(messages)]
         messages += turn
+
+
+@st.composite
+def messy_sessions(draw: st.DrawFn) -> list[Message]:
+    """`native_sessions()` with what clients send and the server stores but an API may refuse as is:
+    a user message between a tool call and its result, a second result for an answered call,
+    results after text in a message, blank text blocks, abandoned calls, same-role neighbours."""
+    messages = list(draw(native_sessions()))
+    for _ in range(draw(st.integers(0, 4))):
+        calls = [i for i, m in enumerate(messages) if m.tool_call_ids()]
+        kind = draw(st.sampled_from(["interrupt", "duplicate", "text_first", "blank", "abandon", "neighbour"]))
+        if kind == "interrupt" and calls:
+            at = draw(st.sampled_from(calls)) + 1
+            messages.insert(at, Message(role="user", parts=[TextPart(text="wait, " + draw(words))]))
+        elif kind == "duplicate" and calls:
+            at = draw(st.sampled_from(calls))
+            call_id = draw(st.sampled_from(messages[at].tool_call_ids()))
+            where = draw(st.integers(at + 1, len(messages)))
+            again = ToolResultPart(tool_call_id=call_id, content=[TextPart(text="again " + draw(words))])
+            messages.insert(where, Message(role="user", parts=[again]))
+        elif kind == "text_first":
+            holders = [i for i, m in enumerate(messages) if any(p.type == "tool-result" for p in m.parts)]
+            if holders:
+                at = draw(st.sampled_from(holders))
+                parts = [TextPart(text="note " + draw(words)), *messages[at].parts]
+                messages[at] = messages[at].model_copy(update={"parts": parts})
+        elif kind == "blank":
+            at = draw(st.integers(0, len(messages) - 1))
+            if messages[at].role != "system":
+                parts = [TextPart(text=draw(st.sampled_from(["", " ", "\n"]))), *messages[at].parts]
+                messages[at] = messages[at].model_copy(update={"parts": parts})
+        elif kind == "abandon" and calls:
+            at = draw(st.sampled_from(calls))
+            dropped = set(messages[at].tool_call_ids()[: draw(st.integers(1, 3))])
+            messages = [
+                m.model_copy(update={"parts": [p for p in m.parts if getattr(p, "tool_call_id", None) not in dropped]})
+                for m in messages
+            ]
+            messages = [m for m in messages if m.parts]
+        elif kind == "neighbour":
+            first_user = next(i for i, m in enumerate(messages) if m.role == "user")
+            at = draw(st.integers(first_user + 1, len(messages)))
+            role = draw(st.sampled_from(["user", "assistant"]))
+            messages.insert(at, Message(role=role, parts=[TextPart(text="and " + draw(words))]))
+    return messages

@@ -36,6 +36,7 @@ class Chart:
     line: str
     peak: str
     ticks: list[tuple[float, str]]
+    y_ticks: list[tuple[float, str]]  # (y, label): 0, half and the top of the scale, for the y axis
 
 
 def chart(
@@ -58,8 +59,9 @@ def chart(
     ]
     line = " ".join(f"{bar.x + bar.width / 2:.1f},{bar.y:.1f}" for bar in bars if bar.value is not None)
     step = max(1, -(-len(bars) // ticks))
+    scale = [(height - height * k / 2, fmt(peak * k / 2)) for k in range(3)] if peak else [(float(height), fmt(0))]
     return Chart(width, height, bars, line, fmt(max(present, default=0)),
-                 [(bar.x + bar.width / 2, bar.label[5:]) for bar in bars[::step]])
+                 [(bar.x + bar.width / 2, bar.label[5:]) for bar in bars[::step]], scale)
 
 
 async def metrics_page(request: Request) -> Response:

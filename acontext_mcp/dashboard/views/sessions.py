@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from acontext_mcp.container import Container
 from acontext_mcp.dashboard.pages import (
     View,
     file_response,
@@ -17,6 +18,7 @@ from acontext_mcp.dashboard.pages import (
     render,
     service_of,
 )
+from acontext_mcp.errors import NotFound
 from acontext_mcp.formats import FORMATS
 from acontext_mcp.services import cursors
 
@@ -42,6 +44,7 @@ async def session_detail(request: Request) -> Response:
     service = service_of(request)
     session = await service.sessions.get_session(session_id)
     context: dict[str, Any] = {"active": "sessions", "session": session, "shown": shown, "after": after,
+                               "space_name": await space_name(service, session.space_id),
                                "formats": FORMATS, "poll_ms": POLL_MS,
                                "tokens": await service.messages.get_token_counts(session_id)}
     if shown == "parts":
@@ -66,7 +69,18 @@ async def session_tasks(request: Request) -> Response:
     tokens = await service.messages.get_token_counts(session_id)
     messages = {m.id: (m.seq, m.role, message_href(session_id, m.seq)) for m in tokens.items}
     return render(request, "session_tasks.html", active="sessions", session=session, shown="tasks", after=0,
-                  formats=FORMATS, tokens=tokens, tasks=tasks, messages=messages)
+                  formats=FORMATS, tokens=tokens, tasks=tasks, messages=messages,
+                  space_name=await space_name(service, session.space_id))
+
+
+async def space_name(service: Container, space_id: str | None) -> str | None:
+    """The name of a session's space, shown instead of its id; None without a space or a name."""
+    if space_id is None:
+        return None
+    try:
+        return (await service.spaces.get_space(space_id)).name
+    except NotFound:
+        return None
 
 
 def message_href(session_id: str, seq: int) -> str:

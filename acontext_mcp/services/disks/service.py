@@ -56,6 +56,9 @@ _NO_HTTP = ("no public URL: this server runs over stdio, so no HTTP route serves
             "`acontext-mcp serve --transport http` (or set ACONTEXT_PUBLIC_URL to one that shares this data dir)")
 
 
+_MAX_FOLLOWS = 1000  # overwrites a read follows before giving up: writers make progress each time
+
+
 class DiskService:
     def __init__(
         self,
@@ -386,19 +389,22 @@ class DiskService:
         return row
 
     async def _load(self, row: Row) -> tuple[Row, bytes]:
-        """The bytes of `row`, following the record if a concurrent upsert replaced them meanwhile."""
-        for _ in range(3):
+        """The bytes of `row`, following the record while concurrent upserts replace them meanwhile: a reader
+        gets the old or the new bytes. Only bytes missing (or changed) under a record that still names them
+        are lost."""
+        for _ in range(_MAX_FOLLOWS):
             try:
-                data = await self._blobs.get(row["storage_key"])
+                data: bytes | None = await self._blobs.get(row["storage_key"])
             except FileNotFoundError:
-                fresh = await self._db.fetch_one("SELECT * FROM artifacts WHERE id = ?", (row["id"],))
-                if fresh is None or fresh["storage_key"] == row["storage_key"]:
-                    break
-                row = fresh
-                continue
-            if await anyio.to_thread.run_sync(_sha256, data) == row["sha256"]:
+                data = None
+            if data is not None and await anyio.to_thread.run_sync(_sha256, data) == row["sha256"]:
                 return row, data
-            break
+            fresh = await self._db.fetch_one("SELECT * FROM artifacts WHERE id = ?", (row["id"],))
+            if fresh is None:
+                raise NotFound("artifact", f"{row['path']}{row['filename']}", "it was deleted while being read")
+            if fresh["storage_key"] == row["storage_key"]:
+                break  # the record still names these bytes: they are gone for good
+            row = fresh  # overwritten meanwhile: read the new version
         raise NotFound("bytes of artifact", f"{row['path']}{row['filename']}",
                        "the artifact store (ACONTEXT_ARTIFACT_URL) lost or changed them; upsert the file again")
 

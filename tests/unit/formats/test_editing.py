@@ -63,7 +63,8 @@ def origins(entries: list[Entry]) -> list[int]:
 def assert_valid_for_both(entries: list[Entry]) -> None:
     natives = [entry.message for entry in entries]
     assert openai_problems(from_native(natives, "openai").items) == []
-    assert anthropic_problems(from_native(natives, "anthropic").items) == []
+    anthropic = from_native(natives, "anthropic")
+    assert anthropic_problems(anthropic.items, anthropic.system) == []
 
 
 def test_remove_tool_result_keeps_the_newest_and_the_shape() -> None:

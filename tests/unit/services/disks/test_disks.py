@@ -311,3 +311,31 @@ async def test_presigning_can_be_turned_off(data_dir: Path) -> None:
         assert got.public_url and got.public_url.startswith("https://ctx.example/artifacts/")
         artifact, data = await acx.disks.read_public(got.public_url.rsplit("/", 1)[1])
     assert (artifact.filename, data) == ("a.txt", b"hello")
+
+
+async def test_reads_while_many_clients_overwrite_never_fail(disks: DiskService) -> None:
+    """Readers racing several writers of one file get some whole version, never "lost" (issue 24)."""
+    disk = await disks.create_disk()
+    versions = [f"v{i}\n".encode() * 2000 for i in range(80)]
+    await disks.upsert_artifact(disk.id, "/", "hot.txt", versions[0].decode())
+    seen: set[bytes] = set()
+
+    async def write(offset: int) -> None:
+        for version in versions[offset::4]:
+            await disks.upsert_artifact(disk.id, "/", "hot.txt", version.decode())
+
+    async def read_until_done(done: anyio.Event) -> None:
+        while not done.is_set():
+            artifact, data = await disks.read_artifact(disk.id, "/", "hot.txt")
+            assert hashlib.sha256(data).hexdigest() == artifact.sha256
+            seen.add(data)
+
+    done = anyio.Event()
+    async with anyio.create_task_group() as readers:
+        for _ in range(3):
+            readers.start_soon(read_until_done, done)
+        async with anyio.create_task_group() as writers:
+            for offset in range(4):
+                writers.start_soon(write, offset)
+        done.set()
+    assert seen and seen <= set(versions)
