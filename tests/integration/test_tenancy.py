@@ -117,9 +117,9 @@ def alpha(
 @asynccontextmanager
 async def connect(server: HttpServer, project: str, sse: bool = False) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {TOKENS[project]}"}
-    http = httpx2.AsyncClient(headers=headers, timeout=60)  # a loaded machine answers slowly
     transport = (sse_client(server.sse_url, headers=headers) if sse
-                 else streamable_http_client(server.mcp_url, http_client=http))
+                 else streamable_http_client(server.mcp_url,  # a loaded machine answers slowly: 60 s, not 5
+                                             http_client=httpx2.AsyncClient(headers=headers, timeout=60)))
     async with Client(transport) as client:
         yield client
 
