@@ -141,10 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
         "openai-jsonl: one session per line, each a Chat Completions conversation ({\"messages\": [...]}). "
         "A re-run stores only what is new. Works on the data dir directly (no server needed).",
     )
-    importer.add_argument("host", choices=["claude-code", "openai-jsonl"])
-    importer.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+    importer.add_argument("import_host", metavar="HOST", choices=["claude-code", "openai-jsonl"])
+    importer.add_argument("import_paths", nargs="*", type=Path, metavar="PATH",
                           help="files or folders (claude-code default: every transcript under ~/.claude/projects)")
-    importer.add_argument("--space", help="space (name or id) new sessions are attached to")
+    importer.add_argument("--space", dest="import_space", metavar="SPACE", help="space (name or id) new sessions are attached to")
     return parser
 
 
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from acontext_mcp.install_cli import run_install
 
         return run_install(command, **args)
-    import_args = {key: args.pop(key) for key in ("host", "paths", "space") if key in args}
+    import_args = {key: args.pop(key) for key in list(args) if key.startswith("import_")}
     space_id = args.pop("space_id", None)
     if_empty = args.pop("if_empty", False)
     skills = {key: args.pop(key) for key in list(args) if key.startswith("skills_")}
@@ -198,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import":
             from acontext_mcp.install_cli import run_import
 
-            return run_import(settings, import_args["host"], import_args["paths"], import_args.get("space"))
+            return run_import(settings, import_args["import_host"], import_args["import_paths"],
+                              import_args.get("import_space"))
         if command == "sweep":
             return _sweep(settings)
         return _serve(settings)

@@ -11,11 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_PREFIX = "/api/"
+"""Paths whose clients (the Acontext SDK) parse every answer as the `{code, data, msg, error}` envelope."""
 
 FORM_BYTES = 16 * 1024
 """The largest dashboard form post (login, decisions): a few fields."""
+
+
+def refusal(path: str, status: int, text: str) -> Response:
+    """A guard's answer: the REST API's JSON envelope under `API_PREFIX`, plain text elsewhere."""
+    if path.startswith(API_PREFIX):
+        return JSONResponse({"code": status, "data": None, "msg": text, "error": text}, status_code=status)
+    return PlainTextResponse(text, status_code=status)
 
 
 class BodyTooLarge(Exception):
@@ -38,18 +48,19 @@ class BodyLimit:
     def limit_for(self, path: str) -> int:
         return next((limit for prefix, limit in self.limits if path.startswith(prefix)), self.default)
 
-    def refusal(self, limit: int) -> PlainTextResponse:
-        return PlainTextResponse(
-            f"request body over the limit of {limit} bytes (raise {self.setting} to allow larger ones)", 413)
+    def refusal(self, path: str, limit: int) -> Response:
+        text = f"request body over this server's limit of {limit} bytes (raise {self.setting} to allow larger ones)"
+        return refusal(path, 413, text)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope.get("root_path", "") + scope["path"])
+        path = scope.get("root_path", "") + scope["path"]
+        limit = self.limit_for(path)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await self.refusal(limit)(scope, receive, send)
+            await self.refusal(path, limit)(scope, receive, send)
             return
         received = 0
         started = refused = False
@@ -62,7 +73,7 @@ class BodyLimit:
                 if received > limit:
                     if not started and not refused:
                         refused = True
-                        await self.refusal(limit)(scope, receive, send)
+                        await self.refusal(path, limit)(scope, receive, send)
                     raise BodyTooLarge(f"request body over {limit} bytes")
             return message
 
@@ -106,7 +117,7 @@ class TrustedHosts:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         checked = scope["type"] == "http" and not scope["path"].startswith(self.exempt)
         if checked and not host_allowed(Headers(scope=scope).get("host", ""), self.patterns):
-            response = PlainTextResponse("Invalid Host header; add it to ACONTEXT_MCP_ALLOWED_HOSTS", status_code=421)
+            response = refusal(scope["path"], 421, "Invalid Host header; add it to ACONTEXT_MCP_ALLOWED_HOSTS")
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
