@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from collections.abc import Sequence
@@ -90,19 +91,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parse(argv: Sequence[str] | None) -> tuple[str, Settings, dict[str, Any]] | int:
+    """The command, its settings and its own options; or exit status 2 after one line naming a bad setting."""
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
-    space_id = args.pop("space_id", None)
-    if_empty = args.pop("if_empty", False)
+    own: dict[str, Any] = {name: args.pop(name) for name in ("space_id", "if_empty") if name in args}
     if command == "dashboard":
         args.setdefault("port", DASHBOARD_PORT)
     try:
-        settings = Settings.load(**args)
+        return command, Settings.load(**args), own
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         print(f"acontext-mcp: invalid setting {error['loc'][0]}: {error['msg']}", file=sys.stderr)
         return 2
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """One line saying `host:port` cannot be bound (another server has it), or None when it is free."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is not busy
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        return (f"acontext-mcp: cannot listen on {host}:{port}: {reason}; stop what holds it, or pick another "
+                f"port with --port N (env {ENV_VARS['port']})")
+    return None
+
+
+def check_port(argv: Sequence[str] | None = None) -> int:
+    """For scripts/serve, before it loads the demo: exit 1 with one line if the HTTP port `argv` would serve on is
+    taken, 2 on a bad setting, else 0 (stdio needs no port)."""
+    parsed = _parse(argv)
+    if isinstance(parsed, int):
+        return parsed
+    return 1 if _port_taken(*parsed[:2]) else 0
+
+
+def _port_taken(command: str, settings: Settings) -> bool:
+    """True, after one line on stderr, when `command` would serve HTTP on a port that is taken."""
+    serves_http = command == "dashboard" or (command == "serve" and settings.transport != "stdio")
+    busy = port_in_use(settings.host, settings.port) if serves_http else None
+    if busy:
+        print(busy, file=sys.stderr)
+    return busy is not None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parsed = _parse(argv)
+    if isinstance(parsed, int):
+        return parsed
+    command, settings, own = parsed
+    space_id, if_empty = own.get("space_id"), own.get("if_empty", False)
+    if _port_taken(command, settings):  # fails now, not after the app is built
+        return 1
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     from acontext_mcp.errors import AcontextError
 
