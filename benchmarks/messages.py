@@ -87,6 +87,9 @@ async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, go
                 for c in connections
             ]
             by_session = dict(zip(sessions, connections, strict=True))
+            warm_up = (await first.call_tool("create_session", {})).structured_content["id"]  # type: ignore[index]
+            # Loads the tokenizer and builds the message models once, as in a running server (and as in_process).
+            await first.call_tool("send_message", {"session_id": warm_up, "message": conversation_message(0)})
 
             async def send(session_id: str, message: dict[str, Any]) -> None:
                 result = await by_session[session_id].call_tool(
