@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -144,15 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("import_host", metavar="HOST", choices=["claude-code", "openai-jsonl"])
     importer.add_argument("import_paths", nargs="*", type=Path, metavar="PATH",
                           help="files or folders (claude-code default: every transcript under ~/.claude/projects)")
-    importer.add_argument("--space", dest="import_space", metavar="SPACE", help="space (name or id) new sessions are attached to")
+    importer.add_argument("--space", dest="import_space", metavar="SPACE",
+                          help="space (name or id) new sessions are attached to")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    os.umask(0o077)  # every file this server writes in its data dir (database, blobs, artifacts, index) is private
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["hook"] and not {"-h", "--help"} & set(argv):
-        return hook.main(argv[1:])  # first: a host runs it every turn, so it loads nothing else
+def _parse(argv: Sequence[str]) -> tuple[str, Settings | None, dict[str, Any]] | int:
+    """The command, its settings and its own options; or exit status 2 after one line naming a bad setting.
+
+    `install` and `uninstall` edit a host's files and have no settings (None): all their options are their own.
+    """
     from pydantic import ValidationError
 
     from acontext_mcp.settings import Settings
@@ -160,24 +162,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None) or "serve"
     if command in ("install", "uninstall"):
-        from acontext_mcp.install_cli import run_install
-
-        return run_install(command, **args)
-    import_args = {key: args.pop(key) for key in list(args) if key.startswith("import_")}
-    space_id = args.pop("space_id", None)
-    if_empty = args.pop("if_empty", False)
-    skills = {key: args.pop(key) for key in list(args) if key.startswith("skills_")}
+        return command, None, args
+    own: dict[str, Any] = {name: args.pop(name) for name in list(args)
+                           if name in ("space_id", "if_empty") or name.startswith(("import_", "skills_"))}
     if command == "dashboard":
         args.setdefault("port", DASHBOARD_PORT)
     try:
-        settings = Settings.load(**args)
+        return command, Settings.load(**args), own
     except ValidationError as exc:  # never print the input: it holds tokens and passwords
         error = exc.errors(include_url=False, include_input=False, include_context=False)[0]
         where = f" {error['loc'][0]}" if error["loc"] else "s"  # a model validator's error has no field
         print(f"acontext-mcp: invalid setting{where}: {error['msg']}", file=sys.stderr)
         return 2
-    import logging
 
+
+def port_in_use(host: str, port: int) -> str | None:
+    """One line saying `host:port` cannot be bound (another server has it), or None when it is free."""
+    import socket
+
+    from acontext_mcp.settings import ENV_VARS
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is not busy
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        reason = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        return (f"acontext-mcp: cannot listen on {host}:{port}: {reason}; stop what holds it, or pick another "
+                f"port with --port N (env {ENV_VARS['port']})")
+    return None
+
+
+def check_port(argv: Sequence[str] | None = None) -> int:
+    """For scripts/serve, before it loads the demo: exit 1 with one line if the HTTP port `argv` would serve on is
+    taken, 2 on a bad setting, else 0 (stdio needs no port)."""
+    parsed = _parse(list(sys.argv[1:] if argv is None else argv))
+    if isinstance(parsed, int):
+        return parsed
+    command, settings, _ = parsed
+    return 1 if settings is not None and _port_taken(command, settings) else 0
+
+
+def _port_taken(command: str, settings: Settings) -> bool:
+    """True, after one line on stderr, when `command` would serve HTTP on a port that is taken."""
+    serves_http = command == "dashboard" or (command == "serve" and settings.transport != "stdio")
+    busy = port_in_use(settings.host, settings.port) if serves_http else None
+    if busy:
+        print(busy, file=sys.stderr)
+    return busy is not None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # every file this server writes in its data dir (database, blobs, artifacts, index) is private
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["hook"] and not {"-h", "--help"} & set(argv):
+        return hook.main(argv[1:])  # first: a host runs it every turn, so it loads nothing else
+    parsed = _parse(argv)
+    if isinstance(parsed, int):
+        return parsed
+    command, loaded, own = parsed
+    if loaded is None:
+        from acontext_mcp.install_cli import run_install
+
+        return run_install(command, **own)
+    settings = loaded
+    space_id, if_empty = own.get("space_id"), own.get("if_empty", False)
+    skills = {key: value for key, value in own.items() if key.startswith("skills_")}
+    import_args = {key: value for key, value in own.items() if key.startswith("import_")}
+    if _port_taken(command, settings):  # fails now, not after the app is built
+        return 1
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     for chatty in ("aiosqlite", "asyncpg"):  # at DEBUG they log every statement with its parameters (message bodies)
         logging.getLogger(chatty).setLevel(logging.INFO)

@@ -6,6 +6,7 @@ Goals (issue 8): > 1,000 messages/s through the in-process service, > 300/s over
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack
@@ -14,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
 from acontext_mcp import Container, Settings
-from benchmarks.table import Row, latency_rows, timed
-from tests.support.servers import http_server, stdio_params
+from benchmarks.bare_server import SCRIPT
+from benchmarks.table import Row, beside_baseline, latency_rows, timed
+from tests.support.servers import command_server, http_server, server_env, stdio_params
+
+# Goals against the bare server at 16 callers (issue 20): >= 0.8x its rate, p99 within 2x its p99.
+AT_LEAST, AT_MOST = {"throughput": 0.8}, {"p99 latency": 2.0}
 
 
 def conversation_message(i: int) -> dict[str, Any]:
@@ -82,6 +87,9 @@ async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, go
                 for c in connections
             ]
             by_session = dict(zip(sessions, connections, strict=True))
+            warm_up = (await first.call_tool("create_session", {})).structured_content["id"]  # type: ignore[index]
+            # Loads the tokenizer and builds the message models once, as in a running server (and as in_process).
+            await first.call_tool("send_message", {"session_id": warm_up, "message": conversation_message(0)})
 
             async def send(session_id: str, message: dict[str, Any]) -> None:
                 result = await by_session[session_id].call_tool(
@@ -90,6 +98,10 @@ async def over_mcp(target_of: Any, label: str, clients: int, per_client: int, go
 
             wall, latencies = await _send_all(send, sessions, per_client)
     return _rows(f"send_message {label}, {clients} client(s)", clients * per_client, wall, latencies, goal)
+
+
+def bare_stdio_params(data_dir: Path) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=[str(SCRIPT)], env=server_env(data_dir))
 
 
 async def read_long_session(data_dir: Path, messages: int) -> list[Row]:
@@ -112,13 +124,19 @@ async def _run(quick: bool) -> list[Row]:
         root = Path(tmp)
         rows += await in_process(root / "inproc1", 1, per_client * 4)
         rows += await in_process(root / "inproc16", 16, per_client // 2)
+        per_16 = per_client // 8
         with http_server(root / "http") as server:
-            for clients in (1, 16):
-                rows += await over_mcp(lambda: server.mcp_url, "streamable HTTP", clients,
-                                       per_client if clients == 1 else per_client // 8, 300)
-        for clients in (1, 16):
-            rows += await over_mcp(lambda: stdio_params(root / "stdio"), "stdio (one connection)", clients,
-                                   per_client if clients == 1 else per_client // 8, None, one_connection=True)
+            rows += await over_mcp(lambda: server.mcp_url, "streamable HTTP", 1, per_client, 300)
+            http = await over_mcp(lambda: server.mcp_url, "streamable HTTP", 16, per_16, 300)
+        with command_server(root / "bare-http", sys.executable, str(SCRIPT)) as bare:
+            bare_http = await over_mcp(lambda: bare.mcp_url, "streamable HTTP, bare MCP server", 16, per_16, None)
+        rows += beside_baseline(http, bare_http, AT_LEAST, AT_MOST)
+        label = "stdio (one connection)"
+        rows += await over_mcp(lambda: stdio_params(root / "stdio"), label, 1, per_client, None, one_connection=True)
+        stdio = await over_mcp(lambda: stdio_params(root / "stdio"), label, 16, per_16, None, one_connection=True)
+        bare_stdio = await over_mcp(lambda: bare_stdio_params(root), f"{label}, bare MCP server", 16, per_16, None,
+                                    one_connection=True)
+        rows += beside_baseline(stdio, bare_stdio, AT_LEAST, AT_MOST)
         rows += await read_long_session(root / "long", 2000)
     return rows
 

@@ -43,7 +43,7 @@ DEFAULT_PLACEHOLDER = "[tool result removed to save context]"
 
 
 class _Strategy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use
 
 
 class RemoveToolResult(_Strategy):

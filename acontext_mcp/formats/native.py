@@ -26,7 +26,7 @@ Meta = dict[str, Any]
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use: stdio start does not need it
     meta: Meta = Field(default_factory=dict)
 
 
@@ -134,7 +134,7 @@ _ALLOWED_PARTS: dict[str, frozenset[str]] = {
 class Message(BaseModel):
     """A stored message in the native format."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use: stdio start does not need it
 
     role: Role
     parts: list[Part]

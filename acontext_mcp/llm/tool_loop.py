@@ -32,7 +32,7 @@ class UsageRecorder(Protocol):
 class ToolArgs(BaseModel):
     """Base of tool argument models: the docstring is the tool's description; unknown keys are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built when an agent first runs, not at start
 
 
 @dataclass(frozen=True)

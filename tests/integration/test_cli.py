@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -9,7 +11,14 @@ import httpx
 import pytest
 
 from acontext_mcp import __version__
-from tests.support.servers import COMMAND, free_port, serve_script, server_env
+from tests.support.servers import (
+    COMMAND,
+    SERVE_SCRIPT,
+    free_port,
+    serve_script,
+    server_env,
+    start_command_checkout,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -70,3 +79,53 @@ def test_serve_script_keeps_http_when_given_flags(tmp_path: Path) -> None:
     """`scripts/serve --port N` (the README's start command plus a flag) still serves HTTP."""
     with serve_script(tmp_path / "data") as server:  # serve_script passes --port N
         assert httpx.get(f"{server.base_url}/health").status_code == 200
+
+
+def test_a_busy_port_fails_in_one_line_before_the_demo_is_loaded(tmp_path: Path) -> None:
+    """`scripts/serve` on a port another server holds: one clear line, exit 1, and no demo written to the data dir."""
+    data_dir = tmp_path / "data"
+    serve = start_command_checkout(tmp_path / "checkout")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run([str(serve), "--port", str(port)], env=server_env(data_dir), capture_output=True,
+                                text=True, timeout=120)
+        direct = run("serve", "--transport", "http", "--port", str(port), data_dir=data_dir)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (f"acontext-mcp: cannot listen on 127.0.0.1:{port}: already in use; stop what "
+                                     "holds it, or pick another port with --port N (env ACONTEXT_MCP_PORT)")
+    assert not data_dir.exists() or not any(data_dir.iterdir()), "the demo was loaded before the port was checked"
+    assert direct.returncode == 1 and direct.stderr.strip() == result.stderr.strip()
+
+
+def _bootstrap_checkout(root: Path) -> tuple[Path, Path]:
+    """A checkout holding the real scripts/bootstrap and pyproject.toml, whose `.venv/bin/python` only logs its
+    arguments (pip is outside what this tests); returns the bootstrap script and the log."""
+    (root / "scripts").mkdir(parents=True)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    bootstrap = Path(shutil.copy2(SERVE_SCRIPT.parent / "bootstrap", root / "scripts" / "bootstrap"))
+    shutil.copy2(SERVE_SCRIPT.parents[1] / "pyproject.toml", root / "pyproject.toml")
+    log = root / "pip.log"
+    python = root / ".venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    python.chmod(0o755)
+    return bootstrap, log
+
+
+def test_bootstrap_installs_once_and_serving_skips_the_dev_extras(tmp_path: Path) -> None:
+    bootstrap, log = _bootstrap_checkout(tmp_path)
+
+    def pip_calls(*args: str) -> list[str]:
+        before = log.read_text().splitlines() if log.exists() else []
+        subprocess.run([str(bootstrap), *args], check=True, timeout=60)
+        return (log.read_text().splitlines() if log.exists() else [])[len(before):]
+
+    first = pip_calls("--runtime")
+    assert len(first) == 1 and first[0].endswith("-e .") and "[dev]" not in first[0]
+    assert pip_calls("--runtime") == [], "a warm start ran pip"
+    assert [call.endswith('-e .[dev]') for call in pip_calls()] == [True]  # tests need the dev extras
+    assert pip_calls() == [] and pip_calls("--runtime") == [], "a current dev install serves too"
+    with (tmp_path / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("\n# a changed dependency\n")
+    assert len(pip_calls("--runtime")) == 1, "a changed pyproject.toml did not reinstall"

@@ -88,6 +88,13 @@ def dashboard_server(data_dir: Path, *args: str, **extra_env: str) -> Iterator[H
         yield server
 
 
+@contextmanager
+def command_server(data_dir: Path, command: str, *args: str) -> Iterator[HttpServer]:
+    """Any command serving HTTP with GET /health, given `--port N` after `args` (e.g. the benchmarks' bare server)."""
+    with _server(data_dir, list(args), "/health", {}, command) as server:
+        yield server
+
+
 def start_command_checkout(root: Path) -> Path:
     """A checkout at `root` holding a copy of `scripts/serve` whose `scripts/bootstrap` only records that it ran and
     whose `.venv/bin/acontext-mcp` is the installed command; returns the copy's path.
@@ -103,6 +110,9 @@ def start_command_checkout(root: Path) -> Path:
     bootstrap.write_text('#!/usr/bin/env bash\ntouch "$(dirname "$0")/../bootstrapped"\n')
     bootstrap.chmod(0o755)
     (venv_bin / "acontext-mcp").symlink_to(COMMAND)
+    python = venv_bin / "python"  # a wrapper, not a link: a linked venv python would not find its pyvenv.cfg
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     return serve
 
 
