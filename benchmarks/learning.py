@@ -26,6 +26,8 @@ import json
 import re
 import tempfile
 import time
+import urllib.request
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from typing import Any
 import anyio
 
 from acontext_mcp import Container, Settings
+from tests.fakes.openai_server import Reply, ScriptedOpenAI
 
 
 def call(cid: str, name: str, **arguments: Any) -> dict[str, Any]:
@@ -283,18 +286,45 @@ def summary(scores: list[Score]) -> list[tuple[str, str]]:
     ]
 
 
+class Recorder:
+    """A loopback relay to the real endpoint that writes each request's last messages and the raw answer
+    to a JSON-lines file (`--trace`), to see what the model did."""
+
+    def __init__(self, base_url: str, path: Path) -> None:
+        self._target = base_url.rstrip("/") + "/chat/completions"
+        self._path = path
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        sent = urllib.request.Request(self._target, data=json.dumps(request).encode(),
+                                      headers={"content-type": "application/json"})
+        with urllib.request.urlopen(sent, timeout=3600) as answer:  # noqa: S310 - a URL the user gave
+            raw = answer.read().decode()
+        reply = json.loads(raw)["choices"][0]["message"]
+        with self._path.open("a") as trace:
+            trace.write(json.dumps({"last_messages": request["messages"][-2:], "reply": reply}) + "\n")
+        return {"raw": raw}
+
+
 async def run_all(args: argparse.Namespace) -> list[Score]:
     scores = []
-    for i, labelled in enumerate(SESSIONS[: args.sessions]):
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                data_dir=Path(tmp) / f"s{i}", openai_base_url=args.base_url, llm_model=args.model,
-                llm_tool_mode=args.tool_mode, llm_timeout_s=args.call_timeout, observer_idle_s=0.5,
-                observer_max_attempts=1, llm_max_retries=0)
-            score = await score_session(settings, labelled, args.timeout)
-        print(json.dumps(asdict(score)), flush=True)
-        scores.append(score)
+    with ExitStack() as stack:
+        base_url = args.base_url
+        if args.trace:
+            base_url = stack.enter_context(ScriptedOpenAI(responder=Recorder(args.base_url, args.trace))).base_url
+        for i, labelled in enumerate(SESSIONS[: args.sessions]):
+            scores.append(await run_one(args, base_url, i, labelled))
     return scores
+
+
+async def run_one(args: argparse.Namespace, base_url: str, i: int, labelled: Labelled) -> Score:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp) / f"s{i}", openai_base_url=base_url, llm_model=args.model,
+            llm_tool_mode=args.tool_mode, llm_timeout_s=args.call_timeout, observer_idle_s=0.5,
+            observer_max_attempts=1, llm_max_retries=0)
+        score = await score_session(settings, labelled, args.timeout)
+    print(json.dumps(asdict(score)), flush=True)
+    return score
 
 
 def main() -> None:
@@ -307,6 +337,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the observer and learner each get")
     parser.add_argument("--call-timeout", type=float, default=900.0, help="seconds one LLM call may take")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores here")
+    parser.add_argument("--trace", type=Path, default=None, help="append every request's tail and reply here")
     args = parser.parse_args()
     scores = anyio.run(run_all, args)
     print(f"\nModel {args.model} at {args.base_url}, tool mode {args.tool_mode}\n")
