@@ -216,11 +216,14 @@ def calls_in_text(text: str, names: set[str]) -> list[ToolCall]:
 
 
 def _json_candidates(text: str) -> list[str]:
-    """The whole text, then the span from its first `{`/`[` to its last `}`/`]`."""
+    """The whole text, then the span from its first `{`/`[` to its last `}`/`]`, then that span without
+    doubled outer braces (`{{...}}`, as a small model copying a template writes)."""
     stripped = text.strip()
     starts = [i for i in (stripped.find("{"), stripped.find("[")) if i >= 0]
     end = max(stripped.rfind("}"), stripped.rfind("]"))
-    return [stripped] + ([stripped[min(starts):end + 1]] if starts and end > min(starts) else [])
+    span = stripped[min(starts):end + 1] if starts and end > min(starts) else ""
+    doubled = [span[1:-1]] if span.startswith("{{") and span.endswith("}}") else []
+    return [stripped, *([span] if span else []), *doubled]
 
 
 def _describe(exc: Exception) -> str:

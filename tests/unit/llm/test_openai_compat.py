@@ -157,6 +157,7 @@ async def test_json_schema_mode_constrains_the_reply_and_reads_the_call_from_con
         '```json\n{"name": "insert_task", "arguments": {"description": "x"}}\n```',
         '<tool_call>\n{"name": "insert_task", "parameters": {"description": "x"}}\n</tool_call>',
         '[{"name": "insert_task", "arguments": {"description": "x"}}]',
+        '{{"name": "insert_task", "arguments": {"description": "x"}}}',  # Qwen2.5-Coder-1.5B via llama.cpp
     ],
 )
 async def test_auto_mode_reads_a_call_written_as_text(fake: ScriptedOpenAI, content: str) -> None:
