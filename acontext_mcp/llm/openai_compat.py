@@ -2,13 +2,21 @@
 
 Retries 429, 5xx, timeouts and connection errors with exponential backoff (honouring a
 server's Retry-After up to a cap); anything else fails at once with `LLMError`.
+
+Tool modes, for small and local models that write a call as JSON text instead of `tool_calls`:
+`native` sends `tools` and reads `tool_calls` only; `auto` (default) also reads a call written as
+JSON in `content` when `tool_calls` is empty; `json_schema` sends no `tools` but constrains the reply
+with `response_format` to one `{"name", "arguments"}` object (an `anyOf` over the offered tools),
+and replays earlier calls and results as plain messages.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+from uuid import uuid4
 
 import anyio
 
@@ -25,6 +33,8 @@ MAX_BACKOFF_S = 30.0
 # Local servers (Ollama, LM Studio, vLLM) ignore the key, but the client insists on one.
 PLACEHOLDER_KEY = "not-needed"
 
+ToolMode = Literal["auto", "native", "json_schema"]
+
 
 class OpenAICompatible:
     def __init__(
@@ -35,6 +45,7 @@ class OpenAICompatible:
         timeout_s: float = 60.0,
         max_retries: int = 3,
         retry_base_s: float = 0.5,
+        tool_mode: ToolMode = "auto",
     ) -> None:
         self._model = model
         self._api_key = api_key or PLACEHOLDER_KEY
@@ -42,6 +53,7 @@ class OpenAICompatible:
         self._timeout_s = timeout_s
         self._max_retries = max_retries
         self._retry_base_s = retry_base_s
+        self._tool_mode = tool_mode
         self._client: AsyncOpenAI | None = None
 
     @property
@@ -69,11 +81,13 @@ class OpenAICompatible:
         import openai
 
         client = self._openai()
+        request: dict[str, Any] = {"model": self._model, "messages": messages, "tools": tools}
+        if self._tool_mode == "json_schema" and tools:
+            request = {"model": self._model, "messages": plain_conversation(messages, tools),
+                       "response_format": call_format(tools)}
         for attempt in range(self._max_retries + 1):
             try:
-                response = await client.chat.completions.create(
-                    model=self._model, messages=messages, tools=tools  # type: ignore[arg-type]
-                )
+                response = await client.chat.completions.create(**request)
             except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as exc:
                 if attempt == self._max_retries:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
@@ -87,7 +101,7 @@ class OpenAICompatible:
                 raise LLMError(f"{self._where()}: the server answered with something that is not JSON "
                                f"({redact(str(exc), [self._api_key])})") from exc
             else:
-                return self._reply(response)
+                return self._reply(response, tools)
         raise AssertionError("unreachable")
 
     def _backoff(self, attempt: int, exc: Exception) -> float:
@@ -99,7 +113,7 @@ class OpenAICompatible:
                 delay = max(delay, float(retry_after))
         return min(delay, MAX_BACKOFF_S)
 
-    def _reply(self, response: Any) -> ChatReply:
+    def _reply(self, response: Any, tools: list[dict[str, Any]]) -> ChatReply:
         if not response.choices or response.choices[0].message is None:
             raise LLMError(f"{self._where()}: the answer held no choices")
         message = response.choices[0].message
@@ -108,9 +122,14 @@ class OpenAICompatible:
             for call in message.tool_calls or []
             if getattr(call, "function", None) is not None
         ]
+        content = message.content
+        if not calls and content and self._tool_mode != "native":
+            calls = calls_in_text(content, {tool["function"]["name"] for tool in tools})
+            if calls:
+                content = None  # the text was the call
         usage = response.usage
         return ChatReply(
-            content=message.content,
+            content=content,
             tool_calls=calls,
             model=response.model or self._model,
             prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
@@ -125,3 +144,91 @@ class OpenAICompatible:
         status = getattr(exc, "status_code", None)
         text = f"HTTP {status}: {exc}" if status else f"{type(exc).__name__}: {exc}"
         return redact(text, [self._api_key, *url_secrets(self._base_url)])
+
+def call_format(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `response_format` that admits exactly one call of one offered tool: `{"name": const, "arguments": ...}`.
+
+    Each tool's `$defs` move to the root, where its `#/$defs/...` references point."""
+    defs: dict[str, Any] = {}
+    choices = []
+    for tool in tools:
+        function = tool["function"]
+        parameters = dict(function.get("parameters") or {"type": "object", "properties": {}})
+        defs.update(parameters.pop("$defs", {}))
+        choices.append({
+            "type": "object",
+            "properties": {"name": {"const": function["name"]}, "arguments": parameters},
+            "required": ["name", "arguments"],
+        })
+    schema: dict[str, Any] = {"anyOf": choices, **({"$defs": defs} if defs else {})}
+    return {"type": "json_schema", "json_schema": {"name": "tool_call", "schema": schema}}
+
+
+def plain_conversation(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation without tool roles: the tools described once in the system message, earlier calls
+    as the JSON the model wrote, and tool results as user messages naming the tool."""
+    described = "\n".join(
+        f"- {t['function']['name']}: {(t['function'].get('description') or '').strip()}\n"
+        f"  arguments schema: {json.dumps(t['function'].get('parameters') or {}, separators=(',', ':'))}"
+        for t in tools
+    )
+    guide = ("Reply with exactly one tool call as a JSON object "
+             '{"name": <tool name>, "arguments": {...}}. Tools:\n' + described)
+    names: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "assistant" and message.get("tool_calls"):
+            calls = []
+            for call in message["tool_calls"]:
+                names[call.get("id", "")] = call["function"]["name"]
+                calls.append(f'{{"name": {json.dumps(call["function"]["name"])}, '
+                             f'"arguments": {call["function"].get("arguments") or "{}"}}}')
+            out.append({"role": "assistant", "content": "\n".join(calls)})
+        elif role == "tool":
+            name = names.get(message.get("tool_call_id", ""), "the tool")
+            out.append({"role": "user", "content": f"Result of {name}: {message.get('content') or ''}"})
+        else:
+            out.append(message)
+    if out and out[0].get("role") == "system":
+        out[0] = {**out[0], "content": f"{out[0].get('content') or ''}\n\n{guide}"}
+    else:
+        out.insert(0, {"role": "system", "content": guide})
+    return out
+
+
+def calls_in_text(text: str, names: set[str]) -> list[ToolCall]:
+    """Tool calls a model wrote as JSON text (bare, fenced or in `<tool_call>` tags): an object, a list of
+    objects, or one object per line, each with a `name` among `names` and `arguments` (or `parameters`).
+    Empty unless every object found is such a call."""
+    items: list[Any] = []
+    for candidate in _json_candidates(text):
+        with contextlib.suppress(ValueError):
+            found = json.loads(candidate)
+            items = found if isinstance(found, list) else [found]
+            break
+    else:
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                if line.strip().startswith("{"):
+                    items.append(json.loads(line.strip()))
+    calls = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("name") not in names:
+            return []
+        arguments = item.get("arguments", item.get("parameters", {}))
+        text_args = arguments if isinstance(arguments, str) else json.dumps(arguments)
+        calls.append(ToolCall(id=f"call_{uuid4().hex[:12]}", name=item["name"], arguments=text_args))
+    return calls
+
+
+def _json_candidates(text: str) -> list[str]:
+    """The whole text, then the span from its first `{`/`[` to its last `}`/`]`, then that span without
+    doubled outer braces (`{{...}}`, as a small model copying a template writes)."""
+    stripped = text.strip()
+    starts = [i for i in (stripped.find("{"), stripped.find("[")) if i >= 0]
+    end = max(stripped.rfind("}"), stripped.rfind("]"))
+    span = stripped[min(starts):end + 1] if starts and end > min(starts) else ""
+    doubled = [span[1:-1]] if span.startswith("{{") and span.endswith("}}") else []
+    return [stripped, *([span] if span else []), *doubled]
+

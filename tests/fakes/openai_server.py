@@ -15,6 +15,10 @@ Usage reports the request's prompt size as about one token per 4 characters of i
 POST /v1/embeddings answers with `hashed_embedding` vectors: deterministic bags of words, so
 texts sharing words are close. `fake.synonyms = {"favourite": "star"}` makes words embed alike;
 `fake.embedding_requests` records those request bodies.
+
+A request constrained by `response_format: {"type": "json_schema"}` (ACONTEXT_LLM_TOOL_MODE=json_schema)
+is answered the way llama.cpp does: a scripted reply's first tool call is written as the JSON object
+`{"name", "arguments"}` in `content` (after checking the name is one the schema admits), `tool_calls` null.
 """
 
 from __future__ import annotations
@@ -85,6 +89,16 @@ def hashed_embedding(text: str, dims: int, synonyms: dict[str, str] | None = Non
     return [x / norm for x in vector]
 
 
+def as_constrained(message: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The message's first tool call as the JSON text a schema-constrained model writes in `content`."""
+    call = message["tool_calls"][0]["function"]
+    admitted = {choice["properties"]["name"]["const"] for choice in schema["anyOf"]}
+    if call["name"] not in admitted:
+        raise AssertionError(f"scripted call {call['name']!r} is not among the schema's tools {sorted(admitted)}")
+    content = f'{{"name": {json.dumps(call["name"])}, "arguments": {call["arguments"] or "{}"}}}'
+    return {"role": "assistant", "content": content, "tool_calls": None}
+
+
 class ScriptedOpenAI:
     """Serves POST /v1/chat/completions from a script of replies; records every request."""
 
@@ -132,8 +146,11 @@ class ScriptedOpenAI:
             return JSONResponse(reply["body"], status_code=reply["status"])
         if "raw" in reply:
             return Response(reply["raw"], media_type="application/json")
+        message = reply["message"]
+        if (body.get("response_format") or {}).get("type") == "json_schema" and message.get("tool_calls"):
+            message = as_constrained(message, body["response_format"]["json_schema"]["schema"])
         prompt_tokens = len(json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))) // 4
-        return JSONResponse(completion(reply["message"], body.get("model", "scripted"), prompt_tokens=prompt_tokens))
+        return JSONResponse(completion(message, body.get("model", "scripted"), prompt_tokens=prompt_tokens))
 
     async def _embed(self, request: Request) -> Response:
         body = await request.json()

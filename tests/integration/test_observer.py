@@ -108,6 +108,24 @@ async def test_scripted_tool_calls_build_the_task_list(observed: Client, fake: S
                                                     for r in fake.requests)
 
 
+async def test_json_schema_tool_mode_builds_the_same_task_list(settings: Settings, fake: ScriptedOpenAI) -> None:
+    """ACONTEXT_LLM_TOOL_MODE=json_schema: one constrained JSON call per reply, read from `content`."""
+    async with Client(build_server(llm_settings(settings, fake.base_url, llm_tool_mode="json_schema"))) as client:
+        session_id = (await call(client, "create_session"))["id"]
+        ids = [await send(client, session_id, message) for message in seed.MESSAGES]
+        for turn in seed.script(ids):
+            for one in turn:  # a constrained reply holds one call
+                fake.reply(tool_calls=[one])
+        flushed = await call(client, "flush", session_id=session_id)
+    assert strip_ids(flushed["items"]) == seed.EXPECTED
+    assert flushed["items"][0]["message_ids"] == ids[:7]
+    assert all("tools" not in r and r["response_format"]["type"] == "json_schema" for r in fake.requests)
+    last = fake.requests[-1]["messages"]
+    assert {m["role"] for m in last} == {"system", "user", "assistant"}
+    assert last[-2]["content"].startswith('{"name": "append_user_preference"') and last[-1]["content"].startswith(
+        "Result of append_user_preference: ok")  # the 8th of 8 steps: one call a step leaves `finish` unsent
+
+
 async def test_invalid_tool_calls_are_answered_to_the_model(observed: Client, fake: ScriptedOpenAI) -> None:
     session_id, ids = await new_session(observed, "Please refactor the parser")
     fake.reply(tool_calls=[

@@ -110,3 +110,90 @@ async def test_settings_choose_the_provider(fake: ScriptedOpenAI) -> None:
     assert (loaded.llm_enabled, loaded.openai_api_key, loaded.llm_model) == (True, None, "m")
     assert (loaded.observer_batch, loaded.observer_idle_s) == (3, 0.5)
     assert not Settings.load(env={}).llm_enabled
+
+
+TASK_TOOLS = [
+    {"type": "function", "function": {
+        "name": "insert_task", "description": "Add a task.",
+        "parameters": {"type": "object", "properties": {"description": {"type": "string"},
+                                                        "status": {"$ref": "#/$defs/Status"}},
+                       "required": ["description"], "$defs": {"Status": {"enum": ["pending", "success"]}}}}},
+    *TOOLS,
+]
+
+
+async def test_json_schema_mode_constrains_the_reply_and_reads_the_call_from_content(fake: ScriptedOpenAI) -> None:
+    fake.reply(tool_calls=[("insert_task", {"description": "ship it", "status": "pending"})])
+    conversation = [
+        {"role": "system", "content": "You track tasks."},
+        *HELLO,
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "finish", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "error: not yet"},
+    ]
+    async with provider(fake.base_url, tool_mode="json_schema") as opened:
+        reply = await opened.chat(conversation, TASK_TOOLS)
+    assert reply.content is None
+    [call] = reply.tool_calls
+    assert (call.name, call.arguments) == ("insert_task", '{"description": "ship it", "status": "pending"}')
+    [request] = fake.requests
+    assert "tools" not in request
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert request["response_format"]["type"] == "json_schema"
+    assert [c["properties"]["name"]["const"] for c in schema["anyOf"]] == ["insert_task", "finish"]
+    assert schema["$defs"] == {"Status": {"enum": ["pending", "success"]}}  # hoisted to where $ref points
+    assert "$defs" not in schema["anyOf"][0]["properties"]["arguments"]
+    sent = request["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[0]["content"].startswith("You track tasks.") and "- insert_task: Add a task." in sent[0]["content"]
+    assert sent[2]["content"] == '{"name": "finish", "arguments": {}}'
+    assert sent[3]["content"] == "Result of finish: error: not yet"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"name": "insert_task", "arguments": {"description": "x"}}',
+        '```json\n{"name": "insert_task", "arguments": {"description": "x"}}\n```',
+        '<tool_call>\n{"name": "insert_task", "parameters": {"description": "x"}}\n</tool_call>',
+        '[{"name": "insert_task", "arguments": {"description": "x"}}]',
+        '{{"name": "insert_task", "arguments": {"description": "x"}}}',  # Qwen2.5-Coder-1.5B via llama.cpp
+    ],
+)
+async def test_auto_mode_reads_a_call_written_as_text(fake: ScriptedOpenAI, content: str) -> None:
+    fake.reply(content)
+    async with provider(fake.base_url) as opened:
+        reply = await opened.chat(HELLO, TASK_TOOLS)
+    assert [(c.name, c.arguments) for c in reply.tool_calls] == [("insert_task", '{"description": "x"}')]
+    assert reply.content is None
+    assert "response_format" not in fake.requests[0] and fake.requests[0]["tools"] == TASK_TOOLS
+
+
+@pytest.mark.parametrize(
+    ("content", "mode"),
+    [
+        ('{"name": "insert_task", "arguments": {}}', "native"),
+        ('{"name": "drop_tables", "arguments": {}}', "auto"),
+        ("I added the task {as asked}.", "auto"),
+        ('{"answer": 42}', "auto"),
+    ],
+)
+async def test_text_that_is_not_an_offered_call_stays_text(fake: ScriptedOpenAI, content: str, mode: str) -> None:
+    fake.reply(content)
+    async with provider(fake.base_url, tool_mode=mode) as opened:
+        reply = await opened.chat(HELLO, TASK_TOOLS)
+    assert (reply.content, reply.tool_calls) == (content, [])
+
+
+async def test_tool_mode_setting(fake: ScriptedOpenAI) -> None:
+    settings = Settings.load(env={"OPENAI_BASE_URL": fake.base_url, "ACONTEXT_LLM_TOOL_MODE": "json_schema"})
+    local = provider_from_settings(settings)
+    assert local is not None
+    fake.reply(tool_calls=[("finish", {})])
+    try:
+        assert [c.name for c in (await local.chat(HELLO, TOOLS)).tool_calls] == ["finish"]
+    finally:
+        await local.aclose()
+    assert "response_format" in fake.requests[0]
+    with pytest.raises(ValueError, match="llm_tool_mode"):
+        Settings.load(env={"ACONTEXT_LLM_TOOL_MODE": "grammar"})
