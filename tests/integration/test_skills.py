@@ -259,7 +259,7 @@ async def test_the_seed_skill_exported_by_the_cli_passes_the_reference_validator
     out = tmp_path / "skills"
     env = dict(os.environ)
     if settings.database_url:
-        env["ACONTEXT_DATABASE_URL"] = settings.database_url
+        env["ACONTEXT_DATABASE_URL"] = settings.database_url.get_secret_value()
     exported = subprocess.run([sys.executable, "-m", "acontext_mcp", "skills", "export", space_id, "--to", str(out),
                                "--data-dir", str(settings.data_dir)],
                               capture_output=True, text=True, env=env, timeout=120)

@@ -38,6 +38,8 @@ FILE = {"file_path": "/site/", "filename": "index.html"}
 Args = Callable[[Demo], dict[str, Any]]
 
 # Tools taking an id: called by beta with alpha's ids, they must fail exactly as with ids that exist nowhere.
+USER = "alpha-user"
+SKILL = "landing-pages"
 BY_ID: dict[str, Args] = {
     "create_session": lambda a: {"space_id": a.space_id},
     "get_session": lambda a: {"session_id": a.session_id},
@@ -69,6 +71,19 @@ BY_ID: dict[str, Args] = {
     "glob_artifacts": lambda a: {"disk_id": a.disk_id, "pattern": "**/*"},
     "grep_artifacts": lambda a: {"disk_id": a.disk_id, "pattern": "iPhone"},
     "move_artifact": lambda a: {"disk_id": a.disk_id, **FILE, "new_file_path": "/", "new_filename": "x.html"},
+    "copy_session": lambda a: {"session_id": a.session_id},
+    "patch_message_meta": lambda a: {"session_id": a.session_id, "message_id": a.session_id, "meta": {"x": 1}},
+    "add_event": lambda a: {"session_id": a.session_id, "type": "text_event"},
+    "list_events": lambda a: {"session_id": a.session_id},
+    "list_skills": lambda a: {"space_id": a.space_id},
+    "get_skill": lambda a: {"space_id": a.space_id, "name": SKILL},
+    "get_skill_file": lambda a: {"space_id": a.space_id, "name": SKILL},
+    "skill_history": lambda a: {"space_id": a.space_id, "name": SKILL},
+    "diff_skill": lambda a: {"space_id": a.space_id, "name": SKILL, "from_version": 1},
+    "rollback_skill": lambda a: {"space_id": a.space_id, "name": SKILL, "version": 1},
+    # a user of alpha's, by its identifier: unknown to beta
+    "get_user_resources": lambda _: {"identifier": USER},
+    "delete_user": lambda _: {"identifier": USER},
 }
 # More id-taking calls for tools whose other ids are checked above as well.
 ALSO_BY_ID: list[tuple[str, Args]] = [
@@ -83,15 +98,19 @@ AS_IF_EMPTY: dict[str, dict[str, Any]] = {
     "get_observer_status": {},
     "get_learner_status": {},
     "rebuild_search_index": {},
+    "list_users": {},
+    "get_project_configs": {},
 }
 # Tools that create a record of the caller's own project.
-CREATING: dict[str, dict[str, Any]] = {"create_space": {"name": "beta's"}, "create_disk": {"name": "beta's"}}
+CREATING: dict[str, dict[str, Any]] = {"create_space": {"name": "beta's"}, "create_disk": {"name": "beta's"},
+                                       "update_project_configs": {"configs": {"task_success_criteria": "beta's"}}}
 PROMPTS: dict[str, Args] = {"use_skills": lambda a: {"space_id": a.space_id, "task": "a landing page"}}
 TEMPLATES: dict[str, Callable[[Demo], str]] = {
     "session://{session_id}/messages": lambda a: f"session://{a.session_id}/messages",
     "session://{session_id}/tasks": lambda a: f"session://{a.session_id}/tasks",
     "space://{space_id}/{+path}": lambda a: f"space://{a.space_id}/web/landing_pages/build_product_landing_page",
     "disk://{disk_id}/{+path}": lambda a: f"disk://{a.disk_id}/site/index.html",
+    "skill://{space_id}/{name}/{+path}": lambda a: f"skill://{a.space_id}/{SKILL}/SKILL.md",
 }
 
 
@@ -107,7 +126,9 @@ def alpha(
             settings = Settings(data_dir=data_dir, database_url=database_url)
             async with Container.open(settings, background=False) as service:
                 with use_project("alpha"):
-                    return await load_demo(service)
+                    demo = await load_demo(service)
+                    await service.sessions.create_session(user=USER)  # a user of alpha's
+                    return demo
 
         demo = anyio.run(seed)
         pairs = ",".join(f"{token}={project}" for project, token in TOKENS.items())
@@ -183,6 +204,7 @@ async def test_another_projects_ids_answer_exactly_as_unknown_ids(alpha: tuple[H
         session = await call(owner, "get_session", session_id=theirs.session_id)
         assert session["message_count"] == 8 and session["space_id"] == theirs.space_id
         await call(owner, "get_session", session_id=theirs.history_session_id)
+        assert (await call(owner, "get_user_resources", identifier=USER))["sessions_count"] == 1
         assert [t["status"] for t in (await call(owner, "get_tasks", session_id=theirs.session_id))["items"]] == [
             "success", "pending", "pending"]
         block = await call(owner, "get_block", space_id=theirs.space_id, block_id=theirs.sop_block_id)
