@@ -18,7 +18,7 @@ def run_browser_tests(tmp_path: Path, **env: str) -> subprocess.CompletedProcess
     clean = {k: v for k, v in os.environ.items() if k != "ACONTEXT_REQUIRE_BROWSER"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "tests/integration/test_dashboard_browser.py", "-m", "slow", "-q", "-rs",
-         "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "pytest")],
+         "-n", "0", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "pytest")],
         cwd=ROOT, env={**clean, "ACONTEXT_CHROMIUM": str(tmp_path / "no-chromium"), **env},
         capture_output=True, text=True, timeout=120,
     )
