@@ -15,6 +15,8 @@ Binary `data` is base64 text.
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -180,6 +182,49 @@ def reports_invalid(read: F) -> F:
 
 _PARTS = TypeAdapter(list[Part])
 _STORED_CHUNK = 1000
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+_LARGE_TEXT = 1 << 20
+
+
+def parse_stored_text(text: str, large: int = _LARGE_TEXT) -> dict[str, Any]:
+    """A stored body's JSON text as a dict. A body of `large` characters or more has its top-level values and `parts`
+    items decoded one at a time, so a message of very many parts never holds the interpreter (and every tenant's
+    event loop) in one call."""
+    if len(text) < large:
+        return json.loads(text)
+    body: dict[str, Any] = {}
+
+    def skip(index: int, expected: str = "") -> int:
+        index = _SPACE.match(text, index).end()  # type: ignore[union-attr]
+        if expected:
+            if text[index:index + 1] != expected:
+                raise ValueError(f"stored message body: expected {expected!r} at offset {index}")
+            index = _SPACE.match(text, index + 1).end()  # type: ignore[union-attr]
+        return index
+
+    index = skip(0, "{")
+    while text[index:index + 1] != "}":
+        key, index = _DECODER.raw_decode(text, index)
+        index = skip(index, ":")
+        if key == "parts" and text[index:index + 1] == "[":
+            items: list[Any] = []
+            index = skip(index, "[")
+            while text[index:index + 1] != "]":
+                item, index = _DECODER.raw_decode(text, index)
+                items.append(item)
+                index = skip(index)
+                if text[index:index + 1] == ",":
+                    index = skip(index + 1)
+            body[key], index = items, index + 1
+        else:
+            body[key], index = _DECODER.raw_decode(text, index)
+        index = skip(index)
+        if text[index:index + 1] == ",":
+            index = skip(index + 1)
+    return body
 
 
 def load_stored(body: dict[str, Any]) -> Message:

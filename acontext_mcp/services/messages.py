@@ -27,7 +27,7 @@ from acontext_mcp.formats.editing import (
     apply_strategies,
     total_tokens,
 )
-from acontext_mcp.formats.native import Message, load_stored
+from acontext_mcp.formats.native import Message, load_stored, parse_stored_text
 from acontext_mcp.formats.sequence import check_content
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
@@ -410,7 +410,7 @@ class MessageService:
     async def _decode(self, texts: list[str]) -> list[Message]:
         """Stored bodies as messages, blobs read back in; large ones are parsed off the event loop."""
         heavy = sum(map(len, texts)) > _INLINE_PREPARE_CHARS
-        bodies: list[dict[str, Any]] = await _off_loop(heavy, lambda: [json.loads(text) for text in texts])
+        bodies: list[dict[str, Any]] = await _off_loop(heavy, lambda: [parse_stored_text(text) for text in texts])
         stored = await _off_loop(heavy, lambda: [part for body in bodies for part in _binary_parts(body, stored=True)])
         for part in stored:
             blob = part.pop("blob")
