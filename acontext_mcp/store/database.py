@@ -71,7 +71,8 @@ class Database(Reader, Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Writer]:
         """Run writes atomically: commit on success, roll back on any exception or cancellation.
 
-        A process runs its transactions one at a time; a nested call joins the outer one.
+        SQLite runs a process's transactions one at a time, PostgreSQL side by side: read-then-write
+        sequences `lock` what they change. A nested call joins the outer one.
         """
         ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -97,6 +98,35 @@ def test_a_busy_port_fails_in_one_line_before_the_demo_is_loaded(tmp_path: Path)
                                      "holds it, or pick another port with --port N (env ACONTEXT_MCP_PORT)")
     assert not data_dir.exists() or not any(data_dir.iterdir()), "the demo was loaded before the port was checked"
     assert direct.returncode == 1 and direct.stderr.strip() == result.stderr.strip()
+
+
+@pytest.mark.parametrize("kind", ["a file", "under a file", "read-only"])
+def test_an_unusable_data_dir_fails_in_one_line_before_the_demo_is_loaded(tmp_path: Path, kind: str) -> None:
+    """`scripts/serve` and `acontext-mcp serve` on a data dir that cannot hold data: one line naming it, exit 1."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    reasons = {"a file": (blocker, "it is a file, not a folder"),
+               "under a file": (blocker / "data", "a folder on its path is a file"),
+               "read-only": (tmp_path / "locked" / "data", "Permission denied")}
+    data_dir, reason = reasons[kind]
+    if kind == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only folder")
+        data_dir.parent.mkdir(mode=0o500)
+    serve = start_command_checkout(tmp_path / "checkout")
+    port = str(free_port())
+    try:
+        script = subprocess.run([str(serve), "--port", port, "--data-dir", str(data_dir)], env=server_env(data_dir),
+                                capture_output=True, text=True, timeout=120)
+        direct = run("serve", "--transport", "http", "--port", port, "--data-dir", str(data_dir), data_dir=data_dir)
+        stdio = run("serve", "--transport", "stdio", data_dir=data_dir)
+    finally:
+        data_dir.parent.chmod(0o700)
+    line = (f"acontext-mcp: cannot use the data dir {data_dir}: {reason}; fix it, or pick another with "
+            "--data-dir DIR (env ACONTEXT_MCP_HOME)")
+    for result in (script, direct, stdio):
+        assert (result.returncode, result.stderr.strip()) == (1, line)
+    assert blocker.read_text() == "not a folder"
 
 
 def _bootstrap_checkout(root: Path) -> tuple[Path, Path]:

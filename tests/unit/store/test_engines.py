@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from acontext_mcp import Settings
+from acontext_mcp.errors import Unavailable
 from acontext_mcp.store.database import Database, shown
 from acontext_mcp.store.engines import open_database
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
@@ -119,3 +120,60 @@ async def test_replicas_starting_together_migrate_once(target: str | Path) -> No
                 tg.start_soon(start, handle)
         assert sum(applied) == len(MIGRATIONS)  # each migration once, by whichever got there first
         assert {await current_version(h) for h in handles} == {max(m.version for m in MIGRATIONS)}
+
+
+@pytest.fixture
+def postgres_url(database_url: str | None) -> str:
+    if database_url is None:
+        pytest.skip("PostgreSQL only: SQLite runs one writer at a time and waits out its busy timeout")
+    return database_url
+
+
+async def test_postgres_runs_a_process_transactions_side_by_side(postgres_url: str) -> None:
+    """A transaction holding a lock does not hold up another one of the same process on another key."""
+    async with open_database(postgres_url) as db:
+        await migrate(db)
+        other_done = anyio.Event()
+
+        async def other() -> None:
+            async with db.transaction() as tx:
+                await tx.lock("session:b")
+                await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES ('b', 'b', 'now', 'p')")
+            other_done.set()
+
+        async with anyio.create_task_group() as tg, db.transaction() as tx:
+            await tx.lock("session:a")
+            tg.start_soon(other)
+            with anyio.fail_after(60):  # a deadline for a loaded machine: serialised, this would never end
+                await other_done.wait()
+        assert [r["id"] for r in await db.fetch_all("SELECT id FROM disks ORDER BY id")] == ["b"]
+
+
+async def test_a_stuck_lock_holder_fails_the_waiter_clearly_instead_of_stalling_it(postgres_url: str) -> None:
+    """One replica holds a session's lock and hangs; another, with a lock timeout, gets a clear error, not a hang."""
+    async with open_database(postgres_url) as stuck, open_database(postgres_url, lock_timeout_s=0.2) as waiter:
+        await migrate(stuck)
+        release = anyio.Event()
+        holding = anyio.Event()
+
+        async def hold() -> None:
+            async with stuck.transaction() as tx:
+                await tx.lock("session:s1")
+                holding.set()
+                await release.wait()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold)
+            await holding.wait()
+            with anyio.fail_after(60), pytest.raises(Unavailable) as caught:
+                async with waiter.transaction() as tx:
+                    await tx.execute("INSERT INTO disks (id, name, created_at, project_id) "
+                                     "VALUES ('w', 'w', 'now', 'p')")
+                    await tx.lock("session:s1")
+            release.set()
+        assert str(caught.value) == (
+            "the database lock 'session:s1' stayed held by another transaction (another replica's or this one's) "
+            "past the lock timeout of 0.2 s (ACONTEXT_DB_LOCK_TIMEOUT_S); try again")
+        assert await waiter.fetch_all("SELECT id FROM disks") == []  # the waiter's transaction was rolled back
+        async with waiter.transaction() as tx:  # and its connection is fine for the next one
+            await tx.lock("session:s1")
