@@ -1,6 +1,7 @@
 """send_message throughput with 1 and 2 server replicas on one PostgreSQL database.
 
-Goal (issue 9): 2 replicas >= 1.6x one. The replicas run stateless streamable HTTP; the load comes
+Goals (issues 9 and 20): 2 replicas >= 1.6x one, and one PostgreSQL replica >= one SQLite replica
+(measured here the same way, in the same run). The replicas run stateless streamable HTTP; the load comes
 from two `benchmarks.http_load` processes (16 connections, each on its own session, spread over the
 replicas the way a round-robin load balancer would), so the client side costs little CPU.
 Needs PostgreSQL: `ACONTEXT_TEST_DATABASE_URL`, else the one `scripts/postgres` starts.
@@ -62,9 +63,9 @@ def run_load(targets: list[tuple[str, str]], seconds: float) -> dict[str, list[f
     return total
 
 
-def measure(database_url: str, replicas: int, seconds: float) -> tuple[float, int, list[float]]:
-    """Throughput (msg/s), errors and latencies of `replicas` servers on one database."""
-    env = {"ACONTEXT_DATABASE_URL": database_url, "ACONTEXT_STATELESS_HTTP": "1"}
+def measure(database_url: str | None, replicas: int, seconds: float) -> tuple[float, int, list[float]]:
+    """Throughput (msg/s), errors and latencies of `replicas` servers on one database (None: one on SQLite)."""
+    env = {"ACONTEXT_STATELESS_HTTP": "1", **({"ACONTEXT_DATABASE_URL": database_url} if database_url else {})}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         servers = [stack.enter_context(http_server(Path(tmp) / f"replica{i}", **env)) for i in range(replicas)]
         sessions = anyio.run(create_sessions, servers[0].mcp_url, 2 * CONNECTIONS)
@@ -80,13 +81,21 @@ def run(quick: bool = False) -> list[Row]:
     seconds = 4.0 if quick else 15.0
     rows: list[Row] = []
     rates: dict[int, float] = {}
+
+    def measured(benchmark: str, database_url: str | None, replicas: int) -> float:
+        rate, errors, latencies = measure(database_url, replicas, seconds)
+        rows.extend([Row(benchmark, "throughput", rate, "msg/s"), Row(benchmark, "errors", errors, ""),
+                     *latency_rows(benchmark, latencies)])
+        return rate
+
+    sqlite = measured(f"send_message, 1 replica on SQLite, {CONNECTIONS} connections", None, 1)
     for replicas in (1, 2):
         with scratch_database(admin_url) as database_url:
-            rate, errors, latencies = measure(database_url, replicas, seconds)
-        rates[replicas] = rate
-        benchmark = f"send_message, {replicas} replica(s) on PostgreSQL, {CONNECTIONS} connections"
-        rows += [Row(benchmark, "throughput", rate, "msg/s"), Row(benchmark, "errors", errors, "")]
-        rows += latency_rows(benchmark, latencies)
+            rates[replicas] = measured(f"send_message, {replicas} replica(s) on PostgreSQL, {CONNECTIONS} connections",
+                                       database_url, replicas)
     scale = rates[2] / rates[1]
     rows.append(Row("send_message, 2 replicas vs 1", "speed-up", scale, "x", ">= 1.6x", scale >= 1.6))
+    versus = rates[1] / sqlite
+    rows.append(Row("send_message, 1 PostgreSQL replica vs 1 SQLite replica", "ratio", versus, "x", ">= 1.0x",
+                    versus >= 1.0))
     return rows
