@@ -57,6 +57,11 @@ class Writer(Reader, Protocol):
         """Run one statement per row; no rows, no round trip."""
         ...
 
+    async def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run a statement whose row count nobody reads, by the transaction's next statement or commit at the
+        latest (PostgreSQL sends it in that round trip); a failure may surface there."""
+        ...
+
     async def lock(self, key: str) -> None:
         """Hold `key` until the transaction ends, so read-then-write sequences on it never interleave."""
         ...

@@ -16,9 +16,10 @@ them (`$1`, `$2`, ...). Migrations are written for SQLite; `schema` adapts their
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -63,9 +64,24 @@ def _sqlite_number(text: str) -> int | float:
     return int(text) if text.lstrip("-").isdigit() else float(text)
 
 
-def _literal(text: str) -> str | None:
-    """`text` as an SQL string literal (standard_conforming_strings is on), or None when it cannot be one."""
-    return None if "\x00" in text else "'" + text.replace("'", "''") + "'"
+def _literal(value: Any) -> str | None:
+    """`value` as an SQL literal (standard_conforming_strings is on), or None when it has no safe one."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return None if "\x00" in value else "'" + value.replace("'", "''") + "'"
+    if type(value) is int or (type(value) is float and math.isfinite(value)):  # not bool: it has no integer literal
+        return repr(value)
+    return None
+
+
+def _inlined(sql: str, params: tuple[Any, ...]) -> str | None:
+    """`sql` with each `?` replaced by its parameter as a literal, or None when one has no safe literal."""
+    literals = [_literal(value) for value in params]
+    if None in literals or sum(m.group(0) == "?" for m in _LITERAL_OR_PLACEHOLDER.finditer(sql)) != len(literals):
+        return None
+    values = iter(literals)
+    return _LITERAL_OR_PLACEHOLDER.sub(lambda m: m.group(0) if m.group(0) != "?" else str(next(values)), sql)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -129,13 +145,17 @@ class PostgresDatabase:
                 try:
                     yield writer
                 except BaseException:
-                    if writer.begun:
-                        with anyio.CancelScope(shield=True):
-                            await connection.execute("ROLLBACK")
-                    raise
-                if writer.begun:
                     with anyio.CancelScope(shield=True):
-                        await connection.execute("COMMIT")
+                        await writer.finish(commit=False)
+                    raise
+                try:
+                    with anyio.CancelScope(shield=True):
+                        await writer.finish(commit=True)
+                except BaseException:  # a deferred statement failed: the transaction is aborted
+                    with anyio.CancelScope(shield=True), suppress(asyncpg.PostgresError, asyncpg.InterfaceError,
+                                                                  OSError):
+                        await connection.execute("ROLLBACK")
+                    raise
             finally:
                 self._in_transaction.reset(token)
 
@@ -161,71 +181,97 @@ class PostgresDatabase:
 
 
 class PostgresWriter:
-    """The handle a transaction yields: statements on the transaction's connection."""
+    """The handle a transaction yields: statements on the transaction's connection.
+
+    What the server has not been sent yet (`BEGIN`, deferred statements) travels with the next lock or
+    statement where that can share its round trip, else just before it.
+    """
 
     def __init__(self, connection: asyncpg.Connection, lock_timeout_s: float = 0) -> None:
         self._connection = connection
         self._lock_timeout_s = lock_timeout_s
         self.begun = False
-        """Whether `BEGIN` was sent: it goes with the first lock or statement, so an empty transaction costs nothing."""
+        """Whether `BEGIN` was sent: an empty transaction costs nothing."""
+        self._deferred: list[str] = []
 
-    async def _begin(self) -> None:
-        if not self.begun:
-            self.begun = True
-            with anyio.CancelScope(shield=True):
-                await self._connection.execute("BEGIN")
+    def _unsent(self) -> str:
+        """`BEGIN` (once) and the deferred statements, as one simple-protocol text; now counted as sent."""
+        text = "; ".join(([] if self.begun else ["BEGIN"]) + self._deferred)
+        self.begun, self._deferred = True, []
+        return text
+
+    async def _send_unsent(self) -> None:
+        if text := self._unsent():
+            with self._explaining("row"):
+                await self._connection.execute(text)
+
+    async def finish(self, commit: bool) -> None:
+        """End the transaction: COMMIT (with what is still unsent, in one round trip) or ROLLBACK."""
+        if not commit:
+            self._deferred = []
+            if self.begun:
+                await self._connection.execute("ROLLBACK")
+            return
+        if self.begun or self._deferred:
+            with self._explaining("row"):
+                await self._connection.execute("; ".join(filter(None, [self._unsent(), "COMMIT"])))
+
+    @contextmanager
+    def _explaining(self, what: str) -> Iterator[None]:
+        """Turn a lock wait that ran out of time into `Unavailable` naming `what`; other errors pass unchanged."""
+        try:
+            yield
+        except asyncpg.PostgresError as exc:
+            if getattr(exc, "sqlstate", None) != _LOCK_WAIT:
+                raise
+            raise Unavailable(
+                f"the database {what} stayed held by another transaction (another replica's or this one's) past "
+                f"the lock timeout of {self._lock_timeout_s:g} s (ACONTEXT_DB_LOCK_TIMEOUT_S); try again"
+            ) from exc
 
     async def lock(self, key: str) -> None:
         """Hold `key` until the transaction ends: other transactions locking it, on any replica, wait.
 
         A wait longer than the lock timeout raises `Unavailable` naming the key.
         """
-        try:
-            if not self.begun and (literal := _literal(key)) is not None:
-                self.begun = True  # one round trip for both; a failed lock still leaves a transaction to roll back
-                await self._connection.execute(f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended({literal}, 0))")
+        with self._explaining(f"lock {key!r}"):
+            if (literal := _literal(key)) is not None:  # one round trip with whatever is unsent
+                unsent = self._unsent()
+                await self._connection.execute(
+                    "; ".join(filter(None, [unsent, f"SELECT pg_advisory_xact_lock(hashtextextended({literal}, 0))"])))
                 return
-            await self._begin()
+            await self._send_unsent()
             await self._connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
-        except asyncpg.PostgresError as exc:
-            raise self._explained(exc, f"lock {key!r}") from exc
 
-    def _explained(self, exc: asyncpg.PostgresError, what: str) -> Exception:
-        """A lock wait that ran out of time as `Unavailable`; any other error unchanged."""
-        if getattr(exc, "sqlstate", None) != _LOCK_WAIT:
-            return exc
-        return Unavailable(
-            f"the database {what} stayed held by another transaction (another replica's or this one's) past the "
-            f"lock timeout of {self._lock_timeout_s:g} s (ACONTEXT_DB_LOCK_TIMEOUT_S); try again"
-        )
+    async def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run a statement whose row count nobody reads by the next statement or the commit, in that round trip.
+
+        Its values go inline as SQL literals; a value that has no safe literal runs the statement now.
+        """
+        if (inline := _inlined(sql, tuple(params))) is None:
+            await self.execute(sql, params)
+        else:
+            self._deferred.append(inline)
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        await self._begin()
-        try:
+        await self._send_unsent()
+        with self._explaining("row"):
             return _rowcount(await self._connection.execute(to_postgres(sql), *params))
-        except asyncpg.PostgresError as exc:
-            raise self._explained(exc, "row") from exc
 
     async def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         """Run one statement per row, all in one round trip; no rows, no round trip."""
         if batch := [tuple(row) for row in rows]:
-            await self._begin()
-            try:
+            await self._send_unsent()
+            with self._explaining("row"):
                 await self._connection.executemany(to_postgres(sql), batch)
-            except asyncpg.PostgresError as exc:
-                raise self._explained(exc, "row") from exc
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        await self._begin()
-        try:
+        await self._send_unsent()
+        with self._explaining("row"):
             return await self._connection.fetchrow(to_postgres(sql), *params)
-        except asyncpg.PostgresError as exc:
-            raise self._explained(exc, "row") from exc
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        await self._begin()
-        try:
+        await self._send_unsent()
+        with self._explaining("row"):
             return list(await self._connection.fetch(to_postgres(sql), *params))
-        except asyncpg.PostgresError as exc:
-            raise self._explained(exc, "row") from exc

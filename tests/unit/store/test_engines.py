@@ -14,7 +14,7 @@ from acontext_mcp.errors import Unavailable
 from acontext_mcp.store.database import Database, shown
 from acontext_mcp.store.engines import open_database
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
-from acontext_mcp.store.postgres import PostgresDatabase, to_postgres
+from acontext_mcp.store.postgres import PostgresDatabase, _inlined, to_postgres
 from tests.support.mcp import eventually
 
 pytestmark = pytest.mark.anyio
@@ -177,3 +177,29 @@ async def test_a_stuck_lock_holder_fails_the_waiter_clearly_instead_of_stalling_
         assert await waiter.fetch_all("SELECT id FROM disks") == []  # the waiter's transaction was rolled back
         async with waiter.transaction() as tx:  # and its connection is fine for the next one
             await tx.lock("session:s1")
+
+
+def test_deferred_values_go_inline_only_as_safe_literals() -> None:
+    sql = "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, '?')"
+    assert _inlined(sql, ("it's", 7, None)) == "INSERT INTO t (a, b, c, d) VALUES ('it''s', 7, NULL, '?')"
+    assert _inlined("SELECT ?", (1.5,)) == "SELECT 1.5"
+    for unsafe in ("nul\x00", True, float("nan"), b"bytes", object()):
+        assert _inlined("SELECT ?", (unsafe,)) is None
+    assert _inlined("SELECT ?, ?", (1,)) is None and _inlined("SELECT ?", (1, 2)) is None
+
+
+async def test_deferred_statements_land_at_the_commit_or_not_at_all(db: Database) -> None:
+    insert = "INSERT INTO disks (id, name, created_at, project_id) VALUES (?, ?, ?, ?)"
+    async with db.transaction() as tx:
+        await tx.defer(insert, ("d1", "it's", "now", "p"))
+        row = await tx.fetch_one("SELECT name FROM disks WHERE id = 'd1'")  # a later read sees it
+        assert row is not None and row["name"] == "it's"
+        await tx.defer(insert, ("d2", "two", "now", "p"))
+    with pytest.raises(Exception, match="(?i)unique"):  # the duplicate id fails at the commit, and rolls back
+        async with db.transaction() as tx:
+            await tx.defer(insert, ("d3", "three", "now", "p"))
+            await tx.defer(insert, ("d1", "again", "now", "p"))
+    assert [r["id"] for r in await db.fetch_all("SELECT id FROM disks ORDER BY id")] == ["d1", "d2"]
+    async with db.transaction() as tx:  # the connection is fine afterwards
+        await tx.defer(insert, ("d4", "four", "now", "p"))
+    assert len(await db.fetch_all("SELECT id FROM disks")) == 3
