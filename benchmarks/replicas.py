@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
+import asyncpg
 from mcp import Client
 
 from benchmarks.table import Row, latency_rows
@@ -63,8 +64,39 @@ def run_load(targets: list[tuple[str, str]], seconds: float) -> dict[str, list[f
     return total
 
 
-def measure(database_url: str | None, replicas: int, seconds: float) -> tuple[float, int, list[float]]:
-    """Throughput (msg/s), errors and latencies of `replicas` servers on one database (None: one on SQLite)."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes `pids` have used so far (those gone since count 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def backends(database_url: str | None) -> list[int]:
+    """The PostgreSQL server processes serving `database_url`'s database now (none for SQLite)."""
+    if database_url is None:
+        return []
+
+    async def query() -> list[int]:
+        connection = await asyncpg.connect(database_url)
+        try:
+            rows = await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND pid != pg_backend_pid()")
+            return [row["pid"] for row in rows]
+        finally:
+            await connection.close()
+
+    return anyio.run(query)
+
+
+def measure(database_url: str | None, replicas: int, seconds: float) -> tuple[float, int, list[float], float]:
+    """Throughput (msg/s), errors, latencies and CPU seconds per message (the servers' and their PostgreSQL
+    backends') of `replicas` servers on one database (None: one on SQLite). The CPU figure is steadier than the
+    rate on a machine others share."""
     env = {"ACONTEXT_STATELESS_HTTP": "1", **({"ACONTEXT_DATABASE_URL": database_url} if database_url else {})}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         servers = [stack.enter_context(http_server(Path(tmp) / f"replica{i}", **env)) for i in range(replicas)]
@@ -72,8 +104,13 @@ def measure(database_url: str | None, replicas: int, seconds: float) -> tuple[fl
         targets = [(servers[i % replicas].mcp_url, session) for i, session in enumerate(sessions)]
         # Warm-up (tokenizer, connection pools) on sessions of its own: each load numbers its tool calls from 0.
         run_load(targets[CONNECTIONS:], 1.0)
+        pids = [server.process.pid for server in servers] + backends(database_url)
+        cpu_before = cpu_seconds(pids)
         report = run_load(targets[:CONNECTIONS], seconds)
-    return int(report["sent"]) / seconds, int(report["errors"]), list(report["latencies"])  # type: ignore[arg-type]
+        pids += [pid for pid in backends(database_url) if pid not in pids]  # a backend started during the load
+        cpu = cpu_seconds(pids) - cpu_before
+    sent = int(report["sent"])  # type: ignore[arg-type]
+    return sent / seconds, int(report["errors"]), list(report["latencies"]), cpu / max(sent, 1)  # type: ignore[arg-type]
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -83,8 +120,9 @@ def run(quick: bool = False) -> list[Row]:
     rates: dict[int, float] = {}
 
     def measured(benchmark: str, database_url: str | None, replicas: int) -> float:
-        rate, errors, latencies = measure(database_url, replicas, seconds)
+        rate, errors, latencies, cpu = measure(database_url, replicas, seconds)
         rows.extend([Row(benchmark, "throughput", rate, "msg/s"), Row(benchmark, "errors", errors, ""),
+                     Row(benchmark, "CPU per message (server + PostgreSQL)", cpu * 1000, "ms"),
                      *latency_rows(benchmark, latencies)])
         return rate
 
