@@ -65,13 +65,16 @@ def _sqlite_number(text: str) -> int | float:
 
 
 def _literal(value: Any) -> str | None:
-    """`value` as an SQL literal (standard_conforming_strings is on), or None when it has no safe one."""
+    """`value` as an SQL literal (standard_conforming_strings is on), or None when it has no safe one.
+
+    In parentheses, so nothing before it can change its meaning (`-` and a negative number make a comment,
+    `E` and a string an escape string)."""
     if value is None:
         return "NULL"
     if isinstance(value, str):
-        return None if "\x00" in value else "'" + value.replace("'", "''") + "'"
+        return None if "\x00" in value else "('" + value.replace("'", "''") + "')"
     if type(value) is int or (type(value) is float and math.isfinite(value)):  # not bool: it has no integer literal
-        return repr(value)
+        return f"({value!r})"
     return None
 
 

@@ -181,8 +181,8 @@ async def test_a_stuck_lock_holder_fails_the_waiter_clearly_instead_of_stalling_
 
 def test_deferred_values_go_inline_only_as_safe_literals() -> None:
     sql = "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, '?')"
-    assert _inlined(sql, ("it's", 7, None)) == "INSERT INTO t (a, b, c, d) VALUES ('it''s', 7, NULL, '?')"
-    assert _inlined("SELECT ?", (1.5,)) == "SELECT 1.5"
+    assert _inlined(sql, ("it's", 7, None)) == "INSERT INTO t (a, b, c, d) VALUES (('it''s'), (7), NULL, '?')"
+    assert _inlined("SELECT 1 -?, E?", (-1.5, "\\n")) == "SELECT 1 -(-1.5), E('\\n')"
     for unsafe in ("nul\x00", True, float("nan"), b"bytes", object()):
         assert _inlined("SELECT ?", (unsafe,)) is None
     assert _inlined("SELECT ?, ?", (1,)) is None and _inlined("SELECT ?", (1, 2)) is None
