@@ -194,23 +194,43 @@ def port_in_use(host: str, port: int) -> str | None:
     return None
 
 
+def data_dir_unusable(data_dir: Path) -> str | None:
+    """One line saying why `data_dir` cannot hold data (a file, not writable, ...), or None once it exists and
+    takes a file."""
+    from acontext_mcp.settings import ENV_VARS
+
+    probe = data_dir / f".acontext-write-check-{os.getpid()}"
+    try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        reason = {FileExistsError: "it is a file, not a folder",
+                  NotADirectoryError: "a folder on its path is a file"}.get(type(exc), exc.strerror or str(exc))
+        return (f"acontext-mcp: cannot use the data dir {data_dir}: {reason}; fix it, or pick another with "
+                f"--data-dir DIR (env {ENV_VARS['data_dir']})")
+    return None
+
+
 def check_port(argv: Sequence[str] | None = None) -> int:
     """For scripts/serve, before it loads the demo: exit 1 with one line if the HTTP port `argv` would serve on is
-    taken, 2 on a bad setting, else 0 (stdio needs no port)."""
+    taken or the data dir is unusable, 2 on a bad setting, else 0 (stdio needs no port)."""
     parsed = _parse(list(sys.argv[1:] if argv is None else argv))
     if isinstance(parsed, int):
         return parsed
     command, settings, _ = parsed
-    return 1 if settings is not None and _port_taken(command, settings) else 0
+    return 1 if settings is not None and not _preflight(command, settings) else 0
 
 
-def _port_taken(command: str, settings: Settings) -> bool:
-    """True, after one line on stderr, when `command` would serve HTTP on a port that is taken."""
+def _preflight(command: str, settings: Settings) -> bool:
+    """False, after one line on stderr, when `command` would serve HTTP on a port that is taken, or its data dir
+    cannot hold data: checked before anything is loaded."""
     serves_http = command == "dashboard" or (command == "serve" and settings.transport != "stdio")
-    busy = port_in_use(settings.host, settings.port) if serves_http else None
-    if busy:
-        print(busy, file=sys.stderr)
-    return busy is not None
+    problem = (port_in_use(settings.host, settings.port) if serves_http else None) or data_dir_unusable(
+        settings.data_dir)
+    if problem:
+        print(problem, file=sys.stderr)
+    return problem is None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     space_id, if_empty = own.get("space_id"), own.get("if_empty", False)
     skills = {key: value for key, value in own.items() if key.startswith("skills_")}
     import_args = {key: value for key, value in own.items() if key.startswith("import_")}
-    if _port_taken(command, settings):  # fails now, not after the app is built
+    if not _preflight(command, settings):  # fails now, not after the app is built
         return 1
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     for chatty in ("aiosqlite", "asyncpg"):  # at DEBUG they log every statement with its parameters (message bodies)
@@ -332,7 +352,7 @@ def _migrate(settings: Settings) -> int:
     from acontext_mcp.store.migrations import migrate
 
     async def run() -> list[str]:
-        async with open_database(settings.database) as db:
+        async with open_database(settings.database, **settings.database_timeouts) as db:
             return [f"{m.version} {m.name}" for m in await migrate(db)]
 
     applied = anyio.run(run)

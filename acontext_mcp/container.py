@@ -90,7 +90,7 @@ class Container:
     @asynccontextmanager
     async def open(cls, settings: Settings, background: bool = True) -> AsyncIterator[Container]:
         """`background=False` starts no loops: for readers such as the dashboard command."""
-        async with open_database(settings.database) as db:
+        async with open_database(settings.database, **settings.database_timeouts) as db:
             await migrate(db)
             counter = open_counter(settings.tokenizer)
             await count_missing_tokens(db, counter)

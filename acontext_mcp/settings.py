@@ -213,6 +213,13 @@ class Settings(BaseModel):
     database_url: SecretStr | None = setting(
         None, env="ACONTEXT_DATABASE_URL", shown="`<data dir>/acontext.db` (SQLite)",
         doc="the database: `postgresql://user:pass@host:5432/db` for replicas sharing one (see `docs/deploy.md`)")
+    db_lock_timeout_s: float = setting(
+        30.0, env="ACONTEXT_DB_LOCK_TIMEOUT_S", ge=0,
+        doc="PostgreSQL: longest wait for a lock another transaction holds, seconds, before the call fails (`0`: "
+        "no limit), so a stuck replica cannot stall the others")
+    db_statement_timeout_s: float = setting(
+        0.0, env="ACONTEXT_DB_STATEMENT_TIMEOUT_S", ge=0,
+        doc="PostgreSQL: longest run of one statement, seconds, before it is cancelled (`0`: no limit)")
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -290,6 +297,11 @@ class Settings(BaseModel):
     def database(self) -> str | Path:
         """What `store.database.open_database` opens: `database_url`, else the SQLite file in `data_dir`."""
         return self.database_url.get_secret_value() if self.database_url else self.database_path
+
+    @property
+    def database_timeouts(self) -> dict[str, float]:
+        """The keyword arguments of `store.engines.open_database` that bound waits (PostgreSQL only)."""
+        return {"lock_timeout_s": self.db_lock_timeout_s, "statement_timeout_s": self.db_statement_timeout_s}
 
     @property
     def blobs_url(self) -> str:

@@ -221,7 +221,7 @@ async def check_session(reader: Reader, session_id: str) -> None:
 
 async def touch_session(tx: Writer, session_id: str, now: str) -> None:
     """Mark the session updated at `now` (a message was stored in it)."""
-    await tx.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+    await tx.defer("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
 
 
 async def copy_session_row(tx: Writer, source: str, target: str, now: str) -> None:

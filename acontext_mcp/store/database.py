@@ -57,6 +57,11 @@ class Writer(Reader, Protocol):
         """Run one statement per row; no rows, no round trip."""
         ...
 
+    async def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run a statement whose row count nobody reads, by the transaction's next statement or commit at the
+        latest (PostgreSQL sends it in that round trip); a failure may surface there."""
+        ...
+
     async def lock(self, key: str) -> None:
         """Hold `key` until the transaction ends, so read-then-write sequences on it never interleave."""
         ...
@@ -71,7 +76,8 @@ class Database(Reader, Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Writer]:
         """Run writes atomically: commit on success, roll back on any exception or cancellation.
 
-        A process runs its transactions one at a time; a nested call joins the outer one.
+        SQLite runs a process's transactions one at a time, PostgreSQL side by side: read-then-write
+        sequences `lock` what they change. A nested call joins the outer one.
         """
         ...
 

@@ -136,6 +136,10 @@ class SqliteWriter:
         cursor = await self._connection.execute(sql, tuple(params))
         return cursor.rowcount
 
+    async def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run a statement whose row count nobody reads: here, now (there is no round trip to save)."""
+        await self.execute(sql, params)
+
     async def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
         """Run one statement per row; no rows, no round trip."""
         if batch := [tuple(row) for row in rows]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -99,18 +100,59 @@ def test_a_busy_port_fails_in_one_line_before_the_demo_is_loaded(tmp_path: Path)
     assert direct.returncode == 1 and direct.stderr.strip() == result.stderr.strip()
 
 
+@pytest.mark.parametrize("kind", ["a file", "under a file", "read-only"])
+def test_an_unusable_data_dir_fails_in_one_line_before_the_demo_is_loaded(tmp_path: Path, kind: str) -> None:
+    """`scripts/serve` and `acontext-mcp serve` on a data dir that cannot hold data: one line naming it, exit 1."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    reasons = {"a file": (blocker, "it is a file, not a folder"),
+               "under a file": (blocker / "data", "a folder on its path is a file"),
+               "read-only": (tmp_path / "locked" / "data", "Permission denied")}
+    data_dir, reason = reasons[kind]
+    if kind == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only folder")
+        data_dir.parent.mkdir(mode=0o500)
+    serve = start_command_checkout(tmp_path / "checkout")
+    port = str(free_port())
+    try:
+        script = subprocess.run([str(serve), "--port", port, "--data-dir", str(data_dir)], env=server_env(data_dir),
+                                capture_output=True, text=True, timeout=120)
+        direct = run("serve", "--transport", "http", "--port", port, "--data-dir", str(data_dir), data_dir=data_dir)
+        stdio = run("serve", "--transport", "stdio", data_dir=data_dir)
+    finally:
+        data_dir.parent.chmod(0o700)
+    line = (f"acontext-mcp: cannot use the data dir {data_dir}: {reason}; fix it, or pick another with "
+            "--data-dir DIR (env ACONTEXT_MCP_HOME)")
+    for result in (script, direct, stdio):
+        assert (result.returncode, result.stderr.strip()) == (1, line)
+    assert blocker.read_text() == "not a folder"
+
+
 def _bootstrap_checkout(root: Path) -> tuple[Path, Path]:
-    """A checkout holding the real scripts/bootstrap and pyproject.toml, whose `.venv/bin/python` only logs its
-    arguments (pip is outside what this tests); returns the bootstrap script and the log."""
+    """A checkout holding the real scripts/bootstrap and pyproject.toml, whose `.venv/bin/python` and `.venv/bin/uv`
+    only log their arguments (installing is outside what this tests); returns the bootstrap script and the log."""
     (root / "scripts").mkdir(parents=True)
     (root / ".venv" / "bin").mkdir(parents=True)
     bootstrap = Path(shutil.copy2(SERVE_SCRIPT.parent / "bootstrap", root / "scripts" / "bootstrap"))
     shutil.copy2(SERVE_SCRIPT.parents[1] / "pyproject.toml", root / "pyproject.toml")
     log = root / "pip.log"
     python = root / ".venv" / "bin" / "python"
-    python.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    python.write_text(f'#!/bin/sh\n[ "$1" = - ] && exit 0\necho "$*" >> "{log}"\n')  # `-`: a script on stdin
+    uv = root / ".venv" / "bin" / "uv"
+    uv.write_text(f'#!/bin/sh\necho "uv $*" >> "{log}"\n')
     python.chmod(0o755)
+    uv.chmod(0o755)
     return bootstrap, log
+
+
+def test_bootstrap_fills_the_venv_with_uv_unless_told_pip(tmp_path: Path) -> None:
+    bootstrap, log = _bootstrap_checkout(tmp_path)
+    subprocess.run([str(bootstrap), "--runtime"], check=True, timeout=60,
+                   env={k: v for k, v in os.environ.items() if k != "ACONTEXT_INSTALLER"})
+    calls = log.read_text().splitlines()
+    assert len(calls) == 1 and calls[0].startswith("uv pip install ") and calls[0].endswith("-e .")
+    assert "--python .venv/bin/python" in calls[0]
 
 
 def test_bootstrap_installs_once_and_serving_skips_the_dev_extras(tmp_path: Path) -> None:
@@ -118,7 +160,8 @@ def test_bootstrap_installs_once_and_serving_skips_the_dev_extras(tmp_path: Path
 
     def pip_calls(*args: str) -> list[str]:
         before = log.read_text().splitlines() if log.exists() else []
-        subprocess.run([str(bootstrap), *args], check=True, timeout=60)
+        subprocess.run([str(bootstrap), *args], check=True, timeout=60,
+                       env={**os.environ, "ACONTEXT_INSTALLER": "pip"})
         return (log.read_text().splitlines() if log.exists() else [])[len(before):]
 
     first = pip_calls("--runtime")

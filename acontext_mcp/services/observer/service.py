@@ -272,7 +272,7 @@ class ObserverService(WorkQueue):
 async def queue_for_observer(tx: Writer, session_id: str, message_id: str, now: str) -> None:
     """Queue a stored message for the observer, in the transaction that stores it: an acknowledged
     message is never missed."""
-    await tx.execute(
+    await tx.defer(
         "INSERT INTO observer_queue (message_id, session_id, enqueued_at) VALUES (?, ?, ?)",
         (message_id, session_id, now),
     )

@@ -165,6 +165,8 @@ class TaskService:
         check_status(status)
         await check_session(self._db, session_id)
         async with self._db.transaction() as tx:
+            # Two corrections at once (on PostgreSQL, even in one replica) must not both see the old status.
+            await tx.lock(f"task:{session_id}:{task_order}")
             before = await tx.fetch_one(
                 "SELECT id, status FROM tasks WHERE session_id = ? AND task_order = ?", (session_id, task_order)
             )

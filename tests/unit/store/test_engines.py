@@ -10,10 +10,11 @@ import anyio
 import pytest
 
 from acontext_mcp import Settings
+from acontext_mcp.errors import Unavailable
 from acontext_mcp.store.database import Database, shown
 from acontext_mcp.store.engines import open_database
 from acontext_mcp.store.migrations import MIGRATIONS, current_version, migrate
-from acontext_mcp.store.postgres import PostgresDatabase, to_postgres
+from acontext_mcp.store.postgres import PostgresDatabase, _inlined, to_postgres
 from tests.support.mcp import eventually
 
 pytestmark = pytest.mark.anyio
@@ -119,3 +120,86 @@ async def test_replicas_starting_together_migrate_once(target: str | Path) -> No
                 tg.start_soon(start, handle)
         assert sum(applied) == len(MIGRATIONS)  # each migration once, by whichever got there first
         assert {await current_version(h) for h in handles} == {max(m.version for m in MIGRATIONS)}
+
+
+@pytest.fixture
+def postgres_url(database_url: str | None) -> str:
+    if database_url is None:
+        pytest.skip("PostgreSQL only: SQLite runs one writer at a time and waits out its busy timeout")
+    return database_url
+
+
+async def test_postgres_runs_a_process_transactions_side_by_side(postgres_url: str) -> None:
+    """A transaction holding a lock does not hold up another one of the same process on another key."""
+    async with open_database(postgres_url) as db:
+        await migrate(db)
+        other_done = anyio.Event()
+
+        async def other() -> None:
+            async with db.transaction() as tx:
+                await tx.lock("session:b")
+                await tx.execute("INSERT INTO disks (id, name, created_at, project_id) VALUES ('b', 'b', 'now', 'p')")
+            other_done.set()
+
+        async with anyio.create_task_group() as tg, db.transaction() as tx:
+            await tx.lock("session:a")
+            tg.start_soon(other)
+            with anyio.fail_after(60):  # a deadline for a loaded machine: serialised, this would never end
+                await other_done.wait()
+        assert [r["id"] for r in await db.fetch_all("SELECT id FROM disks ORDER BY id")] == ["b"]
+
+
+async def test_a_stuck_lock_holder_fails_the_waiter_clearly_instead_of_stalling_it(postgres_url: str) -> None:
+    """One replica holds a session's lock and hangs; another, with a lock timeout, gets a clear error, not a hang."""
+    async with open_database(postgres_url) as stuck, open_database(postgres_url, lock_timeout_s=0.2) as waiter:
+        await migrate(stuck)
+        release = anyio.Event()
+        holding = anyio.Event()
+
+        async def hold() -> None:
+            async with stuck.transaction() as tx:
+                await tx.lock("session:s1")
+                holding.set()
+                await release.wait()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold)
+            await holding.wait()
+            with anyio.fail_after(60), pytest.raises(Unavailable) as caught:
+                async with waiter.transaction() as tx:
+                    await tx.execute("INSERT INTO disks (id, name, created_at, project_id) "
+                                     "VALUES ('w', 'w', 'now', 'p')")
+                    await tx.lock("session:s1")
+            release.set()
+        assert str(caught.value) == (
+            "the database lock 'session:s1' stayed held by another transaction (another replica's or this one's) "
+            "past the lock timeout of 0.2 s (ACONTEXT_DB_LOCK_TIMEOUT_S); try again")
+        assert await waiter.fetch_all("SELECT id FROM disks") == []  # the waiter's transaction was rolled back
+        async with waiter.transaction() as tx:  # and its connection is fine for the next one
+            await tx.lock("session:s1")
+
+
+def test_deferred_values_go_inline_only_as_safe_literals() -> None:
+    sql = "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, '?')"
+    assert _inlined(sql, ("it's", 7, None)) == "INSERT INTO t (a, b, c, d) VALUES (('it''s'), (7), NULL, '?')"
+    assert _inlined("SELECT 1 -?, E?", (-1.5, "\\n")) == "SELECT 1 -(-1.5), E('\\n')"
+    for unsafe in ("nul\x00", True, float("nan"), b"bytes", object()):
+        assert _inlined("SELECT ?", (unsafe,)) is None
+    assert _inlined("SELECT ?, ?", (1,)) is None and _inlined("SELECT ?", (1, 2)) is None
+
+
+async def test_deferred_statements_land_at_the_commit_or_not_at_all(db: Database) -> None:
+    insert = "INSERT INTO disks (id, name, created_at, project_id) VALUES (?, ?, ?, ?)"
+    async with db.transaction() as tx:
+        await tx.defer(insert, ("d1", "it's", "now", "p"))
+        row = await tx.fetch_one("SELECT name FROM disks WHERE id = 'd1'")  # a later read sees it
+        assert row is not None and row["name"] == "it's"
+        await tx.defer(insert, ("d2", "two", "now", "p"))
+    with pytest.raises(Exception, match="(?i)unique"):  # the duplicate id fails at the commit, and rolls back
+        async with db.transaction() as tx:
+            await tx.defer(insert, ("d3", "three", "now", "p"))
+            await tx.defer(insert, ("d1", "again", "now", "p"))
+    assert [r["id"] for r in await db.fetch_all("SELECT id FROM disks ORDER BY id")] == ["d1", "d2"]
+    async with db.transaction() as tx:  # the connection is fine afterwards
+        await tx.defer(insert, ("d4", "four", "now", "p"))
+    assert len(await db.fetch_all("SELECT id FROM disks")) == 3
