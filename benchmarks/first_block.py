@@ -39,8 +39,12 @@ async def _run(quick: bool) -> list[Row]:
         with tempfile.TemporaryDirectory() as tmp:
             samples.append(await first_block_ms(Path(tmp)))
     p50 = statistics.median(samples)
-    return [Row("first create_block, fresh data dir (MCP, in memory)", "p50", p50, "ms", f"< {GOAL_MS} ms",
-                p50 < GOAL_MS)]
+    name = "first create_block, fresh data dir (MCP, in memory)"
+    return [
+        # The first sample also imports LanceDB and pyarrow, as a server's first block after a start does.
+        Row(name, "first in a new process", samples[0], "ms", f"< {GOAL_MS} ms", samples[0] < GOAL_MS),
+        Row(name, "p50 (LanceDB loaded)", p50, "ms", f"< {GOAL_MS} ms", p50 < GOAL_MS),
+    ]
 
 
 def run(quick: bool = False) -> list[Row]:

@@ -72,7 +72,7 @@ class SqliteDatabase:
         self.writer = writer
         self._reader = reader
         self._tasks = tasks  # runs checkpoints, off the request that made one due
-        self._write_lock = anyio.Lock()
+        self._write_lock = anyio.Lock(fast_acquire=True)  # uncontended, taking it does not yield to the loop
         # One statement at a time on the reader: a statement left open while another runs would
         # make the second read from the first one's (older) snapshot, missing committed writes.
         self._read_lock = anyio.Lock()
