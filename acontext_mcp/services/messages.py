@@ -140,8 +140,9 @@ class MessageService:
             raise
         if self._on_stored is not None:
             self._on_stored(session_id)
-        return StoredMessage(id=message_id, session_id=session_id, seq=seq, role=native.role, created_at=now,
-                             meta=meta or {})
+        # Every field is ours or was checked above: no second validation (the SDK validates the result it sends).
+        return StoredMessage.model_construct(id=message_id, session_id=session_id, seq=seq, role=native.role,
+                                             created_at=now, meta=meta or {})
 
     async def get_messages(
         self,

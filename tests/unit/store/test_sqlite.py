@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import anyio
 import pytest
 
 from acontext_mcp.store.database import new_id, utc_now
@@ -14,7 +15,7 @@ from acontext_mcp.store.migrations import (
     current_version,
     migrate,
 )
-from acontext_mcp.store.sqlite import SqliteDatabase
+from acontext_mcp.store.sqlite import CHECKPOINT_EVERY, SqliteDatabase
 
 pytestmark = pytest.mark.anyio
 
@@ -125,3 +126,85 @@ async def test_foreign_keys_cascade(tmp_path: Path) -> None:
         async with db.transaction() as tx:
             await tx.execute("DELETE FROM sessions WHERE id = 's'")
         assert await db.fetch_all("SELECT id FROM messages") == []
+
+
+async def test_a_write_waits_in_a_thread_while_another_process_holds_the_lock(tmp_path: Path) -> None:
+    """SQLITE_BUSY on the event loop: BEGIN is retried in a worker thread that waits for the lock; the loop
+    stays free (a read answers meanwhile), and the write commits once the other writer is done."""
+    path = tmp_path / "a.db"
+    async with SqliteDatabase.open(path) as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # as the CLI's import would
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO t VALUES (1)")
+
+            async def write() -> None:
+                async with db.transaction() as tx:
+                    await tx.execute("INSERT INTO t VALUES (2)")
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(write)
+                with anyio.fail_after(30):
+                    while db.writer.threaded == 0:  # the write is waiting in its thread
+                        await anyio.sleep(0.01)
+                count = await db.fetch_one("SELECT COUNT(*) FROM t")
+                assert count is not None and count[0] == 0
+                other.execute("COMMIT")
+        finally:
+            other.close()
+        rows = await db.fetch_all("SELECT x FROM t ORDER BY rowid")
+    assert [row["x"] for row in rows] == [1, 2]
+
+
+async def test_a_slow_statement_runs_in_a_thread_next_time_and_rolls_back_there(tmp_path: Path) -> None:
+    """A statement that held the loop for long runs in a worker thread from then on; a transaction that
+    fails there still rolls back as a whole, and the next one runs on the loop again."""
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT COUNT(*) FROM n"
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+            counted = await tx.fetch_one(slow)  # on the loop: it takes well over the inline budget
+        assert counted is not None and counted[0] == 1_000_000
+        threaded = db.writer.threaded
+        with pytest.raises(Boom):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                await tx.fetch_one(slow)  # in a thread now
+                await tx.execute("INSERT INTO t VALUES (2)")
+                raise Boom
+        assert db.writer.threaded > threaded
+        assert await db.fetch_all("SELECT x FROM t") == []
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO t VALUES (3)")
+        assert [row["x"] for row in await db.fetch_all("SELECT x FROM t")] == [3]
+
+
+async def test_an_error_in_a_statement_rolls_back_the_whole_transaction(tmp_path: Path) -> None:
+    async with SqliteDatabase.open(tmp_path / "a.db") as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                await tx.execute_many("INSERT INTO t VALUES (?)", [(2,), (2,)])
+        assert await db.fetch_all("SELECT x FROM t") == []
+        async with db.transaction() as tx:  # the connection is usable again
+            assert await tx.execute("INSERT INTO t VALUES (1)") == 1
+
+
+async def test_commits_are_checkpointed_into_the_database_file(tmp_path: Path) -> None:
+    """The writer does not checkpoint on the loop; a task does, so the WAL does not grow without end."""
+    path = tmp_path / "a.db"
+    async with SqliteDatabase.open(path) as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x INTEGER)")
+        for i in range(CHECKPOINT_EVERY):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (?)", (i,))
+        with anyio.fail_after(30):
+            while db.writer.checkpoints == 0:
+                await anyio.sleep(0.01)
+        count = await db.fetch_one("SELECT COUNT(*) FROM t")
+    assert count is not None and count[0] == CHECKPOINT_EVERY
