@@ -4,9 +4,9 @@ MCP server (benchmarks/bare_server.py) from the same run.
     .venv/bin/python -m benchmarks --only search_mcp
 
 The space is filled straight into SQLite and indexed once (as benchmarks/search.py does), then searched through the
-MCP SDK client over stdio, one call at a time, as an agent does; the bare server answers five canned SOP blocks of
-the same shape, so the ratio is our cost over the protocol's own. Then 16 clients connect over streamable HTTP at once
-and each stores a few messages and searches; the RSS is the server's once they are done.
+MCP SDK client over stdio, one call at a time, as an agent does, taking turns with the bare server, which answers five
+canned SOP blocks of the same shape: the ratio is our cost over the protocol's own. Then 16 clients connect over
+streamable HTTP at once and each stores a few messages and searches; the RSS is the server's once they are done.
 """
 
 from __future__ import annotations
@@ -43,18 +43,20 @@ async def seed(data_dir: Path) -> str:
         return space.id
 
 
-async def search_latency(params: StdioServerParameters, space_id: str, rounds: int) -> list[float]:
-    """Seconds per `experience_search` call through the MCP SDK client over stdio, after a warm-up pass."""
-    async with Client(params) as client:
-        for query in QUERIES:  # warm-up: the index opened, the result models built, as in a running server
-            await client.call_tool("experience_search", {"space_id": space_id, "query": query})
-        samples = []
-        for _ in range(rounds):
+async def search_latency(servers: list[StdioServerParameters], space_id: str, rounds: int) -> list[list[float]]:
+    """Seconds per `experience_search` call through the MCP SDK client over stdio, for each server, after a warm-up
+    pass. The servers take turns query by query, so load on the machine falls on each alike."""
+    async with AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(Client(params)) for params in servers]
+        samples: list[list[float]] = [[] for _ in servers]
+        for n in range(rounds + 1):  # the first pass warms up: the index opened, the result models built
             for query in QUERIES:
-                start = time.perf_counter()
-                result = await client.call_tool("experience_search", {"space_id": space_id, "query": query})
-                samples.append(time.perf_counter() - start)
-                assert not result.is_error, result.content
+                for client, times in zip(clients, samples, strict=True):
+                    start = time.perf_counter()
+                    result = await client.call_tool("experience_search", {"space_id": space_id, "query": query})
+                    if n:
+                        times.append(time.perf_counter() - start)
+                    assert not result.is_error, result.content
     return samples
 
 
@@ -89,9 +91,9 @@ async def _run(quick: bool) -> list[Row]:
         space_id = await seed(root / "data")
         bare = StdioServerParameters(command=sys.executable, args=[str(SCRIPT)], env=server_env(root / "bare"))
         label = f"experience_search fast via MCP stdio, {SOP_COUNT:,} SOPs"
-        ours = _latency_rows(label, await search_latency(stdio_params(root / "data"), space_id, rounds))
-        base = _latency_rows(f"{label}, bare MCP server (canned result)", await search_latency(bare, space_id, rounds))
-        rows += beside_baseline(ours, base, {}, {})
+        ours, theirs = await search_latency([stdio_params(root / "data"), bare], space_id, rounds)
+        rows += beside_baseline(_latency_rows(label, ours),
+                                _latency_rows(f"{label}, bare MCP server (canned result)", theirs), {}, {})
         rss_label = f"RSS after {HTTP_CLIENTS} HTTP clients, {SOP_COUNT:,}-SOP space"
         with http_server(root / "data") as server:
             await http_clients(server.mcp_url, space_id)
