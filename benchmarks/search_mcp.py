@@ -72,7 +72,7 @@ async def http_clients(url: str, space_id: str) -> None:
         clients = [await stack.enter_async_context(Client(url)) for _ in range(HTTP_CLIENTS)]
 
         async def work(client: Client, n: int) -> None:
-            session = (await client.call_tool("create_session", {})).structured_content["id"]  # type: ignore[index]
+            session = (await client.call_tool("create_session", {})).structured_content["id"]
             for i in range(10):
                 await client.call_tool("send_message", {"session_id": session, "message": conversation_message(i)})
                 query = QUERIES[(n + i) % len(QUERIES)]
