@@ -13,7 +13,7 @@ from benchmarks.table import Row
 
 SUITES = (
     "cold_start", "messages", "context", "search", "observer", "disks", "learner", "replicas", "acontext_sdk",
-    "capture", "security", "first_block",
+    "capture", "security", "first_block", "search_mcp",
 )
 
 

@@ -1,4 +1,5 @@
-"""The baseline: a bare `mcp` MCPServer whose `send_message` only appends to a dict.
+"""The baseline: a bare `mcp` MCPServer whose `send_message` only appends to a dict, and whose
+`experience_search` answers the same five canned SOP blocks to every query (a search-shaped result, no index).
 
 `python benchmarks/bare_server.py` serves stdio; `--port N` serves streamable HTTP at /mcp with GET /health, as
 `acontext-mcp serve --transport http` does. Its tools take the same arguments as ours, so the same benchmark
@@ -13,6 +14,14 @@ from pathlib import Path
 from typing import Any
 
 NAME = "bare"
+CANNED = [
+    {"block_id": f"{i:032x}", "type": "sop", "path": f"/area{i}/topic{i}/Star a repository {i}",
+     "title": f"Star a repository {i}", "score": 1.0 / (i + 1),
+     "data": {"use_when": "the user wants to star a GitHub repository (customer weekly urgent)", "preferences": "",
+              "tool_sops": [{"tool_name": "github_search_repos", "action": "find the repo by owner and name"},
+                            {"tool_name": "github_star_repo", "action": "star it"}]}}
+    for i in range(5)
+]
 SCRIPT = Path(__file__)
 
 
@@ -37,6 +46,11 @@ def build() -> Any:
         """Append the message to its session."""
         sessions[session_id].append(message)
         return {"id": len(sessions[session_id])}
+
+    @server.tool()
+    async def experience_search(space_id: str, query: str, mode: str = "fast", limit: int = 5) -> dict[str, Any]:
+        """Five canned SOP blocks, shaped as acontext-mcp's result."""
+        return {"cited_blocks": CANNED[:limit], "skills": [], "final_answer": None, "note": None}
 
     @server.custom_route("/health", methods=["GET"])
     async def health(_: Request) -> JSONResponse:

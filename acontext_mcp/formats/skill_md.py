@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,7 +76,7 @@ def slug(text: str) -> str:
 
 def unique(name: str, taken: Iterable[str]) -> str:
     """`name`, or `name-2`, `name-3`, ... (kept within the length limit) when taken."""
-    used = set(taken)
+    used = taken if isinstance(taken, AbstractSet) else set(taken)
     candidate, n = name, 1
     while candidate in used:
         n += 1

@@ -39,15 +39,20 @@ async def skill_names(reader: Reader, space_id: str) -> dict[str, str]:
         "SELECT id, title, data FROM blocks WHERE space_id = ? AND type = 'page' ORDER BY rowid", (space_id,)
     )
     names: dict[str, str] = {}
+    taken: set[str] = set()
     derived: list[Row] = []
     for row in rows:
-        stored = json.loads(row["data"]).get("name")
-        if isinstance(stored, str) and stored and stored not in names.values():
+        # Most pages store no name: parse only the data that may hold one (every search asks for these names).
+        stored = json.loads(row["data"]).get("name") if '"name"' in row["data"] else None
+        if isinstance(stored, str) and stored and stored not in taken:
             names[row["id"]] = stored
+            taken.add(stored)
         else:
             derived.append(row)
     for row in derived:
-        names[row["id"]] = unique(slug(row["title"]), names.values())
+        name = unique(slug(row["title"]), taken)
+        names[row["id"]] = name
+        taken.add(name)
     return names
 
 
@@ -115,16 +120,23 @@ async def record(
 
 
 async def pages_of(reader: Reader, block_ids: Iterable[str | None]) -> list[str]:
-    """The pages that the given blocks are (pages) or sit on (entries)."""
-    found: list[str] = []
-    for block_id in block_ids:
-        if block_id is None:
-            continue
-        row = await reader.fetch_one("SELECT type, parent_id FROM blocks WHERE id = ?", (block_id,))
-        if row is None:
-            continue
-        if row["type"] == "page":
-            found.append(block_id)
-        elif row["type"] in ENTRY_TYPES and row["parent_id"]:
-            found.append(row["parent_id"])
+    """The pages that the given blocks are (pages) or sit on (entries), in the order of the blocks."""
+    ids = [block_id for block_id in block_ids if block_id is not None]
+    page_of = await page_of_each(reader, ids)
+    return [page_of[block_id] for block_id in ids if block_id in page_of]
+
+
+async def page_of_each(reader: Reader, block_ids: Iterable[str | None]) -> dict[str, str]:
+    """Each given block's page, by block id: itself for a page, its parent for an entry; other blocks (folders,
+    entries outside a page) and unknown ids are left out. One query per 500 blocks."""
+    ids = sorted({block_id for block_id in block_ids if block_id is not None})
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        marks = ", ".join("?" * len(batch))
+        for row in await reader.fetch_all(f"SELECT id, type, parent_id FROM blocks WHERE id IN ({marks})", batch):
+            if row["type"] == "page":
+                found[row["id"]] = row["id"]
+            elif row["type"] in ENTRY_TYPES and row["parent_id"]:
+                found[row["id"]] = row["parent_id"]
     return found

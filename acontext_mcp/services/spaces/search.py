@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from acontext_mcp.errors import InvalidArgument
-from acontext_mcp.services.skills.history import pages_of, skill_names
+from acontext_mcp.services.skills.history import page_of_each, skill_names
 from acontext_mcp.services.spaces.index import SearchIndex, check_query
 from acontext_mcp.services.spaces.models import (
     SEARCH_MODES,
@@ -61,15 +61,17 @@ class SearchService:
         """The skills (pages) the cited blocks are or sit on, in the order first cited."""
         if not cited:
             return []
+        page_of = await page_of_each(self._db, [block.block_id for block in cited])
+        if not page_of:
+            return []
         names = await skill_names(self._db, space_id)
         found: dict[str, CitedSkill] = {}
         for block in cited:
-            for page_id in await pages_of(self._db, [block.block_id]):
-                if page_id in names and page_id not in found:
-                    name = names[page_id]
-                    found[page_id] = CitedSkill(name=name, path=block.path, uri=f"skill://{space_id}/{name}/SKILL.md")
+            page_id = page_of.get(block.block_id)
+            if page_id is not None and page_id in names and page_id not in found:
+                name = names[page_id]
+                found[page_id] = CitedSkill(name=name, path=block.path, uri=f"skill://{space_id}/{name}/SKILL.md")
         return list(found.values())
-
 
     async def rebuild(self, space_id: str | None = None, all_projects: bool = False) -> IndexRebuilt:
         """`SearchIndex.rebuild`."""

@@ -76,7 +76,9 @@ async def block_path(reader: Reader, block_id: str) -> str:
 
 
 async def with_paths(reader: Reader, ids: Sequence[str]) -> dict[str, tuple[Row, str]]:
-    """Each existing block's row and path (see `Block.path`)."""
+    """Each existing block's row and path (see `Block.path`): one query per 500 blocks, which walks up from each
+    block and returns its own row (with `up_start` and `up_depth` besides the block's columns) before its ancestors'
+    titles."""
     found: dict[str, tuple[Row, str]] = {}
     for start in range(0, len(ids), 500):
         batch = list(ids[start : start + 500])
@@ -86,13 +88,15 @@ async def with_paths(reader: Reader, ids: Sequence[str]) -> dict[str, tuple[Row,
             f" SELECT id, id, parent_id, title, 0 FROM blocks WHERE id IN ({marks})"
             " UNION ALL SELECT up.start, b.id, b.parent_id, b.title, up.depth + 1"
             " FROM blocks b JOIN up ON b.id = up.parent_id)"
-            " SELECT start, title FROM up WHERE depth > 0 ORDER BY start, depth DESC",
+            " SELECT up.start AS up_start, up.depth AS up_depth, up.title AS up_title, b.* FROM up"
+            " LEFT JOIN blocks b ON up.depth = 0 AND b.id = up.start ORDER BY up.start, up.depth DESC",
             batch,
         )
         ancestors: dict[str, list[str]] = {}
         for row in rows:
-            ancestors.setdefault(row["start"], []).append(row["title"])
-        for row in await reader.fetch_all(f"SELECT * FROM blocks WHERE id IN ({marks})", batch):
+            if row["up_depth"] > 0:
+                ancestors.setdefault(row["up_start"], []).append(row["up_title"])
+                continue
             titles = ancestors.get(row["id"], [])
             if row["type"] in CONTAINERS:
                 titles = [*titles, row["title"]]

@@ -251,3 +251,23 @@ async def test_an_unknown_embedding_provider_is_named_in_the_error(settings: Set
         assert (await service.spaces.get_block(space.id, ids["Star a repository"])).data == SOPS[0].data
         with pytest.raises(InvalidArgument, match="ACONTEXT_EMBEDDING='nope' is not a LanceDB embedding provider"):
             await service.search.experience_search(space.id, "star")
+
+
+async def test_each_cited_skill_is_named_once_in_the_order_first_cited(service: Container, space: Space) -> None:
+    # Two pages titled GTM (the second's name is made unique) and one whose data names it.
+    await seed(service.spaces, space.id, SOPS[:2])  # both on /github/GTM
+    await service.spaces.create_block(space.id, "/", "folder", "gitlab")
+    await service.spaces.create_block(space.id, "/gitlab", "page", "GTM")
+    await service.spaces.create_block(space.id, "/gitlab/GTM", "sop", "Star a project", SOPS[0].data)
+    await service.spaces.create_block(space.id, "/", "folder", "notes")
+    await service.spaces.create_block(space.id, "/notes", "page", "Stars", {"name": "starring"})
+    await service.spaces.create_block(space.id, "/notes/Stars", "text", "Starring etiquette",
+                                      {"text": "star a repository only when asked to"})
+    found = await service.search.experience_search(space.id, "star a repository", limit=10)
+    first_cited: dict[str, str] = {}
+    for block in found.cited_blocks:
+        first_cited.setdefault(block.path, block.path)
+    expected = {"/github/GTM": "gtm", "/gitlab/GTM": "gtm-2", "/notes/Stars": "starring"}
+    assert [(skill.path, skill.name) for skill in found.skills] == [(path, expected[path]) for path in first_cited]
+    assert [skill.uri for skill in found.skills] == [f"skill://{space.id}/{expected[p]}/SKILL.md" for p in first_cited]
+    assert set(first_cited) == set(expected)
