@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acontext_mcp.store.database import Database, utc_now
+from acontext_mcp.store.database import Database, Writer, utc_now
 
 
 @dataclass(frozen=True)
@@ -410,10 +410,17 @@ _SCHEMA_VERSION = (
 _LOCK = "acontext-mcp migrations"  # replicas starting together migrate one at a time
 
 
+async def _lock(db: Database, tx: Writer) -> None:
+    """Take the migration lock, waiting as long as another replica's migration takes (no lock timeout)."""
+    if db.dialect == "postgresql":
+        await tx.execute("SET LOCAL lock_timeout = 0")
+    await tx.lock(_LOCK)
+
+
 async def _applied(db: Database) -> set[int]:
     """The versions applied so far (creating the version table on a new database)."""
     async with db.transaction() as tx:
-        await tx.lock(_LOCK)
+        await _lock(db, tx)
         await tx.execute(db.schema(_SCHEMA_VERSION))
         return {row["version"] for row in await tx.fetch_all("SELECT version FROM schema_version")}
 
@@ -428,7 +435,7 @@ async def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) 
     applied: list[Migration] = []
     for migration in (m for m in migrations if m.version not in done):
         async with db.transaction() as tx:
-            await tx.lock(_LOCK)
+            await _lock(db, tx)
             if await tx.fetch_one("SELECT 1 FROM schema_version WHERE version = ?", (migration.version,)):
                 continue  # another replica applied it meanwhile
             for statement in migration.statements if migration.dialect in (None, db.dialect) else ():

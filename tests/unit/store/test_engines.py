@@ -179,6 +179,38 @@ async def test_a_stuck_lock_holder_fails_the_waiter_clearly_instead_of_stalling_
             await tx.lock("session:s1")
 
 
+async def test_a_replica_starting_during_a_long_migration_waits_past_the_lock_timeout(postgres_url: str) -> None:
+    """The migration lock is the one wait with no lock timeout: another replica's migration may take minutes."""
+    async with open_database(postgres_url) as running, open_database(postgres_url, lock_timeout_s=0.2) as starting:
+        await migrate(running)
+        release, holding, done = anyio.Event(), anyio.Event(), anyio.Event()
+
+        async def hold() -> None:
+            async with running.transaction() as tx:
+                await tx.lock("acontext-mcp migrations")
+                holding.set()
+                await release.wait()
+
+        async def start() -> None:
+            await migrate(starting)
+            done.set()
+
+        async def waited_past_the_timeout() -> bool:
+            return bool(await running.fetch_one(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                " AND now() - query_start > interval '1 second'"))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold)
+            await holding.wait()
+            tg.start_soon(start)
+            await eventually(waited_past_the_timeout, 60, "the starting replica to wait on the migration lock")
+            assert not done.is_set()
+            release.set()
+            with anyio.fail_after(60):
+                await done.wait()
+
+
 def test_deferred_values_go_inline_only_as_safe_literals() -> None:
     sql = "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?, '?')"
     assert _inlined(sql, ("it's", 7, None)) == "INSERT INTO t (a, b, c, d) VALUES (('it''s'), (7), NULL, '?')"
