@@ -400,6 +400,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        22,
+        "llm_cached_tokens_and_batch_notes",
+        ("ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0",
+         "ALTER TABLE observer_sessions ADD COLUMN last_note TEXT"),
+    ),
+    Migration(
+        23,
+        "learning_extracted",
+        ("ALTER TABLE learning_queue ADD COLUMN extracted TEXT",),
+    ),
 )
 
 
