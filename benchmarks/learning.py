@@ -525,6 +525,7 @@ class Score:
     found_again: list[bool] = field(default_factory=list)
     llm_calls: int = 0
     prompt_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the engine's prompt cache
     completion_tokens: int = 0
     seconds: float = 0.0
     extracted: list[dict[str, Any]] = field(default_factory=list)
@@ -568,7 +569,8 @@ async def score_session(settings: Settings, labelled: Labelled, timeout_s: float
                    if i.status != "learned" and (i.last_error or i.skip_reason)]
         usage = await acx.db.fetch_one(
             "SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens), 0) AS prompt, "
-            "COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls")
+            "COALESCE(SUM(cached_tokens), 0) AS cached, COALESCE(SUM(completion_tokens), 0) AS completion "
+            "FROM llm_calls")
     unmatched = list(tasks)
     matched = status_right = 0
     for keywords, status in labelled.tasks:
@@ -585,6 +587,7 @@ async def score_session(settings: Settings, labelled: Labelled, timeout_s: float
         matched_tasks=matched, status_right=status_right, preferences_expected=len(labelled.preferences),
         preferences_found=prefs_found, expected_outcome=labelled.outcome, outcome=outcome_of(kinds),
         skills=skills, found_again=found, llm_calls=usage["calls"], prompt_tokens=usage["prompt"],
+        cached_tokens=usage["cached"],
         completion_tokens=usage["completion"], seconds=round(time.perf_counter() - start, 1),
         extracted=[{"description": t.data.task_description, "status": t.status,
                     "preferences": t.data.user_preferences} for t in tasks],
@@ -615,8 +618,9 @@ def summary(scores: list[Score]) -> list[tuple[str, str]]:
                                            f"{len(skills) - skills.count('useful')})"),
         ("learned skill found by experience_search (top 3)", f"{sum(found)}/{len(found)}"),
         ("LLM calls per session", f"{sum(s.llm_calls for s in scores) / per:.1f}"),
-        ("prompt / completion tokens per session",
-         f"{sum(s.prompt_tokens for s in scores) // per} / {sum(s.completion_tokens for s in scores) // per}"),
+        ("prompt (of them cached) / completion tokens per session",
+         f"{sum(s.prompt_tokens for s in scores) // per} ({sum(s.cached_tokens for s in scores) // per}) / "
+         f"{sum(s.completion_tokens for s in scores) // per}"),
         ("seconds per session", f"{sum(s.seconds for s in scores) / per:.0f}"),
     ]
 

@@ -16,12 +16,15 @@ import json
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import anyio
 
 from acontext_mcp import Container, Settings
 from acontext_mcp.demo import MESSAGES
+from benchmarks.learning import Recorder
+from tests.fakes.openai_server import ScriptedOpenAI
 
 PARAPHRASE = "make a marketing page for a new phone with a plain dark hero"
 
@@ -33,8 +36,11 @@ def stage(name: str, started: float, detail: object) -> None:
 
 async def run(args: argparse.Namespace) -> str:
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), openai_base_url=args.base_url, llm_model=args.model,
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        base_url = args.base_url
+        if args.trace:
+            base_url = stack.enter_context(ScriptedOpenAI(responder=Recorder(args.base_url, args.trace))).base_url
+        settings = Settings(data_dir=Path(tmp), openai_base_url=base_url, llm_model=args.model,
                             llm_tool_mode=args.tool_mode, llm_timeout_s=args.call_timeout, observer_idle_s=0.5,
                             observer_max_attempts=1, llm_max_retries=0)
         async with Container.open(settings) as acx:
@@ -85,6 +91,7 @@ def main() -> None:
     parser.add_argument("--tool-mode", default="json_schema", choices=("auto", "native", "json_schema"))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the observer and learner each get")
     parser.add_argument("--call-timeout", type=float, default=900.0, help="seconds one LLM call may take")
+    parser.add_argument("--trace", type=Path, default=None, help="append every request's tail and reply here")
     args = parser.parse_args()
     verdict = anyio.run(run, args)
     print(verdict)

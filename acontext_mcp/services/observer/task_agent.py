@@ -48,7 +48,18 @@ list with your tools, then call finish.
   that belong to a task with link_messages, using those labels.
 - task_order is a task's position from 1; insert_task with after_task_order 0 puts a task first,
   and inserting shifts the orders of the tasks after it.
-- You may make several tool calls in one reply. When the list is up to date, call finish."""
+- You may make several tool calls in one reply. When the list is up to date, call finish.
+
+Example. Messages:
+[m1] user: Add a dark mode toggle to settings.html. Keep it in the header.
+[m2] assistant: calls edit_file({"path": "settings.html"}) [c1]
+[m3] tool result [c1]: edited settings.html
+[m4] assistant: Done: the toggle is in the header.
+Calls: insert_task(after_task_order=0, task_description="Add a dark mode toggle to settings.html");
+append_user_preference(task_order=1, preference="Keep the toggle in the header");
+append_task_progress(task_order=1, progress="I have added the toggle to settings.html");
+update_task(task_order=1, status="success"); link_messages(task_order=1, message_ids=["m1", "m2", "m3", "m4"]);
+finish()"""
 
 
 class InsertTask(ToolArgs):
@@ -120,10 +131,21 @@ def _preference(board: TaskBoard, a: AppendUserPreference) -> str:
 
 
 def _link(board: TaskBoard, a: LinkMessages) -> str:
-    return f"ok: linked {board.link(a.task_order, a.message_ids)} new messages to task {a.task_order}"
+    if not (linked := board.link(a.task_order, a.message_ids)):  # a model repeating itself: say so, to break the loop
+        raise InvalidArgument(f"those messages are already linked to task {a.task_order}; nothing changed. "
+                              "Set the task's status if it is wrong, or call finish")
+    return f"ok: linked {linked} new messages to task {a.task_order}"
 
 
 def _finish(board: TaskBoard, a: Finish) -> str:
+    """The first finish of a batch that ended no task but leaves some open asks the model to check them, once."""
+    open_ = [t for t in board.tasks if t.status in ("pending", "running")]
+    if open_ and not board.finish_checked and not board.ended_in_batch():
+        board.finish_checked = True
+        listed = ", ".join(f"{t.order} ({t.status})" for t in open_)
+        return (f"check before finishing: tasks {listed} are open. If the messages say a task is done and the user "
+                "did not object, update_task it to success; failed if the agent could not do it. Record what the user "
+                "asked about how it is done with append_user_preference. Then call finish again.")
     return "ok: finished"
 
 
@@ -181,8 +203,7 @@ def system_prompt(criteria: ProjectConfigs | None = None) -> str:
 
 
 def prompt(board: TaskBoard, messages: list[dict[str, Any]]) -> str:
-    empty = " Start with insert_task." if not board.tasks else ""
-    return f"Current tasks:\n{board.render()}{empty}\n\nNew messages:\n{transcript(messages)}"
+    return f"Current tasks:\n{board.render()}\n\nNew messages:\n{transcript(messages)}"
 
 
 def apply_call(board: TaskBoard, name: str, arguments: str) -> str:

@@ -63,6 +63,7 @@ class TaskBoard:
         self.labels: dict[str, str] = {}  # short per-batch message labels ("m1") -> message ids
         self.evidence: set[str] | None = None  # words of the batch's messages; progress must share one
         self.user_evidence: set[str] | None = None  # words of the user's messages; preferences must share one
+        self.finish_checked = False  # the model was asked once to check open tasks before finishing
 
     def show(self, batch: list[tuple[str, str, str]]) -> None:
         """Set the batch the model reads: (label, message id, text said in it, with role "user: ..." first)."""
@@ -137,6 +138,10 @@ class TaskBoard:
         entry.message_ids += fresh
         entry.new_links += fresh
         return len(fresh)
+
+    def ended_in_batch(self) -> bool:
+        """Whether a task turned success or failed in this batch."""
+        return any(e.status in LEARNED and e.was != e.status for e in self._entries)
 
     def render(self) -> str:
         """The list as the model reads it."""

@@ -56,7 +56,6 @@ def test_update_progress_preference_link() -> None:
         ("append_task_progress", {"task_order": 1, "progress": "I have written the hero"}),
         ("append_user_preference", {"task_order": 1, "preference": "dark theme"}),
         ("link_messages", {"task_order": 1, "message_ids": ["m2", "m1", "m2"]}),
-        ("link_messages", {"task_order": 1, "message_ids": ["m1"]}),
         ("update_task", {"task_order": 1, "status": "success"}),
     ]:
         assert apply_call(b, name, json.dumps(args)).startswith("ok"), name
@@ -161,7 +160,8 @@ def test_messages_are_linked_by_their_short_labels() -> None:
         "ok: linked 2 new messages to task 1")
     assert b.tasks[0].message_ids == ["m2", "m1"]
     assert apply_call(b, "link_messages", '{"task_order": 1, "message_ids": ["2", "m1"]}') == (
-        "ok: linked 0 new messages to task 1")
+        "error: link_messages: those messages are already linked to task 1; nothing changed. Set the task's status "
+        "if it is wrong, or call finish")
 
 
 def test_a_task_that_ends_keeps_its_goal_as_description() -> None:
@@ -173,4 +173,13 @@ def test_a_task_that_ends_keeps_its_goal_as_description() -> None:
     assert b.tasks[0].data.task_description == "Remove duplicate rows from sales.csv"
     apply_call(b, "update_task", json.dumps({"task_order": 1, "status": "running", "task_description": "Dedupe"}))
     assert b.tasks[0].data.task_description == "Dedupe"  # a goal corrected while it runs is kept
-    assert "(no tasks yet) Start with insert_task." in prompt(board(), [])
+
+
+def test_finishing_with_open_tasks_and_none_ended_is_checked_once() -> None:
+    b = board("Build the landing page", "Add the specs")
+    answer = apply_call(b, "finish", "{}")
+    assert answer.startswith("check before finishing: tasks 1 (pending), 2 (pending) are open.")
+    assert apply_call(b, "finish", "{}") == "ok: finished"
+    ended = board("Build the landing page", "Add the specs")
+    apply_call(ended, "update_task", '{"task_order": 1, "status": "success"}')
+    assert apply_call(ended, "finish", "{}") == "ok: finished"  # a batch that ended a task leaves the rest alone
