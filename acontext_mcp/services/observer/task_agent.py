@@ -36,9 +36,9 @@ list with your tools, then call finish.
 - Status: pending (not started), running (being worked on), success (done), failed (given up or
   impossible).
 - Progress lines are the agent's own account, in the first person and past tense, concrete and
-  short: "I have navigated to the repo", "I have written the hero section".
+  short, as in the example below.
 - User preferences are what the user asks for about how a task is done: style, tools, constraints,
-  in the user's own words ("keep the header plain white, no shadows"). The task itself is not one.
+  in the user's own words. The task itself is not one.
 - Status: mark a task success as soon as the agent says it is done and the user does not object;
   failed when the agent says it could not do it or the user gives up. A reply from a tool shows the
   task list as it is now: do not set a status the task already has.
@@ -144,8 +144,8 @@ def _finish(board: TaskBoard, a: Finish) -> str:
         board.finish_checked = True
         listed = ", ".join(f"{t.order} ({t.status})" for t in open_)
         return (f"check before finishing: tasks {listed} are open. If the messages say a task is done and the user "
-                "did not object, update_task it to success; failed if the agent could not do it. Record what the user "
-                "asked about how it is done with append_user_preference. Then call finish again.")
+                "did not object, update_task it to success; failed if the agent could not do it. Then call finish "
+                "again.")
     return "ok: finished"
 
 
