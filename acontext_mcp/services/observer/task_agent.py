@@ -138,7 +138,12 @@ def _link(board: TaskBoard, a: LinkMessages) -> str:
 
 
 def _finish(board: TaskBoard, a: Finish) -> str:
-    """The first finish of a batch that ended no task but leaves some open asks the model to check them, once."""
+    """The first finish of a batch that ended no task but leaves some open asks the model to check them, once; so does
+    the first finish that leaves the list empty after a user's message."""
+    if not board.tasks and board.user_evidence and not board.finish_checked:
+        board.finish_checked = True
+        return ("check before finishing: the list is empty. If the user asked for something, insert_task it (and set "
+                "its status from the messages); small talk needs no task. Then call finish again.")
     open_ = [t for t in board.tasks if t.status in ("pending", "running")]
     if open_ and not board.finish_checked and not board.ended_in_batch():
         board.finish_checked = True

@@ -183,3 +183,13 @@ def test_finishing_with_open_tasks_and_none_ended_is_checked_once() -> None:
     ended = board("Build the landing page", "Add the specs")
     apply_call(ended, "update_task", '{"task_order": 1, "status": "success"}')
     assert apply_call(ended, "finish", "{}") == "ok: finished"  # a batch that ended a task leaves the rest alone
+
+
+def test_finishing_with_an_empty_list_after_a_user_message_is_checked_once() -> None:
+    b = board()
+    b.show([("m1", "m1", "user: Remove duplicate rows from sales.csv")])
+    assert apply_call(b, "finish", "{}").startswith("check before finishing: the list is empty.")
+    assert apply_call(b, "finish", "{}") == "ok: finished"
+    quiet = board()
+    quiet.show([("m1", "m1", "assistant: hello")])
+    assert apply_call(quiet, "finish", "{}") == "ok: finished"
