@@ -50,8 +50,8 @@ EXTRACT_PROMPT = """\
 You turn a task an AI agent finished successfully into a reusable SOP (standard operating
 procedure) for next time, or skip it.
 
-- use_when: the kind of request this SOP is for, general enough to match similar future tasks
-  ("Build a product landing page with Tailwind CSS"), not this one instance.
+- use_when: the kind of request this SOP is for, in the words of this task, general enough to match
+  similar future tasks, not this one instance.
 - preferences: the user's preferences that shaped the work, as one short sentence, or "".
 - tool_sops: the tool calls that did the work, in order, each with the action to take
   (what to pass, what to check). Leave out dead ends and retries.
@@ -70,7 +70,7 @@ You turn a task an AI agent failed at into a warning for next time, or skip it.
 PLACE_PROMPT = """\
 You file a new SOP into a space: a tree of folders and pages (like Notion). Folders hold folders
 and pages; pages hold SOPs. Look around with list_space, reuse a fitting folder and page, or plan
-new ones with create_folder and create_page (short lowercase titles such as web/landing_pages),
+new ones with create_folder and create_page (short lowercase titles, one level per call),
 then call place_sop with the page path. If an SOP listed as similar already covers the same
 procedure, call merge_into with its block id instead of adding a twin.
 Each page is a skill an agent loads by its description: when you create a page, give it a
