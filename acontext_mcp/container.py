@@ -130,7 +130,7 @@ def _build(settings: Settings, db: Database, provider: ChatProvider | None, coun
         db,
         tasks,
         usage,
-        TaskAgent(provider, usage) if provider else None,
+        TaskAgent(provider, usage, settings.observer_max_steps) if provider else None,
         ObserverConfig(
             batch=settings.observer_batch,
             idle_s=settings.observer_idle_s,

@@ -154,6 +154,8 @@ class Settings(BaseModel):
         2.0, env="ACONTEXT_OBSERVER_RETRY_BASE_S", doc="first batch retry wait, seconds (doubles)", ge=0)
     observer_concurrency: int = setting(
         4, env="ACONTEXT_OBSERVER_CONCURRENCY", doc="sessions observed at once", ge=1)
+    observer_max_steps: int = setting(
+        12, env="ACONTEXT_OBSERVER_MAX_STEPS", doc="model calls per observer batch", ge=1)
     lancedb_uri: str | None = setting(
         None, env="ACONTEXT_LANCEDB_URI", doc="search index location (a path or an object store URI)",
         shown="`<data dir>/lancedb`")

@@ -11,7 +11,8 @@ blocks -> search index) against the model at `--base-url`; then it is scored aga
   that task's keywords (case-insensitive); matching is one-to-one, in order.
 - status accuracy: matched tasks whose status is the expected one.
 - preference recall: expected preferences whose keywords (at least half) appear in some stored preference.
-- learn/skip accuracy: "learn" sessions must end with a learned SOP, "skip" sessions without one.
+- learn/skip accuracy: "learn" sessions must end with a learned SOP, "warning" sessions (a failed task
+  with a lesson) with a learned warning and no SOP, "skip" sessions with neither.
 - useful vs junk skills: a learned SOP is useful when its `use_when` has at least 4 words, it has at
   least one step, every step's `tool_name` is a tool the transcript called (or empty, for a plain
   step), and no step's action is shorter than 3 letters; otherwise junk (with the reason).
@@ -48,7 +49,7 @@ class Labelled:
     messages: list[dict[str, Any]]
     tasks: list[tuple[str, str]]  # (keywords of the description, expected status)
     preferences: list[str]  # keywords of each stated preference
-    outcome: str  # "learn" or "skip"
+    outcome: str  # "learn" (an SOP), "warning" (a failed task's lesson) or "skip" (nothing learned)
     paraphrase: str = ""  # a search that should find the learned skill
     format: str = "openai"
 
@@ -140,6 +141,332 @@ SESSIONS: list[Labelled] = [
         paraphrase="repair a failing date test for february 29",
         format="anthropic",
     ),
+    Labelled(
+        "revenue report (data work, SQL, preference)",
+        [
+            {"role": "user", "content": "Give me last month's revenue per region from the orders table. "
+                                        "Show the result as a markdown table, please."},
+            {"role": "assistant", "content": "Checking the table's columns first.",
+             "tool_calls": [call("r1", "run_sql", query="SELECT column_name FROM information_schema.columns "
+                                                         "WHERE table_name = 'orders'")]},
+            {"role": "tool", "tool_call_id": "r1", "content": "id, region, amount, created_at"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("r2", "run_sql", query="SELECT region, SUM(amount) FROM orders WHERE created_at "
+                                                         ">= date_trunc('month', now()) - interval '1 month' AND "
+                                                         "created_at < date_trunc('month', now()) GROUP BY region")]},
+            {"role": "tool", "tool_call_id": "r2", "content": "EU 41200\nUS 55870\nAPAC 19340"},
+            {"role": "assistant", "content": "| region | revenue |\n|---|---|\n| EU | 41,200 |\n| US | 55,870 |\n"
+                                             "| APAC | 19,340 |"},
+            {"role": "user", "content": "Great, exactly what I needed."},
+        ],
+        tasks=[("revenue per region last month", "success")],
+        preferences=["markdown table"],
+        outcome="learn",
+        paraphrase="sum sales by region for the previous month in sql",
+    ),
+    Labelled(
+        "pandas upgrade (coding, failed, Anthropic format)",
+        [
+            {"role": "user", "content": [{"type": "text", "text": "Upgrade pandas to 3.0 in this project and make "
+                                          "sure the tests still pass."}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "u1", "name": "run_shell", "input": {"cmd": "pip install 'pandas==3.0'"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "u1", "content":
+                                          "ERROR: Cannot install pandas==3.0 because statsmodels 0.13 requires "
+                                          "pandas<2.0"}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "u2", "name": "run_shell",
+                 "input": {"cmd": "pip install 'pandas==3.0' 'statsmodels>=0.15'"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "u2", "content":
+                                          "ERROR: statsmodels>=0.15 requires scipy>=1.14, which conflicts with the "
+                                          "pinned scipy==1.9"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "The upgrade is blocked by pinned "
+                                               "statsmodels and scipy versions; I could not upgrade pandas."}]},
+            {"role": "user", "content": [{"type": "text", "text": "OK, stop there, we'll leave pandas as it is."}]},
+        ],
+        tasks=[("upgrade pandas", "failed")],
+        preferences=[],
+        outcome="warning",
+        format="anthropic",
+    ),
+    Labelled(
+        "rename variable (coding, too trivial)",
+        [
+            {"role": "user", "content": "Rename the variable tmp to total in utils.py."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("v1", "edit_file", path="utils.py", old="tmp", new="total")]},
+            {"role": "tool", "tool_call_id": "v1", "content": "edited utils.py (3 replacements)"},
+            {"role": "assistant", "content": "Renamed tmp to total in utils.py."},
+        ],
+        tasks=[("rename variable tmp total", "success")],
+        preferences=[],
+        outcome="skip",
+    ),
+    Labelled(
+        "price scrape (browsing, preference, Anthropic format)",
+        [
+            {"role": "user", "content": [{"type": "text", "text": "Collect the names and prices of all laptops on "
+                                          "shop.example/laptops into laptops.csv. Use semicolons as the separator."}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "p1", "name": "open_browser", "input": {"url": "https://shop.example/laptops"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "p1",
+                                          "content": "page loaded: 12 products, 2 pages"}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "p2", "name": "extract_text",
+                 "input": {"selector": ".product .name, .product .price", "all_pages": True}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "p2",
+                                          "content": "24 items: ThinkPad X1 | 1499 ... MacBook Air | 1199"}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "p3", "name": "write_file",
+                 "input": {"path": "laptops.csv", "content": "name;price\nThinkPad X1;1499\n..."}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "p3",
+                                          "content": "wrote laptops.csv"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Saved 24 laptops with prices to "
+                                               "laptops.csv."}]},
+            {"role": "user", "content": [{"type": "text", "text": "Thanks!"}]},
+        ],
+        tasks=[("laptops prices laptops.csv", "success")],
+        preferences=["semicolons separator"],
+        outcome="learn",
+        paraphrase="scrape product names and prices from a web shop into a csv",
+        format="anthropic",
+    ),
+    Labelled(
+        "small talk (too trivial, Anthropic format)",
+        [
+            {"role": "user", "content": [{"type": "text", "text": "Hi! How's your day going?"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Going well, thanks! What can I help "
+                                               "you with?"}]},
+            {"role": "user", "content": [{"type": "text", "text": "Nothing yet, just saying hello."}]},
+        ],
+        tasks=[],
+        preferences=[],
+        outcome="skip",
+        format="anthropic",
+    ),
+    Labelled(
+        "rebase conflict (coding)",
+        [
+            {"role": "user", "content": "Rebase my branch feature/login on main and fix any conflicts."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("g1", "run_shell", cmd="git fetch origin && git rebase origin/main")]},
+            {"role": "tool", "tool_call_id": "g1", "content": "CONFLICT (content): Merge conflict in auth.py"},
+            {"role": "assistant", "content": "One conflict in auth.py; keeping both the new token check and "
+                                             "main's logging.",
+             "tool_calls": [call("g2", "edit_file", path="auth.py", old="<<<<<<< HEAD", new="")]},
+            {"role": "tool", "tool_call_id": "g2", "content": "edited auth.py"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("g3", "run_shell", cmd="pytest -q && git add auth.py && git rebase --continue")]},
+            {"role": "tool", "tool_call_id": "g3", "content": "48 passed\nSuccessfully rebased and updated "
+                                                               "refs/heads/feature/login."},
+            {"role": "assistant", "content": "Rebased feature/login on main; the conflict in auth.py is "
+                                             "resolved and the tests pass."},
+        ],
+        tasks=[("rebase feature login main conflicts", "success")],
+        preferences=[],
+        outcome="learn",
+        paraphrase="resolve merge conflicts while rebasing a git branch",
+    ),
+    Labelled(
+        "signup chart (data work, preferences, Anthropic format)",
+        [
+            {"role": "user", "content": [{"type": "text", "text": "Plot weekly signups from signups.csv as a bar "
+                                          "chart and save it to signups.png. No chart title, and use a "
+                                          "colorblind-friendly palette."}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "s1", "name": "run_python",
+                 "input": {"code": "df = pd.read_csv('signups.csv', parse_dates=['date'])\n"
+                                   "w = df.resample('W', on='date').size()\n"
+                                   "w.plot.bar(color=sns.color_palette('colorblind'))\nplt.savefig('signups.png')"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "s1",
+                                          "content": "saved signups.png (52 bars)"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "The chart of 52 weeks is in signups.png."}]},
+            {"role": "user", "content": [{"type": "text", "text": "Looks good."}]},
+        ],
+        tasks=[("plot weekly signups bar chart", "success")],
+        preferences=["no chart title", "colorblind friendly palette"],
+        outcome="learn",
+        paraphrase="make a bar chart of signups per week",
+        format="anthropic",
+    ),
+    Labelled(
+        "health endpoint and version bump (coding, two tasks)",
+        [
+            {"role": "user", "content": "Add a GET /health endpoint to app.py that returns {\"ok\": true}, then "
+                                        "bump the version in pyproject.toml to 1.4.0."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("h1", "edit_file", path="app.py", old="app = FastAPI()",
+                                 new="app = FastAPI()\n\n@app.get('/health')\n"
+                                     "def health():\n    return {'ok': True}")]},
+            {"role": "tool", "tool_call_id": "h1", "content": "edited app.py"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("h2", "run_shell", cmd="pytest -q tests/test_app.py")]},
+            {"role": "tool", "tool_call_id": "h2", "content": "6 passed"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("h3", "edit_file", path="pyproject.toml", old='version = "1.3.2"',
+                                 new='version = "1.4.0"')]},
+            {"role": "tool", "tool_call_id": "h3", "content": "edited pyproject.toml"},
+            {"role": "assistant", "content": "Added /health (tests pass) and bumped the version to 1.4.0."},
+        ],
+        tasks=[("health endpoint", "success"), ("bump version 1.4.0", "success")],
+        preferences=[],
+        outcome="learn",
+        paraphrase="add a health check route to a fastapi app",
+    ),
+    Labelled(
+        "dashboard login (browsing, failed)",
+        [
+            {"role": "user", "content": "Log in to the analytics dashboard at dash.example and download this "
+                                        "week's traffic report."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("l1", "open_browser", url="https://dash.example/login")]},
+            {"role": "tool", "tool_call_id": "l1", "content": "login form: email, password"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("l2", "fill_form", fields={"email": "me@example.com", "password": "***"})]},
+            {"role": "tool", "tool_call_id": "l2", "content": "page asks for a 6-digit code sent to the "
+                                                               "user's phone (two-factor)"},
+            {"role": "assistant", "content": "The dashboard asks for a two-factor code sent to your phone, so I "
+                                             "cannot log in and download the report."},
+            {"role": "user", "content": "Right, I forgot about 2FA. I'll get it myself."},
+        ],
+        tasks=[("download traffic report dashboard", "failed")],
+        preferences=[],
+        outcome="warning",
+    ),
+    Labelled(
+        "logs to parquet (data work, preference)",
+        [
+            {"role": "user", "content": "Convert logs.jsonl to a Parquet file with snappy compression and check "
+                                        "that no rows are lost."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("q1", "run_python",
+                                 code="t = pyarrow.json.read_json('logs.jsonl')\n"
+                                      "pq.write_table(t, 'logs.parquet', compression='snappy')")]},
+            {"role": "tool", "tool_call_id": "q1", "content": "wrote logs.parquet"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("q2", "run_python", code="print(t.num_rows, pq.read_metadata('logs.parquet')"
+                                                            ".num_rows)")]},
+            {"role": "tool", "tool_call_id": "q2", "content": "183211 183211"},
+            {"role": "assistant", "content": "logs.parquet has all 183,211 rows, compressed with snappy."},
+        ],
+        tasks=[("convert logs parquet", "success")],
+        preferences=["snappy compression"],
+        outcome="learn",
+        paraphrase="turn a json lines file into parquet",
+    ),
+    Labelled(
+        "capital lookup (browsing, too trivial, Anthropic format)",
+        [
+            {"role": "user", "content": [{"type": "text", "text": "What's the capital of Australia? Check "
+                                          "Wikipedia."}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "w1", "name": "open_browser",
+                 "input": {"url": "https://en.wikipedia.org/wiki/Australia"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "w1",
+                                          "content": "Australia ... Capital: Canberra ..."}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "The capital of Australia is Canberra."}]},
+        ],
+        tasks=[("capital australia", "success")],
+        preferences=[],
+        outcome="skip",
+        format="anthropic",
+    ),
+    Labelled(
+        "email extraction (data work, Anthropic format)",
+        [
+            {"role": "user", "content": [{"type": "text", "text": "Pull every email address out of contacts.txt, "
+                                          "remove duplicates and save them to emails.txt, one per line."}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "e1", "name": "run_python",
+                 "input": {"code": "found = sorted(set(re.findall(r'[\\w.+-]+@[\\w-]+\\.[\\w.]+', "
+                                   "open('contacts.txt').read().lower())))\n"
+                                   "open('emails.txt', 'w').write('\\n'.join(found))\nprint(len(found))"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "e1", "content": "317"}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "e2", "name": "run_shell", "input": {"cmd": "head -3 emails.txt"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "e2",
+                                          "content": "alice@corp.example\nbob@mail.example\ncarol@corp.example"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Saved 317 unique addresses to "
+                                               "emails.txt."}]},
+        ],
+        tasks=[("email addresses contacts emails.txt", "success")],
+        preferences=[],
+        outcome="learn",
+        paraphrase="extract unique e-mail addresses from a text file",
+        format="anthropic",
+    ),
+    Labelled(
+        "flaky test (coding, failed)",
+        [
+            {"role": "user", "content": "test_upload_retry fails now and then in CI. Find out why and fix it."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("f1", "run_shell", cmd="for i in $(seq 50); do pytest -q -k upload_retry || "
+                                                         "break; done")]},
+            {"role": "tool", "tool_call_id": "f1", "content": "50 x 1 passed"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("f2", "run_shell", cmd="pytest -q -k upload_retry -p no:randomly --count 200")]},
+            {"role": "tool", "tool_call_id": "f2", "content": "200 passed"},
+            {"role": "assistant", "content": "I could not reproduce the failure locally in 250 runs, so I "
+                                             "could not find the cause or fix it."},
+            {"role": "user", "content": "Fine, let's leave it for now."},
+        ],
+        tasks=[("test_upload_retry flaky", "failed")],
+        preferences=[],
+        outcome="skip",
+    ),
+    Labelled(
+        "pytest migration (coding, still running)",
+        [
+            {"role": "user", "content": "Convert our unittest test files in tests/ to plain pytest functions. "
+                                        "Keep the fixtures in conftest.py."},
+            {"role": "assistant", "content": "There are 14 files; starting with test_models.py.",
+             "tool_calls": [call("m1", "edit_file", path="tests/test_models.py", old="class TestModels("
+                                 "unittest.TestCase):", new="")]},
+            {"role": "tool", "tool_call_id": "m1", "content": "edited tests/test_models.py"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("m2", "run_shell", cmd="pytest -q tests/test_models.py")]},
+            {"role": "tool", "tool_call_id": "m2", "content": "12 passed"},
+            {"role": "assistant", "content": "test_models.py is converted and passes; 13 files to go. Moving on "
+                                             "to test_views.py."},
+        ],
+        tasks=[("convert unittest pytest", "running")],
+        preferences=["fixtures conftest.py"],
+        outcome="skip",
+    ),
+    Labelled(
+        "unit conversion (too trivial)",
+        [
+            {"role": "user", "content": "How many kilometres is 26.2 miles?"},
+            {"role": "assistant", "content": "26.2 miles is about 42.2 km."},
+            {"role": "user", "content": "Cool, thanks."},
+        ],
+        tasks=[],
+        preferences=[],
+        outcome="skip",
+    ),
+    Labelled(
+        "docs changelog (browsing)",
+        [
+            {"role": "user", "content": "Find what changed in the requests library's latest release and list the "
+                                        "breaking changes in changes.md."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("c1", "open_browser", url="https://pypi.example/project/requests/#history")]},
+            {"role": "tool", "tool_call_id": "c1", "content": "latest release 2.33.0"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("c2", "open_browser", url="https://github.example/psf/requests/HISTORY.md")]},
+            {"role": "tool", "tool_call_id": "c2", "content": "2.33.0: drops Python 3.8; removes "
+                                                               "requests.compat.urlparse alias; ..."},
+            {"role": "assistant", "content": None,
+             "tool_calls": [call("c3", "write_file", path="changes.md",
+                                 content="# requests 2.33.0 breaking changes\n- drops Python 3.8\n- ...")]},
+            {"role": "tool", "tool_call_id": "c3", "content": "wrote changes.md"},
+            {"role": "assistant", "content": "The breaking changes of requests 2.33.0 are in changes.md."},
+        ],
+        tasks=[("breaking changes requests release changes.md", "success")],
+        preferences=[],
+        outcome="learn",
+        paraphrase="summarise a python library's breaking changes from its changelog",
+    ),
 ]
 
 
@@ -161,6 +488,11 @@ def tools_called(labelled: Labelled) -> set[str]:
             if block.get("type") == "tool_use":
                 names.add(block["name"])
     return names
+
+
+def outcome_of(kinds: set[str]) -> str:
+    """"learn" when an SOP was learned, else "warning" when a warning was, else "skip"."""
+    return "learn" if "sop" in kinds else "warning" if "warning" in kinds else "skip"
 
 
 def judge_sop(data: dict[str, Any], used: set[str]) -> str:
@@ -193,6 +525,7 @@ class Score:
     found_again: list[bool] = field(default_factory=list)
     llm_calls: int = 0
     prompt_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the engine's prompt cache
     completion_tokens: int = 0
     seconds: float = 0.0
     extracted: list[dict[str, Any]] = field(default_factory=list)
@@ -222,9 +555,12 @@ async def score_session(settings: Settings, labelled: Labelled, timeout_s: float
             items = []
         learned = [i for i in items if i.status == "learned" and i.block_id]
         used = tools_called(labelled)
-        skills, found = [], []
+        skills, found, kinds = [], [], set()
         for item in learned:
             block = await acx.spaces.get_block(space.id, item.block_id or "")
+            kinds.add(block.type)
+            if block.type != "sop":
+                continue
             skills.append(judge_sop(dict(block.data), used))
             if labelled.paraphrase:
                 hits = await acx.search.experience_search(space.id, labelled.paraphrase, limit=3)
@@ -233,7 +569,8 @@ async def score_session(settings: Settings, labelled: Labelled, timeout_s: float
                    if i.status != "learned" and (i.last_error or i.skip_reason)]
         usage = await acx.db.fetch_one(
             "SELECT COUNT(*) AS calls, COALESCE(SUM(prompt_tokens), 0) AS prompt, "
-            "COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls")
+            "COALESCE(SUM(cached_tokens), 0) AS cached, COALESCE(SUM(completion_tokens), 0) AS completion "
+            "FROM llm_calls")
     unmatched = list(tasks)
     matched = status_right = 0
     for keywords, status in labelled.tasks:
@@ -248,8 +585,9 @@ async def score_session(settings: Settings, labelled: Labelled, timeout_s: float
     return Score(
         session=labelled.name, expected_tasks=len(labelled.tasks), extracted_tasks=len(tasks),
         matched_tasks=matched, status_right=status_right, preferences_expected=len(labelled.preferences),
-        preferences_found=prefs_found, expected_outcome=labelled.outcome, outcome="learn" if learned else "skip",
+        preferences_found=prefs_found, expected_outcome=labelled.outcome, outcome=outcome_of(kinds),
         skills=skills, found_again=found, llm_calls=usage["calls"], prompt_tokens=usage["prompt"],
+        cached_tokens=usage["cached"],
         completion_tokens=usage["completion"], seconds=round(time.perf_counter() - start, 1),
         extracted=[{"description": t.data.task_description, "status": t.status,
                     "preferences": t.data.user_preferences} for t in tasks],
@@ -280,8 +618,9 @@ def summary(scores: list[Score]) -> list[tuple[str, str]]:
                                            f"{len(skills) - skills.count('useful')})"),
         ("learned skill found by experience_search (top 3)", f"{sum(found)}/{len(found)}"),
         ("LLM calls per session", f"{sum(s.llm_calls for s in scores) / per:.1f}"),
-        ("prompt / completion tokens per session",
-         f"{sum(s.prompt_tokens for s in scores) // per} / {sum(s.completion_tokens for s in scores) // per}"),
+        ("prompt (of them cached) / completion tokens per session",
+         f"{sum(s.prompt_tokens for s in scores) // per} ({sum(s.cached_tokens for s in scores) // per}) / "
+         f"{sum(s.completion_tokens for s in scores) // per}"),
         ("seconds per session", f"{sum(s.seconds for s in scores) / per:.0f}"),
     ]
 
@@ -311,8 +650,9 @@ async def run_all(args: argparse.Namespace) -> list[Score]:
         base_url = args.base_url
         if args.trace:
             base_url = stack.enter_context(ScriptedOpenAI(responder=Recorder(args.base_url, args.trace))).base_url
-        for i, labelled in enumerate(SESSIONS[: args.sessions]):
-            scores.append(await run_one(args, base_url, i, labelled))
+        picked = [int(n) for n in args.only.split(",")] if args.only else range(1, args.sessions + 1)
+        for i in picked:
+            scores.append(await run_one(args, base_url, i, SESSIONS[i - 1]))
     return scores
 
 
@@ -334,6 +674,7 @@ def main() -> None:
     parser.add_argument("--model", default="local")
     parser.add_argument("--tool-mode", default="json_schema", choices=("auto", "native", "json_schema"))
     parser.add_argument("--sessions", type=int, default=len(SESSIONS), help="score only the first N sessions")
+    parser.add_argument("--only", default="", help="score only these sessions, e.g. 1,6,9 (from 1)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the observer and learner each get")
     parser.add_argument("--call-timeout", type=float, default=900.0, help="seconds one LLM call may take")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores here")

@@ -28,6 +28,7 @@ class ChatReply:
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of prompt_tokens, served from the server's prompt cache
 
     def as_message(self) -> dict[str, Any]:
         """The reply as an OpenAI assistant message, to append to the conversation."""

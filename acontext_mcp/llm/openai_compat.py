@@ -6,7 +6,7 @@ server's Retry-After up to a cap); anything else fails at once with `LLMError`.
 Tool modes, for small and local models that write a call as JSON text instead of `tool_calls`:
 `native` sends `tools` and reads `tool_calls` only; `auto` (default) also reads a call written as
 JSON in `content` when `tool_calls` is empty; `json_schema` sends no `tools` but constrains the reply
-with `response_format` to one `{"name", "arguments"}` object (an `anyOf` over the offered tools),
+with `response_format` to one `{"name", "arguments"}` object (an `anyOf` over the offered tools) or an array of them,
 and replays earlier calls and results as plain messages.
 """
 
@@ -34,6 +34,7 @@ MAX_BACKOFF_S = 30.0
 PLACEHOLDER_KEY = "not-needed"
 
 ToolMode = Literal["auto", "native", "json_schema"]
+MAX_CALLS_PER_REPLY = 8  # calls one json_schema reply may hold
 
 
 class OpenAICompatible:
@@ -128,12 +129,14 @@ class OpenAICompatible:
             if calls:
                 content = None  # the text was the call
         usage = response.usage
+        details = getattr(usage, "prompt_tokens_details", None) if usage else None
         return ChatReply(
             content=content,
             tool_calls=calls,
             model=response.model or self._model,
             prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
             completion_tokens=(usage.completion_tokens or 0) if usage else 0,
+            cached_tokens=(getattr(details, "cached_tokens", None) or 0) if details else 0,
         )
 
     def _where(self) -> str:
@@ -146,7 +149,8 @@ class OpenAICompatible:
         return redact(text, [self._api_key, *url_secrets(self._base_url)])
 
 def call_format(tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """A `response_format` that admits exactly one call of one offered tool: `{"name": const, "arguments": ...}`.
+    """A `response_format` that admits one call of an offered tool, `{"name": const, "arguments": ...}`, or an
+    array of up to `MAX_CALLS_PER_REPLY` such calls (made in order).
 
     Each tool's `$defs` move to the root, where its `#/$defs/...` references point."""
     defs: dict[str, Any] = {}
@@ -160,7 +164,8 @@ def call_format(tools: list[dict[str, Any]]) -> dict[str, Any]:
             "properties": {"name": {"const": function["name"]}, "arguments": parameters},
             "required": ["name", "arguments"],
         })
-    schema: dict[str, Any] = {"anyOf": choices, **({"$defs": defs} if defs else {})}
+    several = {"type": "array", "items": {"anyOf": choices}, "minItems": 1, "maxItems": MAX_CALLS_PER_REPLY}
+    schema: dict[str, Any] = {"anyOf": [*choices, several], **({"$defs": defs} if defs else {})}
     return {"type": "json_schema", "json_schema": {"name": "tool_call", "schema": schema}}
 
 
@@ -172,8 +177,9 @@ def plain_conversation(messages: list[dict[str, Any]], tools: list[dict[str, Any
         f"  arguments schema: {json.dumps(t['function'].get('parameters') or {}, separators=(',', ':'))}"
         for t in tools
     )
-    guide = ("Reply with exactly one tool call as a JSON object "
-             '{"name": <tool name>, "arguments": {...}}. Tools:\n' + described)
+    guide = ("Reply with one tool call as a JSON object "
+             '{"name": <tool name>, "arguments": {...}}, or a JSON array of such objects to make several '
+             "calls in order. Tools:\n" + described)
     names: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     for message in messages:

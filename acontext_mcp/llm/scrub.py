@@ -144,6 +144,7 @@ class ScrubbingProvider:
             content=scrub(reply.content) if reply.content else reply.content,
             tool_calls=[ToolCall(call.id, call.name, scrub(call.arguments)) for call in reply.tool_calls],
             model=reply.model, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
+            cached_tokens=reply.cached_tokens,
         )
 
     async def aclose(self) -> None:

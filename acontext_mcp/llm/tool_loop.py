@@ -49,16 +49,15 @@ class LoopRun:
 
 
 def tool_schemas(args: Mapping[str, type[BaseModel]]) -> list[dict[str, Any]]:
-    """Tools in the Chat Completions `tools` shape, without pydantic's titles (they only cost tokens)."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": name, "description": model.__doc__, "parameters": _untitled(model.model_json_schema())
-            },
-        }
-        for name, model in args.items()
-    ]
+    """Tools in the Chat Completions `tools` shape, without pydantic's titles (they only cost tokens); the
+    docstring is sent once, as the function's description, not again as the parameters' description."""
+    schemas = []
+    for name, model in args.items():
+        parameters = _untitled(model.model_json_schema())
+        parameters.pop("description", None)
+        schemas.append({"type": "function",
+                        "function": {"name": name, "description": model.__doc__, "parameters": parameters}})
+    return schemas
 
 
 def _untitled(schema: Any) -> Any:

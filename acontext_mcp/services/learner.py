@@ -49,7 +49,7 @@ from acontext_mcp.services.models import (
 )
 from acontext_mcp.services.observer.models import TaskData
 from acontext_mcp.services.sessions import check_session
-from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent
+from acontext_mcp.services.skill_agent import EXTRACT_PURPOSE, PLACE_PURPOSE, SkillAgent, tools_used
 from acontext_mcp.services.skills.history import Change
 from acontext_mcp.services.spaces.models import EntrySource
 from acontext_mcp.services.spaces.service import SpaceService
@@ -59,6 +59,7 @@ from acontext_mcp.store.database import Database, Row, Writer, new_id, utc_now
 LLM_PURPOSES = (EXTRACT_PURPOSE, PLACE_PURPOSE, "agentic_search")
 SPACE_LEASES = "learner-space"  # the leases that keep placements in one space apart
 _EXPERIENCE_HINT = "call list_pending_experiences to see the ids that wait for confirmation"
+FALLBACK_MESSAGES = 40  # a task with no linked messages is learned from the session's last messages
 
 
 async def queue_learning(tx: Writer, task_ids: Sequence[str]) -> int:
@@ -136,15 +137,15 @@ class LearnerService(WorkQueue):
         item = await self._db.fetch_one("SELECT * FROM learning_queue WHERE id = ? AND status = 'queued'", (item_id,))
         if item is None:
             return  # done meanwhile, or its session or space was deleted
-        ids = json.loads(item["message_ids"])
-        marks = ",".join("?" * len(ids))
-        rows = await self._db.fetch_all(
-            f"SELECT id, body FROM messages WHERE id IN ({marks}) ORDER BY seq", ids
-        ) if ids else []
-        messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
         task = TaskData.model_validate_json(item["task"])
         failed = item["task_status"] == "failed"
-        learned = await self._agent.extract(task, messages, failed=failed)
+        if item["extracted"] is not None:  # an earlier attempt extracted it and failed later: place only
+            learned = json.loads(item["extracted"])
+        else:
+            messages = await self._messages(item["session_id"], json.loads(item["message_ids"]))
+            learned = await self._agent.extract(task, messages, failed=failed)
+            async with self._db.transaction() as tx:
+                await tx.execute("UPDATE learning_queue SET extracted = ? WHERE id = ?", (json.dumps(learned), item_id))
         if isinstance(learned, str):
             async with self._db.transaction() as tx:
                 await self._ack(tx, item_id, "skipped", learned)
@@ -182,6 +183,21 @@ class LearnerService(WorkQueue):
                 page_data=placement.page_data, source=_source(item["session_id"], item["task_id"]),
                 change=_change(task, failed, item["session_id"], item["task_id"]), then=ack,
             )
+
+    async def _messages(self, session_id: str, ids: list[str]) -> list[dict[str, Any]]:
+        """The task's linked messages; when none is linked, or none of them calls a tool (so no step could be
+        checked against them), the session's last `FALLBACK_MESSAGES`."""
+        rows = []
+        if ids:
+            marks = ",".join("?" * len(ids))
+            rows = await self._db.fetch_all(f"SELECT id, body FROM messages WHERE id IN ({marks}) ORDER BY seq", ids)
+        messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
+        if tools_used(messages):
+            return messages
+        rows = await self._db.fetch_all(
+            "SELECT id, body FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT ?",
+            (session_id, FALLBACK_MESSAGES))
+        return [{"id": row["id"], **json.loads(row["body"])} for row in rows[::-1]]
 
     async def project_of(self, item_id: str) -> str | None:
         row = await self._db.fetch_one(
@@ -339,7 +355,8 @@ class LearnerService(WorkQueue):
     async def _ack(self, tx: Writer, item_id: str, status: str, outcome: str) -> None:
         await self.confirm_lease(tx, item_id)
         await tx.execute(
-            "UPDATE learning_queue SET status = ?, outcome = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+            "UPDATE learning_queue SET status = ?, outcome = ?, next_attempt_at = NULL, last_error = NULL, "
+            "updated_at = ? WHERE id = ?",
             (status, outcome, utc_now(), item_id),
         )
 

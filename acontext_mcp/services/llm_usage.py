@@ -22,9 +22,10 @@ class LlmUsage:
         try:
             reply = await provider.chat(messages, tools)
         except Exception as exc:
-            await self._record(purpose, provider.model, 0, 0, str(exc))
+            await self._record(purpose, provider.model, 0, 0, 0, str(exc))
             raise
-        await self._record(purpose, reply.model, reply.prompt_tokens, reply.completion_tokens, None)
+        await self._record(purpose, reply.model, reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens,
+                           None)
         return reply
 
     async def totals(self, purposes: Sequence[str] | None = None) -> TokenUsage:
@@ -32,6 +33,7 @@ class LlmUsage:
         where = f"AND purpose IN ({', '.join('?' * len(purposes))})" if purposes else ""
         row = await self._db.fetch_one(
             "SELECT COUNT(*) AS calls, COALESCE(SUM(1 - ok), 0) AS failed, COALESCE(SUM(prompt_tokens), 0) AS prompt, "
+            "COALESCE(SUM(cached_tokens), 0) AS cached, "
             f"COALESCE(SUM(completion_tokens), 0) AS completion FROM llm_calls WHERE project_id = ? {where}",
             (current_project(), *(purposes or ())),
         )
@@ -41,12 +43,15 @@ class LlmUsage:
             failed_calls=row["failed"],
             prompt_tokens=row["prompt"],
             completion_tokens=row["completion"],
+            cached_prompt_tokens=row["cached"],
         )
 
-    async def _record(self, purpose: str, model: str, prompt: int, completion: int, error: str | None) -> None:
+    async def _record(
+        self, purpose: str, model: str, prompt: int, completion: int, cached: int, error: str | None
+    ) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO llm_calls (purpose, model, prompt_tokens, completion_tokens, ok, error, created_at, "
-                "project_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (purpose, model, prompt, completion, error is None, error, utc_now(), current_project()),
+                "INSERT INTO llm_calls (purpose, model, prompt_tokens, completion_tokens, cached_tokens, ok, error, "
+                "created_at, project_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (purpose, model, prompt, completion, cached, error is None, error, utc_now(), current_project()),
             )

@@ -154,6 +154,8 @@ class TokenUsage(BaseModel):
     failed_calls: int
     prompt_tokens: int
     completion_tokens: int
+    cached_prompt_tokens: int = Field(default=0, description="Of prompt_tokens, those the server answered from "
+                                      "its prompt cache (prompt_tokens_details.cached_tokens)")
 
 
 class NativeMessage(BaseModel):

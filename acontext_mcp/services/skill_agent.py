@@ -42,13 +42,16 @@ PLACE_PURPOSE = "learner_place"
 SIMILAR_USE_WHEN = 0.5  # word overlap (Jaccard) of use_when, with the same tool steps, that makes a twin
 MAX_LISTED = 200
 NUDGE = "Call one of the tools; a reply without a tool call does nothing."
+# The learner's own tools, which a model copying its prompt names as an SOP step.
+LEARNER_TOOLS = frozenset({"submit_sop", "submit_warning", "skip", "list_space", "create_folder", "create_page",
+                           "place_sop", "merge_into", "finish"})
 
 EXTRACT_PROMPT = """\
 You turn a task an AI agent finished successfully into a reusable SOP (standard operating
 procedure) for next time, or skip it.
 
-- use_when: the kind of request this SOP is for, general enough to match similar future tasks
-  ("Build a product landing page with Tailwind CSS"), not this one instance.
+- use_when: the kind of request this SOP is for, in the words of this task, general enough to match
+  similar future tasks, not this one instance.
 - preferences: the user's preferences that shaped the work, as one short sentence, or "".
 - tool_sops: the tool calls that did the work, in order, each with the action to take
   (what to pass, what to check). Leave out dead ends and retries.
@@ -67,7 +70,7 @@ You turn a task an AI agent failed at into a warning for next time, or skip it.
 PLACE_PROMPT = """\
 You file a new SOP into a space: a tree of folders and pages (like Notion). Folders hold folders
 and pages; pages hold SOPs. Look around with list_space, reuse a fitting folder and page, or plan
-new ones with create_folder and create_page (short lowercase titles such as web/landing_pages),
+new ones with create_folder and create_page (short lowercase titles, one level per call),
 then call place_sop with the page path. If an SOP listed as similar already covers the same
 procedure, call merge_into with its block id instead of adding a twin.
 Each page is a skill an agent loads by its description: when you create a page, give it a
@@ -114,6 +117,7 @@ class Skip(ToolArgs):
 
 @dataclass
 class _Extracted:
+    used: set[str]  # the tools the task's messages called: the only tool names a step may name
     sop: dict[str, Any] | None = None
     skip_reason: str | None = None
 
@@ -121,8 +125,19 @@ class _Extracted:
         sop = validate_data("sop", args.model_dump())
         if not sop["tool_sops"]:
             raise InvalidArgument("tool_sops is empty: list the tool steps, or call skip if no tool did the work")
+        for n, step in enumerate(sop["tool_sops"], 1):
+            self._check_step(n, step)
         self.sop, self.skip_reason = sop, None
         return "ok: SOP recorded"
+
+    def _check_step(self, n: int, step: dict[str, Any]) -> None:
+        """A step names a tool the messages called (any name, when they show no calls), never one of ours."""
+        name = str(step.get("tool_name") or "").strip()
+        if name in LEARNER_TOOLS or (name and self.used and name not in self.used):
+            raise InvalidArgument(f"tool_sops[{n}].tool_name {name!r} was not called in the messages; "
+                                  f"use one the agent called: {', '.join(sorted(self.used)) or '(none)'}")
+        if len(re.findall(r"[A-Za-z]", str(step.get("action") or ""))) < 3:
+            raise InvalidArgument(f"tool_sops[{n}].action must say what to do with the tool, in words")
 
     def warn(self, args: SubmitWarning) -> str:
         self.sop, self.skip_reason = validate_data("warning", args.model_dump()), None
@@ -183,8 +198,17 @@ class _TreePlan:
     names: set[str] = field(default_factory=set)  # the skill names taken in the space
     new_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # planned page path: its data
 
+    def resolve(self, path: str) -> str:
+        """A path as written, or the existing or planned folder or page it names loosely (titles compared by
+        their slugs, so "/iphone-landing-page" finds "/iPhone Landing Page")."""
+        exact = "/" + "/".join(split_path(path))
+        if exact in self.containers or exact == "/":
+            return exact
+        key = [slug(p) for p in split_path(path)]
+        return next((p for p in self.containers if [slug(x) for x in split_path(p)] == key), exact)
+
     def list(self, args: ListSpace) -> str:
-        base = "/" + "/".join(split_path(args.path))
+        base = self.resolve(args.path)
         if base != "/" and base not in self.containers:
             raise NotFound("path", base, "list / to see the folders and pages that exist")
         prefix = "" if base == "/" else base
@@ -201,9 +225,11 @@ class _TreePlan:
         if len(description) > MAX_DESCRIPTION:
             raise InvalidArgument(f"description is {len(description)} characters, over the limit of "
                                   f"{MAX_DESCRIPTION}; shorten it")
-        answer = self.create("page", args.parent_path, args.title)
-        path = f"{'/' + '/'.join(split_path(args.parent_path)) if split_path(args.parent_path) else ''}/" \
-               f"{args.title.strip()}"
+        parent = self.resolve(args.parent_path)
+        if self.containers.get(f"{parent.rstrip('/')}/{args.title.strip()}") == "folder":
+            parent = f"{parent.rstrip('/')}/{args.title.strip()}"  # a page titled as a folder goes inside it
+        answer = self.create("page", parent, args.title)
+        path = f"{parent.rstrip('/')}/{args.title.strip()}"
         if path in self.planned and path not in self.new_pages:
             name = unique(slug(args.title), self.names)
             self.names.add(name)
@@ -212,7 +238,7 @@ class _TreePlan:
         return answer
 
     def create(self, type: str, parent_path: str, title: str) -> str:
-        parent = "/" + "/".join(split_path(parent_path))
+        parent = self.resolve(parent_path)
         if parent != "/" and self.containers.get(parent) != "folder":
             what = self.containers.get(parent)
             raise InvalidArgument(f"{parent!r} is {'a page' if what else 'not a folder'}; "
@@ -228,7 +254,7 @@ class _TreePlan:
         return f"ok: planned {type} {path}"
 
     def place(self, args: PlaceSop) -> str:
-        path = "/" + "/".join(split_path(args.page_path))
+        path = self.resolve(args.page_path)
         if self.containers.get(path) != "page":
             raise InvalidArgument(f"{path!r} is not a page; create_page first, or pick a page from list_space")
         self.placement = Placement(path, page_data=self.new_pages.get(path))
@@ -257,7 +283,7 @@ class SkillAgent:
 
         Raises `LLMError`.
         """
-        state = _Extracted()
+        state = _Extracted(tools_used(messages))
         submit = {"submit_warning": Tool(SubmitWarning, state.warn)} if failed else \
             {"submit_sop": Tool(SubmitSop, state.submit)}
         tools = {**submit, "skip": Tool(Skip, state.skip)}
@@ -324,11 +350,19 @@ def _is_twin(existing: dict[str, Any], new: dict[str, Any]) -> bool:
     return bool(a | b) and len(a & b) / len(a | b) >= SIMILAR_USE_WHEN
 
 
+def tools_used(messages: list[dict[str, Any]]) -> set[str]:
+    """The names of the tools called in stored native messages."""
+    return {part["name"] for message in messages for part in message.get("parts", [])
+            if part.get("type") == "tool-call" and part.get("name")}
+
+
 def _task_prompt(task: TaskData, messages: list[dict[str, Any]]) -> str:
     lines = [f"Task: {task.task_description}"]
     lines += [f"Progress: {p}" for p in task.progresses]
     lines += [f"User preference: {p}" for p in task.user_preferences]
-    lines += ["", "Messages of the task:", transcript(messages) if messages else "(none linked)"]
+    used = tools_used(messages)
+    lines += ["", f"Tools the agent called: {', '.join(sorted(used)) if used else 'none'}"]
+    lines += ["", "Messages of the task:", transcript(messages) if messages else "(no messages)"]
     return "\n".join(lines)
 
 

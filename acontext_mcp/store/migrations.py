@@ -407,6 +407,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         # at 100,000 SOPs that scan took most of a fast search.
         ("CREATE INDEX blocks_type ON blocks(space_id, type)",),
     ),
+    Migration(
+        19,
+        "llm_cached_tokens_and_batch_notes",
+        ("ALTER TABLE llm_calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0",
+         "ALTER TABLE observer_sessions ADD COLUMN last_note TEXT"),
+    ),
+    Migration(
+        20,
+        "learning_extracted",
+        ("ALTER TABLE learning_queue ADD COLUMN extracted TEXT",),
+    ),
 )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -47,7 +48,7 @@ Reply = dict[str, Any]  # {"message": {...}} or {"status": int, "body": ...} or 
 
 
 def completion(
-    message: dict[str, Any], model: str, prompt_tokens: int = 10, completion_tokens: int = 5
+    message: dict[str, Any], model: str, prompt_tokens: int = 10, completion_tokens: int = 5, cached_tokens: int = 0
 ) -> dict[str, Any]:
     finish = "tool_calls" if message.get("tool_calls") else "stop"
     return {
@@ -60,6 +61,7 @@ def completion(
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": cached_tokens},
         },
     }
 
@@ -90,12 +92,16 @@ def hashed_embedding(text: str, dims: int, synonyms: dict[str, str] | None = Non
 
 
 def as_constrained(message: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """The message's first tool call as the JSON text a schema-constrained model writes in `content`."""
-    call = message["tool_calls"][0]["function"]
-    admitted = {choice["properties"]["name"]["const"] for choice in schema["anyOf"]}
-    if call["name"] not in admitted:
-        raise AssertionError(f"scripted call {call['name']!r} is not among the schema's tools {sorted(admitted)}")
-    content = f'{{"name": {json.dumps(call["name"])}, "arguments": {call["arguments"] or "{}"}}}'
+    """The message's tool calls as the JSON text a schema-constrained model writes in `content`: one call as an
+    object, several as an array (when the schema admits one)."""
+    admitted = {choice["properties"]["name"]["const"] for choice in schema["anyOf"] if "properties" in choice}
+    arrays = any(choice.get("type") == "array" for choice in schema["anyOf"])
+    written = []
+    for call in [c["function"] for c in message["tool_calls"]][: None if arrays else 1]:
+        if call["name"] not in admitted:
+            raise AssertionError(f"scripted call {call['name']!r} is not among the schema's tools {sorted(admitted)}")
+        written.append(f'{{"name": {json.dumps(call["name"])}, "arguments": {call["arguments"] or "{}"}}}')
+    content = written[0] if len(written) == 1 else f"[{', '.join(written)}]"
     return {"role": "assistant", "content": content, "tool_calls": None}
 
 
@@ -111,6 +117,7 @@ class ScriptedOpenAI:
         self._lock = threading.Lock()
         self.synonyms: dict[str, str] = {}
         self.embedding_requests: list[dict[str, Any]] = []
+        self._last_prompt = ""
         app = Starlette(routes=[
             Route("/v1/chat/completions", self._complete, methods=["POST"]),
             Route("/v1/embeddings", self._embed, methods=["POST"]),
@@ -149,8 +156,11 @@ class ScriptedOpenAI:
         message = reply["message"]
         if (body.get("response_format") or {}).get("type") == "json_schema" and message.get("tool_calls"):
             message = as_constrained(message, body["response_format"]["json_schema"]["schema"])
-        prompt_tokens = len(json.dumps(body.get("messages", [])) + json.dumps(body.get("tools", []))) // 4
-        return JSONResponse(completion(message, body.get("model", "scripted"), prompt_tokens=prompt_tokens))
+        prompt = json.dumps(body.get("tools", [])) + json.dumps(body.get("messages", []))
+        with self._lock:  # like llama.cpp, the prefix shared with the previous request is served from its cache
+            cached, self._last_prompt = len(os.path.commonprefix([prompt, self._last_prompt])) // 4, prompt
+        return JSONResponse(completion(message, body.get("model", "scripted"), prompt_tokens=len(prompt) // 4,
+                                       cached_tokens=cached))
 
     async def _embed(self, request: Request) -> Response:
         body = await request.json()

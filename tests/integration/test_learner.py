@@ -247,6 +247,7 @@ async def test_junk_is_retried_then_fails_visibly_while_other_work_flows(
     router.calls("extract", [("skip", {"reason": "nothing to learn"})], match="Broken task")
     [retried] = (await call(learning, "flush_learning", session_id=session_id))["items"]
     assert (retried["status"], retried["skip_reason"]) == ("skipped", "nothing to learn")
+    assert retried["last_error"] is None  # the earlier attempts' error is not the skipped item's
     assert (await call(learning, "get_learner_status"))["failed"] == []
 
 
@@ -261,3 +262,46 @@ async def test_learning_bad_input(learning: Client, client: Client) -> None:
     assert (status["enabled"], status["note"]) == (False, status["note"]) and "no LLM" in status["note"]
     offline_space = (await call(client, "create_space"))["id"]
     assert "no LLM is configured" in await call_error(client, "flush_learning", space_id=offline_space)
+
+
+async def test_steps_must_name_the_sessions_tools_and_a_retry_only_places(
+    learning: Client, router: Router, fake: ScriptedOpenAI
+) -> None:
+    """No message linked: the learner reads the session's messages; steps naming a tool the session never called
+    (or one of the learner's own tools, or with no action in words) are refused; the SOP is extracted once, and a
+    placement that fails is retried without extracting again. The plan's title and the placed path may differ in
+    case and spelling ("/Landing Pages" placed as "/landing-pages")."""
+    space_id, session_id = await space_session(learning)
+    await call(learning, "send_message", session_id=session_id, message={
+        "role": "assistant", "content": None,
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "write_file", "arguments": "{}"}}]})
+    await call(learning, "send_message", session_id=session_id,
+               message={"role": "tool", "tool_call_id": "c1", "content": "wrote index.html"})
+    step = {"tool_name": "write_file", "action": "write index.html with the hero"}
+    router.calls("extract",
+                 [("submit_sop", {"use_when": "Build a landing page", "tool_sops": [
+                     step, {"tool_name": "deploy_site", "action": "deploy it"}]})],
+                 [("submit_sop", {"use_when": "Build a landing page", "tool_sops": [
+                     {"tool_name": "submit_sop", "action": "submit the procedure"}]})],
+                 [("submit_sop", {"use_when": "Build a landing page", "tool_sops": [{**step, "action": "{"}]})],
+                 [("submit_sop", {"use_when": "Build a landing page", "tool_sops": [step]})])
+    router.when("place", {"status": 500, "body": {"error": {"message": "down"}}})
+    router.calls("place", [("create_page", {"parent_path": "/", "title": "Landing Pages"})],
+                 [("place_sop", {"page_path": "/landing-pages"})])
+    await succeed(learning, router, session_id, "Build the landing page")
+
+    [item] = (await call(learning, "flush_learning", session_id=session_id))["items"]
+    assert (item["status"], item["attempts"], item["last_error"]) == ("learned", 1, None)
+    block = await call(learning, "get_block", space_id=space_id, block_id=item["block_id"])
+    assert (block["path"], block["data"]["tool_sops"]) == ("/Landing Pages", [step])
+    extracts = [r for r in fake.requests if agent_of(r) == "extract"]
+    assert len(extracts) == 4  # once, with the three refusals: the retry after the failed placement only placed
+    assert "Tools the agent called: write_file" in extracts[0]["messages"][1]["content"]  # the session's, unlinked
+    assert "tool result [c1]: wrote index.html" in extracts[0]["messages"][1]["content"]
+    assert [m["content"] for m in extracts[-1]["messages"] if m["role"] == "tool"] == [
+        "error: submit_sop: tool_sops[2].tool_name 'deploy_site' was not called in the messages; use one the agent "
+        "called: write_file",
+        "error: submit_sop: tool_sops[1].tool_name 'submit_sop' was not called in the messages; use one the agent "
+        "called: write_file",
+        "error: submit_sop: tool_sops[1].action must say what to do with the tool, in words",
+    ]

@@ -50,9 +50,17 @@ async def learning(settings: Settings, fake: ScriptedOpenAI) -> AsyncIterator[Cl
 
 
 async def task_done(client: Client, router: Router, session_id: str, order: int, description: str,
-                    status: str = "success", preference: str | None = None) -> None:
-    """One message; the observer records it as task `order` (with a preference) and it ends with `status`."""
-    await call(client, "send_message", session_id=session_id, message={"role": "user", "content": description})
+                    status: str = "success", preference: str | None = None, tool: str | None = None) -> None:
+    """The user's message (with a preference), the agent calling `tool`; the observer records it as task `order`
+    and it ends with `status`."""
+    said = f"{description}. {preference}" if preference else description
+    await call(client, "send_message", session_id=session_id, message={"role": "user", "content": said})
+    if tool:
+        await call(client, "send_message", session_id=session_id, message={
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": f"call_{order}", "type": "function", "function": {"name": tool, "arguments": "{}"}}]})
+        await call(client, "send_message", session_id=session_id,
+                   message={"role": "tool", "tool_call_id": f"call_{order}", "content": "done"})
     turn: list[tuple[str, Any]] = [("insert_task", {"after_task_order": order - 1, "task_description": description})]
     if preference:
         turn.append(("append_user_preference", {"task_order": order, "preference": preference}))
@@ -117,7 +125,7 @@ async def test_three_learned_changes_and_an_edit_are_four_versions_that_diff_and
     for order, sop in ((4, SECOND), (5, THIRD)):
         router.calls("extract", [("submit_sop", sop)], match=sop["use_when"])
         router.calls("place", [("place_sop", {"page_path": "/web/landing_pages"})], match=sop["use_when"])
-        await task_done(learning, router, session_id, order, sop["use_when"])
+        await task_done(learning, router, session_id, order, sop["use_when"], tool=sop["tool_sops"][0]["tool_name"])
         await call(learning, "flush_learning", space_id=space_id)
     third = next(e for e in (await call(learning, "list_space", space_id=space_id))["entries"]
                  if e["title"] == THIRD["use_when"])

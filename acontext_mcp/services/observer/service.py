@@ -13,6 +13,7 @@ and a session's batches run one after another. The loop that calls `process` is 
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ from acontext_mcp.services.observer.task_agent import TaskAgent
 from acontext_mcp.services.observer.tasks import TaskService
 from acontext_mcp.services.project_configs import ProjectConfigService
 from acontext_mcp.store.database import Database, Writer, utc_now
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,12 @@ class ObserverService(WorkQueue):
             return
         messages = [{"id": row["id"], **json.loads(row["body"])} for row in rows]
         board = await self._tasks.load_board(session_id)
-        await self._agent.run(board, messages, await self._configs.get_configs() if self._configs else None)
+        run = await self._agent.run(board, messages, await self._configs.get_configs() if self._configs else None)
+        note = None if run.finished else (
+            f"the model did not call finish within {run.steps} steps; the batch's edits were kept, and the "
+            f"task list may be incomplete ({run.tool_errors} tool errors)")
+        if note:
+            log.warning("observer: session %s: %s", session_id, note)
         async with self._db.transaction() as tx:
             await self.confirm_lease(tx, session_id)
             marks = ",".join("?" * len(rows))
@@ -124,9 +132,11 @@ class ObserverService(WorkQueue):
                 raise _AlreadyDone  # another observer on this file got there first; roll back
             await board.save(tx)
             await tx.execute(
-                "UPDATE observer_sessions SET attempts = 0, next_attempt_at = NULL, failed = 0, updated_at = ? "
-                "WHERE session_id = ?",
-                (utc_now(), session_id),
+                "INSERT INTO observer_sessions (session_id, attempts, next_attempt_at, last_error, failed, updated_at, "
+                "last_note) SELECT ?, 0, NULL, NULL, 0, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?) "
+                "ON CONFLICT (session_id) DO UPDATE SET attempts = 0, next_attempt_at = NULL, failed = 0, "
+                "updated_at = excluded.updated_at, last_note = excluded.last_note",
+                (session_id, utc_now(), note, session_id),
             )
         if board.learning_queued:
             self._tasks.learnable()
@@ -162,7 +172,7 @@ class ObserverService(WorkQueue):
     async def session_state(self, session_id: str) -> ObserverState:
         row = await self._db.fetch_one(
             "SELECT (SELECT COUNT(*) FROM observer_queue WHERE session_id = ?) AS waiting, "
-            "s.attempts, s.failed, s.last_error "
+            "s.attempts, s.failed, s.last_error, s.last_note "
             "FROM (SELECT 1) AS one LEFT JOIN observer_sessions s ON s.session_id = ?",
             (session_id, session_id),
         )
@@ -182,7 +192,8 @@ class ObserverService(WorkQueue):
             status = "retrying"
             note = f"attempt {attempts} of {self._config.max_attempts} failed; retrying with backoff"
         else:
-            status, note = ("queued" if waiting else "idle"), None
+            status = "queued" if waiting else "idle"
+            note = f"last batch: {row['last_note']}" if row["last_note"] else None
         return ObserverState(
             enabled=True, status=status, pending_messages=waiting, attempts=attempts, last_error=error, note=note
         )

@@ -36,13 +36,30 @@ list with your tools, then call finish.
 - Status: pending (not started), running (being worked on), success (done), failed (given up or
   impossible).
 - Progress lines are the agent's own account, in the first person and past tense, concrete and
-  short: "I have navigated to the repo", "I have written the hero section".
-- User preferences are what the user wants about a task: tools, style, constraints.
-- Messages are shown as [message id] role: content. Link the messages that belong to a task with
-  link_messages, using those ids.
+  short, as in the example below.
+- User preferences are what the user asks for about how a task is done: style, tools, constraints,
+  in the user's own words. The task itself is not one.
+- Status: mark a task success as soon as the agent says it is done and the user does not object;
+  failed when the agent says it could not do it or the user gives up. A reply from a tool shows the
+  task list as it is now: do not set a status the task already has.
+- Progress lines and preferences come only from what the messages say; never invent them. Record a
+  preference only when the user states it.
+- Messages are shown as [label] role: content, with short labels m1, m2, ... Link the messages
+  that belong to a task with link_messages, using those labels.
 - task_order is a task's position from 1; insert_task with after_task_order 0 puts a task first,
   and inserting shifts the orders of the tasks after it.
-- If nothing changed, call finish at once."""
+- You may make several tool calls in one reply. When the list is up to date, call finish.
+
+Example. Messages:
+[m1] user: Add a dark mode toggle to settings.html. Keep it in the header.
+[m2] assistant: calls edit_file({"path": "settings.html"}) [c1]
+[m3] tool result [c1]: edited settings.html
+[m4] assistant: Done: the toggle is in the header.
+Calls: insert_task(after_task_order=0, task_description="Add a dark mode toggle to settings.html");
+append_user_preference(task_order=1, preference="Keep the toggle in the header");
+append_task_progress(task_order=1, progress="I have added the toggle to settings.html");
+update_task(task_order=1, status="success"); link_messages(task_order=1, message_ids=["m1", "m2", "m3", "m4"]);
+finish()"""
 
 
 class InsertTask(ToolArgs):
@@ -57,7 +74,7 @@ class UpdateTask(ToolArgs):
 
     task_order: int
     status: Literal["pending", "running", "success", "failed"]
-    task_description: str | None = Field(default=None, description="A new description, or null to keep it")
+    task_description: str | None = Field(default=None, description="A corrected goal, or null to keep it")
 
 
 class AppendTaskProgress(ToolArgs):
@@ -75,40 +92,65 @@ class AppendUserPreference(ToolArgs):
 
 
 class LinkMessages(ToolArgs):
-    """Link messages (by their [id]) to the task they belong to."""
+    """Link messages (by their [label], such as m2) to the task they belong to."""
 
     task_order: int
-    message_ids: list[str]
+    message_ids: list[str] = Field(description='Labels such as "m2" (message ids work too)')
 
 
 class Finish(ToolArgs):
     """Stop: the task list is up to date."""
 
 
+def _shown(board: TaskBoard, done: str) -> str:
+    """An edit's answer with the task list as it is now, so the model sees the state it changed."""
+    return f"ok: {done}. Tasks now:\n{board.render()}"
+
+
 def _insert(board: TaskBoard, a: InsertTask) -> str:
-    return f"ok: inserted task {board.insert(a.after_task_order, a.task_description)}"
+    board.check_new_task(a.task_description)
+    return _shown(board, f"inserted task {board.insert(a.after_task_order, a.task_description)}")
 
 
 def _update(board: TaskBoard, a: UpdateTask) -> str:
-    board.update(a.task_order, a.status, a.task_description)
-    return f"ok: task {a.task_order} is {a.status}"
+    # A description rewritten as a task ends is the agent's report of the result, not the user's goal: keep the goal.
+    ending = a.status in ("success", "failed") and a.task_description is not None
+    board.update(a.task_order, a.status, None if ending else a.task_description)
+    kept = " (its description is kept: record results with append_task_progress)" if ending else ""
+    return _shown(board, f"task {a.task_order} is {a.status}{kept}")
 
 
 def _progress(board: TaskBoard, a: AppendTaskProgress) -> str:
     board.append_progress(a.task_order, a.progress)
-    return f"ok: progress added to task {a.task_order}"
+    return _shown(board, f"progress added to task {a.task_order}")
 
 
 def _preference(board: TaskBoard, a: AppendUserPreference) -> str:
     board.append_preference(a.task_order, a.preference)
-    return f"ok: preference added to task {a.task_order}"
+    return _shown(board, f"preference added to task {a.task_order}")
 
 
 def _link(board: TaskBoard, a: LinkMessages) -> str:
-    return f"ok: linked {board.link(a.task_order, a.message_ids)} new messages to task {a.task_order}"
+    if not (linked := board.link(a.task_order, a.message_ids)):  # a model repeating itself: say so, to break the loop
+        raise InvalidArgument(f"those messages are already linked to task {a.task_order}; nothing changed. "
+                              "Set the task's status if it is wrong, or call finish")
+    return f"ok: linked {linked} new messages to task {a.task_order}"
 
 
 def _finish(board: TaskBoard, a: Finish) -> str:
+    """The first finish of a batch that ended no task but leaves some open asks the model to check them, once; so does
+    the first finish that leaves the list empty after a user's message."""
+    if not board.tasks and board.user_evidence and not board.finish_checked:
+        board.finish_checked = True
+        return ("check before finishing: the list is empty. If the user asked for something, insert_task it (and set "
+                "its status from the messages); small talk needs no task. Then call finish again.")
+    open_ = [t for t in board.tasks if t.status in ("pending", "running")]
+    if open_ and not board.finish_checked and not board.ended_in_batch():
+        board.finish_checked = True
+        listed = ", ".join(f"{t.order} ({t.status})" for t in open_)
+        return (f"check before finishing: tasks {listed} are open. If the messages say a task is done and the user "
+                "did not object, update_task it to success; failed if the agent could not do it. Then call finish "
+                "again.")
     return "ok: finished"
 
 
@@ -134,7 +176,7 @@ def tool_schemas() -> list[dict[str, Any]]:
 
 
 class TaskAgent:
-    def __init__(self, provider: ChatProvider, usage: LlmUsage, max_steps: int = 8) -> None:
+    def __init__(self, provider: ChatProvider, usage: LlmUsage, max_steps: int = 12) -> None:
         self._loop = ToolLoop(provider, usage, max_steps)
 
     @property
@@ -145,9 +187,13 @@ class TaskAgent:
         self, board: TaskBoard, messages: list[dict[str, Any]], criteria: ProjectConfigs | None = None
     ) -> LoopRun:
         """Update `board` from `messages` (stored native bodies with their `id`), judging success and failure by
-        the project's `criteria` when it set them. Raises `LLMError`."""
+        the project's `criteria` when it set them. The model sees the messages under short labels (m1, m2, ...);
+        a run that ends without `finish` is `finished=False`. Raises `LLMError`."""
+        labelled = [{**message, "id": f"m{i}"} for i, message in enumerate(messages, 1)]
+        board.show([(m["id"], message["id"], transcript([m]).split("] ", 1)[-1])
+                    for m, message in zip(labelled, messages, strict=True)])
         tools = {name: Tool(tool.args, partial(tool.apply, board)) for name, tool in TOOLS.items()}
-        return await self._loop.run(PURPOSE, system_prompt(criteria), prompt(board, messages), tools,
+        return await self._loop.run(PURPOSE, system_prompt(criteria), prompt(board, labelled), tools,
                                     final={"finish"})
 
 

@@ -7,6 +7,7 @@ the transaction that acknowledges the batch, so a failed batch leaves no half-wr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,15 @@ from acontext_mcp.services.sessions import check_session
 from acontext_mcp.store.database import Database, Writer, new_id, utc_now
 
 LEARNED = ("success", "failed")  # outcomes the learner learns from: SOPs and warnings
+SAME_TASK = 0.7  # word overlap (Jaccard) of two descriptions that makes an insert a duplicate
+MAX_STATUS_CHANGES = 2  # a task's status changes per batch; more is a model cycling through statuses
+# Words that say nothing about what happened, so they cannot ground a progress line or a preference.
+_FILLER_WORDS = """
+i ive have has had the a an and or to of for in on with it its this that is was be been user agent task tasks
+please want wants use used using make made done do did will would should can could new now then also all some
+my me you your we our they them
+"""
+_FILLER = frozenset(_FILLER_WORDS.split())
 
 
 @dataclass
@@ -34,6 +44,7 @@ class _Entry:
     was: str | None = None  # the status as loaded
     changed: set[str] = field(default_factory=set)
     new_links: list[str] = field(default_factory=list)
+    status_changes: int = 0  # in this batch
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -49,6 +60,16 @@ class TaskBoard:
         self._entries = entries
         self._known = known_message_ids
         self.learning_queued = 0  # tasks `save` queued for the learner
+        self.labels: dict[str, str] = {}  # short per-batch message labels ("m1") -> message ids
+        self.evidence: set[str] | None = None  # words of the batch's messages; progress must share one
+        self.user_evidence: set[str] | None = None  # words of the user's messages; preferences must share one
+        self.finish_checked = False  # the model was asked once to check open tasks before finishing
+
+    def show(self, batch: list[tuple[str, str, str]]) -> None:
+        """Set the batch the model reads: (label, message id, text said in it, with role "user: ..." first)."""
+        self.labels = {label: message_id for label, message_id, _ in batch}
+        self.evidence = set().union(*(_content_words(text) for _, _, text in batch))
+        self.user_evidence = set().union(*(_content_words(text) for _, _, text in batch if text.startswith("user:")))
 
     @property
     def tasks(self) -> list[Task]:
@@ -67,10 +88,23 @@ class TaskBoard:
         self._entries.insert(after_task_order, entry)
         return after_task_order + 1
 
+    def check_new_task(self, description: str) -> None:
+        """Raise `InvalidArgument` when a task already says (nearly) the same as `description`."""
+        for order, other in enumerate(self._entries, 1):
+            if _similar(other.data.task_description, description):
+                raise InvalidArgument(f"task {order} already says this ({other.data.task_description!r}); "
+                                      f"update_task {order} instead of inserting a duplicate")
+
     def update(self, order: int, status: str, description: str | None = None) -> None:
         entry = self._entry(order)
         description = _text(description, "task_description") if description is not None else None
-        entry.status = check_status(status)
+        status = check_status(status)
+        if status != entry.status:
+            if entry.status_changes >= MAX_STATUS_CHANGES:
+                raise InvalidArgument(f"task {order}'s status already changed {entry.status_changes} times in this "
+                                      f"batch; it stays {entry.status}: call finish")
+            entry.status_changes += 1
+        entry.status = status
         entry.changed.add("status")
         if description is not None:
             entry.data.task_description = description
@@ -78,24 +112,36 @@ class TaskBoard:
 
     def append_progress(self, order: int, progress: str) -> None:
         entry = self._entry(order)
-        entry.data.progresses.append(_text(progress, "progress"))
+        progress = _text(progress, "progress")
+        _check_new(progress, entry.data.progresses, "progress", order)
+        _check_grounded(progress, self.evidence, "progress", "the messages show the agent did")
+        entry.data.progresses.append(progress)
         entry.changed.add("data")
 
     def append_preference(self, order: int, preference: str) -> None:
         entry = self._entry(order)
-        entry.data.user_preferences.append(_text(preference, "preference"))
+        preference = _text(preference, "preference")
+        _check_new(preference, entry.data.user_preferences, "preference", order)
+        _check_grounded(preference, self.user_evidence, "preference", "the user said in their messages")
+        entry.data.user_preferences.append(preference)
         entry.changed.add("data")
 
     def link(self, order: int, message_ids: list[str]) -> int:
-        """Link messages of this session to a task; return how many were newly linked."""
+        """Link messages of this session (by id, or by this batch's label such as "m2") to a task; return how
+        many were newly linked."""
         entry = self._entry(order)
+        message_ids = [self.labels.get(_label(m), m) for m in message_ids]
         unknown = [m for m in message_ids if m not in self._known]
         if unknown:
-            raise InvalidArgument(f"unknown message ids {unknown}; use the ids in [brackets] from the transcript")
+            raise InvalidArgument(f"unknown message ids {unknown}; use the labels in [brackets] from the transcript")
         fresh = [m for m in dict.fromkeys(message_ids) if m not in entry.message_ids]
         entry.message_ids += fresh
         entry.new_links += fresh
         return len(fresh)
+
+    def ended_in_batch(self) -> bool:
+        """Whether a task turned success or failed in this batch."""
+        return any(e.status in LEARNED and e.was != e.status for e in self._entries)
 
     def render(self) -> str:
         """The list as the model reads it."""
@@ -208,6 +254,38 @@ def check_status(status: str) -> TaskStatus:
     if status not in TASK_STATUSES:
         raise InvalidArgument(f"status must be one of {', '.join(TASK_STATUSES)}, got {status!r}")
     return status
+
+
+def _label(value: str) -> str:
+    """A label as a model may write it: "m2", "[m2]", "M2" or "2" all mean "m2"."""
+    value = value.strip().strip("[]").lower()
+    return f"m{value}" if value.isdigit() else value
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _words(text) if w not in _FILLER and len(w) > 1}
+
+
+def _similar(a: str, b: str) -> bool:
+    """Mostly the same words, and the same numbers ("fix issue 12" is not "fix issue 13")."""
+    x, y = _words(a), _words(b)
+    if {w for w in x if w.isdigit()} != {w for w in y if w.isdigit()}:
+        return False
+    return bool(x | y) and len(x & y) / len(x | y) >= SAME_TASK
+
+
+def _check_new(line: str, lines: list[str], name: str, order: int) -> None:
+    if any(_words(line) == _words(old) for old in lines):
+        raise InvalidArgument(f"task {order} already has this {name}; add only something new, or call finish")
+
+
+def _check_grounded(line: str, evidence: set[str] | None, name: str, what: str) -> None:
+    if evidence is not None and not _content_words(line) & evidence:
+        raise InvalidArgument(f"{name} shares no word with the new messages; record only what {what}")
 
 
 def _text(value: str, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -140,7 +141,9 @@ async def test_json_schema_mode_constrains_the_reply_and_reads_the_call_from_con
     assert "tools" not in request
     schema = request["response_format"]["json_schema"]["schema"]
     assert request["response_format"]["type"] == "json_schema"
-    assert [c["properties"]["name"]["const"] for c in schema["anyOf"]] == ["insert_task", "finish"]
+    *one, several = schema["anyOf"]
+    assert [c["properties"]["name"]["const"] for c in one] == ["insert_task", "finish"]
+    assert several == {"type": "array", "items": {"anyOf": one}, "minItems": 1, "maxItems": 8}  # calls in order
     assert schema["$defs"] == {"Status": {"enum": ["pending", "success"]}}  # hoisted to where $ref points
     assert "$defs" not in schema["anyOf"][0]["properties"]["arguments"]
     sent = request["messages"]
@@ -197,3 +200,22 @@ async def test_tool_mode_setting(fake: ScriptedOpenAI) -> None:
     assert "response_format" in fake.requests[0]
     with pytest.raises(ValueError, match="llm_tool_mode"):
         Settings.load(env={"ACONTEXT_LLM_TOOL_MODE": "grammar"})
+
+
+async def test_json_schema_mode_reads_several_calls_from_one_reply(fake: ScriptedOpenAI) -> None:
+    fake.reply(tool_calls=[("insert_task", {"description": "ship it"}), ("finish", {})])
+    async with provider(fake.base_url, tool_mode="json_schema") as opened:
+        reply = await opened.chat([{"role": "system", "content": "You track tasks."}, *HELLO], TASK_TOOLS)
+    assert [(c.name, json.loads(c.arguments)) for c in reply.tool_calls] == [
+        ("insert_task", {"description": "ship it"}), ("finish", {})]
+    assert "a JSON array of such objects" in fake.requests[0]["messages"][0]["content"]
+
+
+async def test_cached_prompt_tokens_are_read_from_the_usage(fake: ScriptedOpenAI) -> None:
+    fake.reply("one")
+    fake.reply("two")
+    async with provider(fake.base_url) as opened:
+        first = await opened.chat([*HELLO], [])
+        second = await opened.chat([*HELLO, {"role": "assistant", "content": "one"}], [])
+    assert first.cached_tokens == 0
+    assert 0 < second.cached_tokens < second.prompt_tokens  # the shared prefix came from the server's cache

@@ -8,6 +8,7 @@ from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.queue.work import RetryPolicy, split_due
 from acontext_mcp.services.skill_agent import (
     CreateFolder,
+    CreatePage,
     ListSpace,
     MergeInto,
     PlaceSop,
@@ -72,6 +73,22 @@ def test_placement_plans_without_writing() -> None:
     plan.merge(MergeInto(block_id="b1"))
     assert (plan.placement.page_path, plan.placement.merge_into) == ("/web/pages", "b1")  # type: ignore[union-attr]
     assert CreateFolder(parent_path="/", title="x", extra="ignored").title == "x"
+
+
+def test_placement_names_stay_consistent() -> None:
+    """A planned title and the path the model places at may differ in case and spelling; a page titled like an
+    existing folder goes inside that folder; a parent named loosely is the folder it means."""
+    plan = _TreePlan(containers={"/Web": "folder"}, sops={})
+    assert plan.create("folder", "/", "iPhone 15 Pro Max Landing Page") == (
+        "ok: planned folder /iPhone 15 Pro Max Landing Page")
+    with pytest.raises(InvalidArgument, match="not a page"):
+        plan.place(PlaceSop(page_path="/iphone-15-pro-max-landing-page"))  # a folder, found by its slug
+    answer = plan.create_page(CreatePage(parent_path="/", title="Web"))
+    assert answer == "ok: planned page /Web/Web (skill name web)"
+    assert plan.create_page(CreatePage(parent_path="web", title="Pricing")).startswith("ok: planned page /Web/Pricing")
+    assert plan.place(PlaceSop(page_path="/web/pricing")) == "ok: the entry goes on /Web/Pricing"
+    assert plan.placement is not None and plan.placement.page_path == "/Web/Pricing"
+    assert "page /Web/Web (planned)" in plan.list(ListSpace(path="/WEB"))
 
 
 def test_schedule_split_and_backoff() -> None:

@@ -41,9 +41,9 @@ def test_tool_contract() -> None:
 def test_insert_shifts_later_tasks() -> None:
     b = board("first", "third")
     second = apply_call(b, "insert_task", '{"after_task_order": 1, "task_description": "second"}')
-    assert second == "ok: inserted task 2"
+    assert second == "ok: inserted task 2. Tasks now:\n1. [pending] first\n2. [pending] second\n3. [pending] third"
     zeroth = apply_call(b, "insert_task", '{"after_task_order": 0, "task_description": "zeroth"}')
-    assert zeroth == "ok: inserted task 1"
+    assert zeroth.startswith("ok: inserted task 1. Tasks now:\n1. [pending] zeroth\n")
     assert [(t.order, t.data.task_description, t.status) for t in b.tasks] == [
         (1, "zeroth", "pending"), (2, "first", "pending"), (3, "second", "pending"), (4, "third", "pending")
     ]
@@ -56,7 +56,6 @@ def test_update_progress_preference_link() -> None:
         ("append_task_progress", {"task_order": 1, "progress": "I have written the hero"}),
         ("append_user_preference", {"task_order": 1, "preference": "dark theme"}),
         ("link_messages", {"task_order": 1, "message_ids": ["m2", "m1", "m2"]}),
-        ("link_messages", {"task_order": 1, "message_ids": ["m1"]}),
         ("update_task", {"task_order": 1, "status": "success"}),
     ]:
         assert apply_call(b, name, json.dumps(args)).startswith("ok"), name
@@ -105,3 +104,92 @@ def test_empty_board_says_to_insert_first() -> None:
 def test_finish_and_empty_arguments() -> None:
     assert apply_call(board(), "finish", "") == "ok: finished"
     assert set(TOOLS) >= {"finish"}
+
+
+def test_each_tool_is_described_once() -> None:
+    """The docstring is the function's description; the parameters do not repeat it."""
+    for schema in tool_schemas():
+        assert schema["function"]["description"]
+        assert "description" not in schema["function"]["parameters"]
+
+
+def test_a_near_duplicate_task_is_refused_but_another_number_is_a_new_task() -> None:
+    b = board("Fix issue 12 in the parser")
+    answer = apply_call(b, "insert_task", '{"after_task_order": 1, "task_description": "fix issue 12 in parser"}')
+    assert answer == ("error: insert_task: task 1 already says this ('Fix issue 12 in the parser'); "
+                      "update_task 1 instead of inserting a duplicate")
+    assert apply_call(b, "insert_task", '{"after_task_order": 1, "task_description": "Fix issue 13 in the parser"}'
+                      ).startswith("ok")
+    assert len(b.tasks) == 2
+
+
+def test_a_status_cycling_within_one_batch_is_stopped() -> None:
+    b = board("deploy")
+    for status in ("running", "success"):
+        assert apply_call(b, "update_task", json.dumps({"task_order": 1, "status": status})).startswith("ok")
+    assert apply_call(b, "update_task", '{"task_order": 1, "status": "success"}').startswith("ok")  # no change
+    answer = apply_call(b, "update_task", '{"task_order": 1, "status": "failed"}')
+    assert answer == ("error: update_task: task 1's status already changed 2 times in this batch; it stays "
+                      "success: call finish")
+    assert b.tasks[0].status == "success"
+
+
+def test_progress_and_preferences_must_come_from_the_messages() -> None:
+    b = board("landing page")
+    b.show([("m1", "id-1", "user: Build a landing page, keep the hero plain black"),
+            ("m2", "id-2", "assistant: calls write_file({\"path\": \"index.html\"}) [c1]")])
+    invented = apply_call(b, "append_task_progress", '{"task_order": 1, "progress": "I have deployed to Vercel"}')
+    assert invented == ("error: append_task_progress: progress shares no word with the new messages; record only "
+                        "what the messages show the agent did")
+    assert apply_call(b, "append_task_progress", '{"task_order": 1, "progress": "I have written index.html"}'
+                      ).startswith("ok")
+    again = apply_call(b, "append_task_progress", '{"task_order": 1, "progress": "I have written index.html."}')
+    assert "already has this progress" in again
+    assert "no word with the new messages" in apply_call(
+        b, "append_user_preference", '{"task_order": 1, "preference": "Use write_file"}')  # the agent's, not the user's
+    assert apply_call(b, "append_user_preference", '{"task_order": 1, "preference": "plain black hero"}'
+                      ).startswith("ok")
+    assert b.tasks[0].data.progresses == ["I have written index.html"]
+    assert b.tasks[0].data.user_preferences == ["plain black hero"]
+
+
+def test_messages_are_linked_by_their_short_labels() -> None:
+    b = board("landing page")
+    b.show([("m1", "m2", "user: hi"), ("m2", "m1", "assistant: hello")])  # label -> stored id
+    assert apply_call(b, "link_messages", '{"task_order": 1, "message_ids": ["m1", "[M2]"]}') == (
+        "ok: linked 2 new messages to task 1")
+    assert b.tasks[0].message_ids == ["m2", "m1"]
+    assert apply_call(b, "link_messages", '{"task_order": 1, "message_ids": ["2", "m1"]}') == (
+        "error: link_messages: those messages are already linked to task 1; nothing changed. Set the task's status "
+        "if it is wrong, or call finish")
+
+
+def test_a_task_that_ends_keeps_its_goal_as_description() -> None:
+    b = board("Remove duplicate rows from sales.csv")
+    answer = apply_call(b, "update_task", json.dumps(
+        {"task_order": 1, "status": "success", "task_description": "54 duplicate rows removed"}))
+    assert answer.startswith("ok: task 1 is success (its description is kept: record results with "
+                             "append_task_progress)")
+    assert b.tasks[0].data.task_description == "Remove duplicate rows from sales.csv"
+    apply_call(b, "update_task", json.dumps({"task_order": 1, "status": "running", "task_description": "Dedupe"}))
+    assert b.tasks[0].data.task_description == "Dedupe"  # a goal corrected while it runs is kept
+
+
+def test_finishing_with_open_tasks_and_none_ended_is_checked_once() -> None:
+    b = board("Build the landing page", "Add the specs")
+    answer = apply_call(b, "finish", "{}")
+    assert answer.startswith("check before finishing: tasks 1 (pending), 2 (pending) are open.")
+    assert apply_call(b, "finish", "{}") == "ok: finished"
+    ended = board("Build the landing page", "Add the specs")
+    apply_call(ended, "update_task", '{"task_order": 1, "status": "success"}')
+    assert apply_call(ended, "finish", "{}") == "ok: finished"  # a batch that ended a task leaves the rest alone
+
+
+def test_finishing_with_an_empty_list_after_a_user_message_is_checked_once() -> None:
+    b = board()
+    b.show([("m1", "m1", "user: Remove duplicate rows from sales.csv")])
+    assert apply_call(b, "finish", "{}").startswith("check before finishing: the list is empty.")
+    assert apply_call(b, "finish", "{}") == "ok: finished"
+    quiet = board()
+    quiet.show([("m1", "m1", "assistant: hello")])
+    assert apply_call(quiet, "finish", "{}") == "ok: finished"
