@@ -73,7 +73,7 @@ async def test_installed_hooks_store_the_session_and_bring_skills_back(tmp_path:
                    tool_use("Bash", {"command": "echo alpha", "description": "first"}),
                    tool_use("Bash", {"command": "ls /no-such-dir-here", "description": "second"}))
         fake.reply(text("alpha, and the second failed."))
-        run("Check two things with bash", project)
+        run("Check two things with bash; answer in one line", project)  # a preference the observer may keep
         [transcript] = run.transcripts()
         external_id = transcript.stem
         async with Client(server.mcp_url) as client:

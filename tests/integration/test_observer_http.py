@@ -34,7 +34,7 @@ async def test_seed_scenario_over_http(data_dir: Path) -> None:
             status = await call(client, "get_observer_status")
             assert (status["enabled"], status["model"], status["tokens"]["calls"]) == (True, "gpt-4.1-mini", 3)
         assert len(fake.requests) == 3
-        assert all(f"[{i}]" in fake.requests[0]["messages"][1]["content"] for i in ids)
+        assert all(f"[m{k}]" in fake.requests[0]["messages"][1]["content"] for k in range(1, len(ids) + 1))
 
 
 async def test_queue_survives_a_crash(data_dir: Path) -> None:

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 MODELS = ("replica-a", "replica-b")
 BATCH = 4
-_MESSAGE_ID = re.compile(r"^\[([0-9a-f-]{36})\]", re.MULTILINE)
+_SHOWN = re.compile(r"^\[m\d+\] user: (.*)$", re.MULTILINE)  # a message as the task agent shows it
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,15 @@ def replicas(deployment: Deployment, llm: ScriptedOpenAI, lease_s: float) -> Ite
 
 
 def batch_of(request: dict[str, Any]) -> tuple[str, ...] | None:
-    """The message ids an observer request shows, if it is a batch's first call (not a later turn)."""
+    """The texts of the messages an observer request shows, if it is a batch's first call (not a later turn)."""
     messages = request["messages"]
     if len(messages) != 2 or "insert_task" not in {t["function"]["name"] for t in request.get("tools", [])}:
         return None
-    return tuple(_MESSAGE_ID.findall(messages[1]["content"]))
+    return tuple(_SHOWN.findall(messages[1]["content"]))
 
 
 def batches(llm: ScriptedOpenAI) -> list[tuple[str, tuple[str, ...]]]:
-    """(model, message ids) of every batch sent, in arrival order."""
+    """(model, message texts) of every batch sent, in arrival order."""
     return [(request["model"], ids) for request in list(llm.requests) if (ids := batch_of(request))]
 
 
@@ -129,11 +129,12 @@ async def test_writes_to_both_replicas_are_stored_once_and_each_batch_is_observe
             assert await drained(second)
 
     seen = batches(llm)
-    expected = {tuple(ids[k:k + BATCH]) for ids in sent.values() for k in range(0, per_session, BATCH)}
-    assert sorted(ids for _, ids in seen) == sorted(expected)  # every batch once, none twice, none torn
-    order = [ids for _, ids in seen]
-    for ids in sent.values():
-        assert order.index(tuple(ids[:BATCH])) < order.index(tuple(ids[BATCH:]))  # in order per session
+    said = [[note(i, n)["content"] for n in range(per_session)] for i in range(sessions)]
+    expected = {tuple(texts[k:k + BATCH]) for texts in said for k in range(0, per_session, BATCH)}
+    assert sorted(texts for _, texts in seen) == sorted(expected)  # every batch once, none twice, none torn
+    order = [texts for _, texts in seen]
+    for texts in said:
+        assert order.index(tuple(texts[:BATCH])) < order.index(tuple(texts[BATCH:]))  # in order per session
     assert {model for model, _ in seen} == set(MODELS)  # both replicas observed
 
 
@@ -143,8 +144,8 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: 
 
     def responder(request: dict[str, Any]) -> Reply:
         """The first batch hangs until its replica is killed; a later one adds a task for its messages."""
-        ids = batch_of(request)
-        if ids is None:
+        shown = batch_of(request)
+        if shown is None:
             return finish(request)
         with lock:
             first = not started.is_set()
@@ -152,8 +153,9 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: 
         if first:
             killed.wait(timeout=60)
             return finish(request)
+        labels = [f"m{k}" for k in range(1, len(shown) + 1)]  # the short labels the prompt shows
         return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Ship it"}),
-                                     ("link_messages", {"task_order": 1, "message_ids": list(ids)}),
+                                     ("link_messages", {"task_order": 1, "message_ids": labels}),
                                      ("finish", {})])
 
     with ScriptedOpenAI(responder=responder) as llm, replicas(deployment, llm, lease_s) as servers:
@@ -162,8 +164,9 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: 
             ids = [(await call((first, second)[n % 2], "send_message", session_id=session_id, message=note(0, n)))["id"]
                    for n in range(BATCH)]
         assert await anyio.to_thread.run_sync(started.wait, 30), "no replica took the batch"
+        texts = tuple(note(0, n)["content"] for n in range(BATCH))
         (model, batch), = batches(llm)
-        assert batch == tuple(ids)
+        assert batch == texts
         victim, survivor = servers if model == MODELS[0] else servers[::-1]
         survivor_model = next(other for other in MODELS if other != model)
 
@@ -186,6 +189,6 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: 
             await eventually(lambda: drained(client), timeout=40, what="the survivor to finish the batch")
             tasks = await call(client, "get_tasks", session_id=session_id)
 
-    assert batches(llm) == [(model, tuple(ids)), (survivor_model, tuple(ids))]  # sent again by the survivor only
+    assert batches(llm) == [(model, texts), (survivor_model, texts)]  # sent again by the survivor only
     assert [(t["data"]["task_description"], t["message_ids"]) for t in tasks["items"]] == [("Ship it", ids)]
     assert tasks["observer"]["pending_messages"] == 0
