@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
@@ -128,7 +129,16 @@ class SqliteDatabase:
             finally:
                 self._in_transaction.reset(token)
         if checkpoint_due:
-            self._tasks.start_soon(self.writer.checkpoint)
+            self._tasks.start_soon(self._checkpoint)
+            # Let it start now: a caller that writes in a loop never yields otherwise (writes run inline), and the
+            # WAL, never checkpointed, would grow without bound and slow every read.
+            await anyio.lowlevel.checkpoint()
+
+    async def _checkpoint(self) -> None:
+        """Checkpoint between transactions (in a thread; the loop goes on). Beside a write, a checkpoint could not
+        copy that write's pages, and under a steady stream of writes the WAL would never start over."""
+        async with self._write_lock:
+            await self.writer.checkpoint()
 
     def _disk_full(self) -> DiskFull:
         """The error for a full disk; the first time, the reserve is given up so that deletes can run."""

@@ -208,3 +208,19 @@ async def test_commits_are_checkpointed_into_the_database_file(tmp_path: Path) -
                 await anyio.sleep(0.01)
         count = await db.fetch_one("SELECT COUNT(*) FROM t")
     assert count is not None and count[0] == CHECKPOINT_EVERY
+
+
+async def test_a_steady_stream_of_writes_keeps_the_wal_bounded(tmp_path: Path) -> None:
+    """A caller writing in a loop (never yielding otherwise) still lets each checkpoint run, between two
+    transactions, so the WAL starts over instead of growing with everything ever written."""
+    path = tmp_path / "a.db"
+    row = "x" * 4096
+    async with SqliteDatabase.open(path) as db:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (x TEXT)")
+        for _ in range(4 * CHECKPOINT_EVERY):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (?)", (row,))
+        assert db.writer.checkpoints >= 3  # each one ran before the next transaction could start
+        wal, database = path.with_name(f"{path.name}-wal").stat().st_size, path.stat().st_size
+    assert wal < database  # about the last interval's writes, not all of them
