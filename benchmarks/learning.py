@@ -644,12 +644,34 @@ class Recorder:
         return {"raw": raw}
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The model, its endpoint, the time limits and the trace: what every real-model benchmark takes."""
+    parser.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8089/v1")
+    parser.add_argument("--model", default="local")
+    parser.add_argument("--tool-mode", default="json_schema", choices=("auto", "native", "json_schema"))
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the observer and learner each get")
+    parser.add_argument("--call-timeout", type=float, default=900.0, help="seconds one LLM call may take")
+    parser.add_argument("--trace", type=Path, default=None, help="append every request's tail and reply here")
+
+
+def model_url(args: argparse.Namespace, stack: ExitStack) -> str:
+    """The endpoint to send to: `--base-url`, or with `--trace` a recording proxy in front of it."""
+    if not args.trace:
+        return str(args.base_url)
+    return stack.enter_context(ScriptedOpenAI(responder=Recorder(args.base_url, args.trace))).base_url
+
+
+def model_settings(args: argparse.Namespace, base_url: str, data_dir: Path) -> Settings:
+    """Settings that run the observer and learner against the model once, with no retries to blur the score."""
+    return Settings(
+        data_dir=data_dir, openai_base_url=base_url, llm_model=args.model, llm_tool_mode=args.tool_mode,
+        llm_timeout_s=args.call_timeout, observer_idle_s=0.5, observer_max_attempts=1, llm_max_retries=0)
+
+
 async def run_all(args: argparse.Namespace) -> list[Score]:
     scores = []
     with ExitStack() as stack:
-        base_url = args.base_url
-        if args.trace:
-            base_url = stack.enter_context(ScriptedOpenAI(responder=Recorder(args.base_url, args.trace))).base_url
+        base_url = model_url(args, stack)
         picked = [int(n) for n in args.only.split(",")] if args.only else range(1, args.sessions + 1)
         for i in picked:
             scores.append(await run_one(args, base_url, i, SESSIONS[i - 1]))
@@ -658,11 +680,7 @@ async def run_all(args: argparse.Namespace) -> list[Score]:
 
 async def run_one(args: argparse.Namespace, base_url: str, i: int, labelled: Labelled) -> Score:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp) / f"s{i}", openai_base_url=base_url, llm_model=args.model,
-            llm_tool_mode=args.tool_mode, llm_timeout_s=args.call_timeout, observer_idle_s=0.5,
-            observer_max_attempts=1, llm_max_retries=0)
-        score = await score_session(settings, labelled, args.timeout)
+        score = await score_session(model_settings(args, base_url, Path(tmp) / f"s{i}"), labelled, args.timeout)
     print(json.dumps(asdict(score)), flush=True)
     return score
 
@@ -670,15 +688,10 @@ async def run_one(args: argparse.Namespace, base_url: str, i: int, labelled: Lab
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.learning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8089/v1")
-    parser.add_argument("--model", default="local")
-    parser.add_argument("--tool-mode", default="json_schema", choices=("auto", "native", "json_schema"))
+    add_model_arguments(parser)
     parser.add_argument("--sessions", type=int, default=len(SESSIONS), help="score only the first N sessions")
     parser.add_argument("--only", default="", help="score only these sessions, e.g. 1,6,9 (from 1)")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the observer and learner each get")
-    parser.add_argument("--call-timeout", type=float, default=900.0, help="seconds one LLM call may take")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores here")
-    parser.add_argument("--trace", type=Path, default=None, help="append every request's tail and reply here")
     args = parser.parse_args()
     scores = anyio.run(run_all, args)
     print(f"\nModel {args.model} at {args.base_url}, tool mode {args.tool_mode}\n")

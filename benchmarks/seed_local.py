@@ -21,10 +21,9 @@ from pathlib import Path
 
 import anyio
 
-from acontext_mcp import Container, Settings
+from acontext_mcp import Container
 from acontext_mcp.demo import MESSAGES
-from benchmarks.learning import Recorder
-from tests.fakes.openai_server import ScriptedOpenAI
+from benchmarks.learning import add_model_arguments, model_settings, model_url
 
 PARAPHRASE = "make a marketing page for a new phone with a plain dark hero"
 
@@ -37,12 +36,7 @@ def stage(name: str, started: float, detail: object) -> None:
 async def run(args: argparse.Namespace) -> str:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        base_url = args.base_url
-        if args.trace:
-            base_url = stack.enter_context(ScriptedOpenAI(responder=Recorder(args.base_url, args.trace))).base_url
-        settings = Settings(data_dir=Path(tmp), openai_base_url=base_url, llm_model=args.model,
-                            llm_tool_mode=args.tool_mode, llm_timeout_s=args.call_timeout, observer_idle_s=0.5,
-                            observer_max_attempts=1, llm_max_retries=0)
+        settings = model_settings(args, model_url(args, stack), Path(tmp))
         async with Container.open(settings) as acx:
             space = await acx.spaces.create_space("seed")
             session = await acx.sessions.create_session(space_id=space.id)
@@ -86,12 +80,7 @@ async def run(args: argparse.Namespace) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.seed_local", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base-url", required=True, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8089/v1")
-    parser.add_argument("--model", default="local")
-    parser.add_argument("--tool-mode", default="json_schema", choices=("auto", "native", "json_schema"))
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds the observer and learner each get")
-    parser.add_argument("--call-timeout", type=float, default=900.0, help="seconds one LLM call may take")
-    parser.add_argument("--trace", type=Path, default=None, help="append every request's tail and reply here")
+    add_model_arguments(parser)
     args = parser.parse_args()
     verdict = anyio.run(run, args)
     print(verdict)
