@@ -12,7 +12,8 @@ each statement inline and hands one to a worker thread only where waiting there 
   remaining statements run in the thread;
 - the statement took over `_SLOW_S` inline last time (a large delete): its next runs go to the thread.
 The writer connection does not checkpoint by itself (that fsync would stall the loop): every
-`CHECKPOINT_EVERY` commits a task checkpoints on a connection of its own, in a worker thread.
+`CHECKPOINT_EVERY` commits a task checkpoints between two transactions, on a connection of its own, in a
+worker thread.
 """
 
 from __future__ import annotations
@@ -268,7 +269,7 @@ class InlineConnection:
             self.connection.execute("PRAGMA busy_timeout=0")
 
     async def checkpoint(self) -> None:
-        """Copy the WAL into the database file, in a thread; writers go on meanwhile (PASSIVE)."""
+        """Copy the WAL into the database file (PASSIVE), in a thread; the caller keeps writers out meanwhile."""
         try:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
