@@ -14,7 +14,7 @@ from acontext_mcp.services.models import Deleted, Session, SessionPage, SweepRep
 from acontext_mcp.services.spaces.tree import lock_space
 from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
-from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
+from acontext_mcp.store.database import Database, Reader, Row, Writer, in_batches, new_id, utc_now
 
 MAX_PAGE = 200
 _SELECT = (
@@ -160,11 +160,7 @@ class SessionService:
         """Remove the blob folders of sessions that no longer exist (left by kills or races); report them."""
         folders = await self._blobs.children()
         removed = []
-        for start in range(0, len(folders), 500):
-            batch = [name for name in folders[start:start + 500] if not name.startswith(".")]
-            marks = ", ".join("?" * len(batch))
-            if not batch:
-                continue
+        for batch, marks in in_batches([name for name in folders if not name.startswith(".")]):
             rows = await self._db.fetch_all(f"SELECT id FROM sessions WHERE id IN ({marks})", tuple(batch))
             known = {row["id"] for row in rows}
             for name in batch:

@@ -8,7 +8,7 @@ upserts, and times as UTC ISO-8601 text. Where the engines differ, the database 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,13 @@ class Row(Protocol):
     def __getitem__(self, key: Any, /) -> Any: ...
 
     def keys(self) -> Iterable[str]: ...
+
+
+def in_batches(values: Sequence[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """`values` a batch at a time, each with its placeholders (`?, ?, ?`) for an `IN (...)` list."""
+    for start in range(0, len(values), size):
+        batch = list(values[start : start + size])
+        yield batch, ", ".join("?" * len(batch))
 
 
 def new_id() -> str:

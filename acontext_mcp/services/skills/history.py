@@ -14,7 +14,7 @@ from typing import Any
 
 from acontext_mcp.formats.skill_md import Entry, SkillDoc, describe, render, slug, unique
 from acontext_mcp.services.spaces.tree import ENTRY_TYPES
-from acontext_mcp.store.database import Reader, Row, Writer, new_id, utc_now
+from acontext_mcp.store.database import Reader, Row, Writer, in_batches, new_id, utc_now
 
 EXTRA_KEYS = ("license", "compatibility", "metadata", "allowed-tools")
 
@@ -131,9 +131,7 @@ async def page_of_each(reader: Reader, block_ids: Iterable[str | None]) -> dict[
     entries outside a page) and unknown ids are left out. One query per 500 blocks."""
     ids = sorted({block_id for block_id in block_ids if block_id is not None})
     found: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        marks = ", ".join("?" * len(batch))
+    for batch, marks in in_batches(ids):
         for row in await reader.fetch_all(f"SELECT id, type, parent_id FROM blocks WHERE id IN ({marks})", batch):
             if row["type"] == "page":
                 found[row["id"]] = row["id"]

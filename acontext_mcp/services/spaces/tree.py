@@ -15,7 +15,7 @@ from acontext_mcp.services.spaces.models import (
     Space,
     SpaceSettings,
 )
-from acontext_mcp.store.database import Reader, Row, Writer
+from acontext_mcp.store.database import Reader, Row, Writer, in_batches
 
 CHILD_TYPES: dict[str | None, tuple[BlockType, ...]] = {
     None: ("folder", "page"),  # the space's root
@@ -80,9 +80,7 @@ async def with_paths(reader: Reader, ids: Sequence[str]) -> dict[str, tuple[Row,
     block and returns its own row (with `up_start` and `up_depth` besides the block's columns) before its ancestors'
     titles."""
     found: dict[str, tuple[Row, str]] = {}
-    for start in range(0, len(ids), 500):
-        batch = list(ids[start : start + 500])
-        marks = ", ".join("?" * len(batch))
+    for batch, marks in in_batches(ids):
         rows = await reader.fetch_all(
             "WITH RECURSIVE up(start, id, parent_id, title, depth) AS ("
             f" SELECT id, id, parent_id, title, 0 FROM blocks WHERE id IN ({marks})"
