@@ -105,7 +105,7 @@ class Container:
                     QueueLoop(app.observer, settings.observer_concurrency).run,
                     QueueLoop(app.learner, settings.learner_concurrency).run,
                 ] if provider is not None and background else []
-                if app.index.embeds and background:  # writes then need not wait on the embedding model
+                if background:  # writes then need not wait on LanceDB or the embedding model
                     loops.append(app.index.run)
                 async with running(*loops):
                     yield app

@@ -48,6 +48,10 @@ MAX_RESULTS = 50
 _WHOLE_SPACE = ""  # the outbox's block_id for "every block of the space"
 _DRAIN_BATCH = 500
 _RETRY_S = 5.0  # the worker's pause after a failed drain
+# How long the worker gathers writes before it indexes them: a burst (a learner placing a skill, a client
+# building a tree) becomes one index write, and the call that woke it is answered before the index work
+# (the first one imports LanceDB, a second or two holding the GIL) competes with it.
+_GATHER_S = 0.15
 INDEX_LEASE = ("search", "index")  # the lease a process holds while it writes the index
 
 
@@ -66,11 +70,11 @@ class SearchIndex:
 
     @property
     def embeds(self) -> bool:
-        """Whether indexing a block runs an embedding model (then `run` should do it, off the request path)."""
+        """Whether indexing a block runs an embedding model."""
         return self._index.hybrid
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """The search outbox worker: drain what writes queue, so they do not wait on the embedding model.
+        """The search outbox worker: drain what writes queue, so they do not wait on LanceDB or the embedding model.
 
         A search waits for the writes this process made before it (it drains them itself if need be).
         """
@@ -82,7 +86,9 @@ class SearchIndex:
             while True:
                 changed = wake.changes()
                 if self._applied < self._queued:
-                    await self._catch_up()
+                    await anyio.sleep(_GATHER_S)  # not a wait for anything: a search drains what it needs itself
+                    if self._applied < self._queued:  # unless a search or rebuild drained it meanwhile
+                        await self._catch_up()
                     if self._applied < self._queued:  # it failed and is logged: retry after a pause
                         with anyio.move_on_after(_RETRY_S):
                             await changed.wait()
@@ -105,6 +111,12 @@ class SearchIndex:
             for hit in hits
             if (b := blocks.get(hit.block_id)) is not None and b.space_id == space_id
         ]
+
+    async def settle(self) -> None:
+        """Apply every write this process queued so far, as a search does first; the background worker
+        otherwise does it a moment later. Raises `SearchUnavailable` (the index or embedder failed)."""
+        with self._reporting("indexing"):
+            await self._ensure_ready()
 
     async def rebuild(self, space_id: str | None = None, all_projects: bool = False) -> IndexRebuilt:
         """Rebuild the index from the database: one space's rows, or (None) the rows of the current project's
@@ -163,21 +175,17 @@ class SearchIndex:
         await self._catch_up()
 
     async def _catch_up(self) -> None:
-        target = self._queued
         try:
             async with self._writing():
                 await self._ready_locked()
-            self._applied = max(self._applied, target)
         except Exception as exc:  # the database already holds the truth; the queue holds what is missing
             self._ready = False
             log.warning("search index: could not catch up (%s); will retry on the next write or search", exc)
 
     async def _ensure_ready(self) -> None:
         if not self._ready or self._applied < self._queued:  # this process's writes are searchable at once
-            target = self._queued
             async with self._writing():
                 await self._ready_locked()
-            self._applied = max(self._applied, target)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[None]:
@@ -192,6 +200,7 @@ class SearchIndex:
 
     async def _ready_locked(self) -> None:
         """Open (or rebuild) the index if needed, then apply everything queued."""
+        target = self._queued  # this process's writes so far, all in the outbox by now
         if not self._ready and not await self._index.is_current():
             await self._rebuild_all()
         self._ready = True
@@ -200,6 +209,7 @@ class SearchIndex:
         except BaseException:
             self._ready = False
             raise
+        self._applied = max(self._applied, target)
 
     async def _drain(self) -> None:
         while rows := await self._db.fetch_all(
@@ -216,7 +226,7 @@ class SearchIndex:
                 await tx.execute_many("DELETE FROM search_outbox WHERE seq = ?", [(row["seq"],) for row in rows])
 
     async def _rebuild_all(self) -> None:
-        self._ready = False
+        target = self._queued  # the old table serves searches until the new one replaces it
         # Every change queued now is in what the database holds now, so the rebuild covers exactly
         # these rows. (Not `seq <= MAX(seq)`: on PostgreSQL a lower seq may still commit later.)
         queued = await self._db.fetch_all("SELECT seq FROM search_outbox")
@@ -224,6 +234,8 @@ class SearchIndex:
         await self._index.reset(await self._documents(ids))
         async with self._db.transaction() as tx:
             await tx.execute_many("DELETE FROM search_outbox WHERE seq = ?", [(row["seq"],) for row in queued])
+        self._ready = True
+        self._applied = max(self._applied, target)
 
     @contextmanager
     def _reporting(self, what: str) -> Iterator[None]:
