@@ -152,13 +152,17 @@ def call_format(tools: list[dict[str, Any]]) -> dict[str, Any]:
     """A `response_format` that admits one call of an offered tool, `{"name": const, "arguments": ...}`, or an
     array of up to `MAX_CALLS_PER_REPLY` such calls (made in order).
 
-    Each tool's `$defs` move to the root, where its `#/$defs/...` references point."""
+    Each tool's `$defs` move to the root, where its `#/$defs/...` references point. Every argument is required,
+    as in strict structured outputs: a small model then writes each one (`[]`, `""`, or its default) instead
+    of leaving out one it should have thought about, such as a task's preferences."""
     defs: dict[str, Any] = {}
     choices = []
     for tool in tools:
         function = tool["function"]
         parameters = dict(function.get("parameters") or {"type": "object", "properties": {}})
         defs.update(parameters.pop("$defs", {}))
+        if parameters.get("properties"):
+            parameters["required"] = list(parameters["properties"])
         choices.append({
             "type": "object",
             "properties": {"name": {"const": function["name"]}, "arguments": parameters},

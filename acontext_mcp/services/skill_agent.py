@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ WARN_PURPOSE = "learner_warn"
 PLACE_PURPOSE = "learner_place"
 SIMILAR_USE_WHEN = 0.5  # word overlap (Jaccard) of use_when, with the same tool steps, that makes a twin
 MAX_LISTED = 200
+FALLBACK_TITLE_WORDS = 6  # words of an SOP's use_when that name the page it is filed on when the model placed none
 NUDGE = "Call one of the tools; a reply without a tool call does nothing."
 # The learner's own tools, which a model copying its prompt names as an SOP step.
 LEARNER_TOOLS = frozenset({"submit_sop", "submit_warning", "skip", "list_space", "create_folder", "create_page",
@@ -253,6 +255,25 @@ class _TreePlan:
         self.planned.add(path)
         return f"ok: planned {type} {path}"
 
+    def fallback(self, summary: str, similar: Sequence[CitedBlock]) -> Placement:
+        """Where an entry goes when the model planned but never placed it: the last page it planned, else the page
+        of the most similar SOP, else a new page at the root named after `summary` (its use_when, or a warning's
+        text), which also becomes the skill's description."""
+        if planned := [p for p in self.new_pages if self.containers.get(p) == "page"]:
+            return Placement(planned[-1], page_data=self.new_pages[planned[-1]])
+        if similar:
+            return Placement(similar[0].path)
+        words = re.findall(r"[\w'-]+", summary)[:FALLBACK_TITLE_WORDS] or ["learned"]
+        title = " ".join(words)[:MAX_TITLE_CHARS].capitalize()
+        path = self.resolve(f"/{title}")
+        if self.containers.get(path) == "page":
+            return Placement(path)
+        if path in self.containers:  # a folder of that name: the page goes inside it
+            path = f"{path}/{title}"
+        name = unique(slug(title), self.names)
+        self.names.add(name)
+        return Placement(path, page_data={"name": name, "description": " ".join(summary.split())[:MAX_DESCRIPTION]})
+
     def place(self, args: PlaceSop) -> str:
         path = self.resolve(args.page_path)
         if self.containers.get(path) != "page":
@@ -321,8 +342,11 @@ class SkillAgent:
         prompt = _warning_prompt(entry, similar) if warning else _place_prompt(entry, similar)
         run = await self._loop.run(PLACE_PURPOSE, PLACE_WARNING_PROMPT if warning else PLACE_PROMPT, prompt, tools,
                                    final={"place_sop", "merge_into"}, nudge=NUDGE)
-        if not run.finished or plan.placement is None:
-            raise LLMError(f"the model did not place the {'warning' if warning else 'SOP'} within {run.steps} steps")
+        if not run.finished or plan.placement is None:  # a small model lost in the tree: file it anyway
+            what = "warning" if warning else "SOP"
+            plan.placement = plan.fallback(entry.get("use_when") or entry.get("text") or "", similar)
+            log.warning("learner: the model did not place the %s within %d steps; filed on %s", what, run.steps,
+                        plan.placement.page_path)
         if warning and plan.placement.merge_into is not None:
             return Placement(plan.placement.page_path)
         return plan.placement

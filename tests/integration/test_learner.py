@@ -305,3 +305,32 @@ async def test_steps_must_name_the_sessions_tools_and_a_retry_only_places(
         "called: write_file",
         "error: submit_sop: tool_sops[1].action must say what to do with the tool, in words",
     ]
+
+
+async def test_an_sop_the_model_never_places_is_filed_on_a_page_named_after_it(
+    learning: Client, router: Router, fake: ScriptedOpenAI
+) -> None:
+    """A model that only wanders the tree (here: list_space for all its steps) does not lose the SOP, nor
+    make the learner retry: it goes on a new page named after its use_when, which is also the skill's
+    description; one that planned a page but never placed goes on that page."""
+    space_id, session_id = await space_session(learning)
+    router.calls("extract", [("submit_sop", LANDING_SOP)])
+    router.calls("place", *[[("list_space", {"path": "/"})]] * 8)
+    await succeed(learning, router, session_id, "Build the landing page")
+    [item] = (await call(learning, "flush_learning", session_id=session_id))["items"]
+    assert (item["status"], item["attempts"]) == ("learned", 0)  # no failed attempt, no retry
+    block = await call(learning, "get_block", space_id=space_id, block_id=item["block_id"])
+    assert block["path"] == "/Build a product landing page with"
+    [skill] = (await call(learning, "list_skills", space_id=space_id))["items"]
+    assert (skill["name"], skill["description"]) == ("build-a-product-landing-page-with", LANDING_SOP["use_when"])
+
+    other = (await call(learning, "create_session", space_id=space_id))["id"]
+    router.calls("extract", [("submit_sop", {**LANDING_SOP, "use_when": "Deploy a static site to the CDN",
+                                             "tool_sops": LANDING_SOP["tool_sops"][:1]})])
+    router.calls("place", [("create_folder", {"parent_path": "/", "title": "web"}),
+                           ("create_page", {"parent_path": "/web", "title": "deploys", "description": "Ship it"})],
+                 *[[("list_space", {"path": "/web"})]] * 7)
+    await succeed(learning, router, other, "Deploy the site")
+    [item] = (await call(learning, "flush_learning", session_id=other))["items"]
+    block = await call(learning, "get_block", space_id=space_id, block_id=item["block_id"])
+    assert (item["status"], block["path"]) == ("learned", "/web/deploys")

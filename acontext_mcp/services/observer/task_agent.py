@@ -40,7 +40,8 @@ list with your tools, then call finish.
 - User preferences are what the user asks for about how a task is done: style, tools, constraints,
   in the user's own words. The task itself is not one.
 - Status: mark a task success as soon as the agent says it is done and the user does not object;
-  failed when the agent says it could not do it or the user gives up. A reply from a tool shows the
+  failed when the agent says it could not do it, or the user gives up ("never mind, I'll do it
+  myself"), even if the user thanks it. A reply from a tool shows the
   task list as it is now: do not set a status the task already has.
 - Progress lines and preferences come only from what the messages say; never invent them. Record a
   preference only when the user states it.
@@ -55,8 +56,8 @@ Example. Messages:
 [m2] assistant: calls edit_file({"path": "settings.html"}) [c1]
 [m3] tool result [c1]: edited settings.html
 [m4] assistant: Done: the toggle is in the header.
-Calls: insert_task(after_task_order=0, task_description="Add a dark mode toggle to settings.html");
-append_user_preference(task_order=1, preference="Keep the toggle in the header");
+Calls: insert_task(after_task_order=0, task_description="Add a dark mode toggle to settings.html",
+user_preferences=["Keep it in the header"]);
 append_task_progress(task_order=1, progress="I have added the toggle to settings.html");
 update_task(task_order=1, status="success"); link_messages(task_order=1, message_ids=["m1", "m2", "m3", "m4"]);
 finish()"""
@@ -67,6 +68,10 @@ class InsertTask(ToolArgs):
 
     after_task_order: int = Field(description="Insert after this task; 0 inserts first")
     task_description: str = Field(description="What the task is, in one sentence")
+    user_preferences: list[str] = Field(
+        default_factory=list,
+        description="How the user wants it done (style, tools, format, constraints), each copied from the "
+                    "user's words; [] when they said nothing about how")
 
 
 class UpdateTask(ToolArgs):
@@ -109,7 +114,14 @@ def _shown(board: TaskBoard, done: str) -> str:
 
 def _insert(board: TaskBoard, a: InsertTask) -> str:
     board.check_new_task(a.task_description)
-    return _shown(board, f"inserted task {board.insert(a.after_task_order, a.task_description)}")
+    order = board.insert(a.after_task_order, a.task_description)
+    refused = []
+    for preference in a.user_preferences:
+        try:
+            board.append_preference(order, preference)
+        except InvalidArgument as exc:  # the task stands; say which preference was not kept, and why
+            refused.append(f"preference {preference!r} not kept: {exc}")
+    return _shown(board, "; ".join([f"inserted task {order}", *refused]))
 
 
 def _update(board: TaskBoard, a: UpdateTask) -> str:

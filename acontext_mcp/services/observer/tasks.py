@@ -122,7 +122,7 @@ class TaskBoard:
         entry = self._entry(order)
         preference = _text(preference, "preference")
         _check_new(preference, entry.data.user_preferences, "preference", order)
-        _check_grounded(preference, self.user_evidence, "preference", "the user said in their messages")
+        _check_grounded(preference, self.user_evidence, "preference", "the user said in their messages", most=True)
         entry.data.user_preferences.append(preference)
         entry.changed.add("data")
 
@@ -283,9 +283,18 @@ def _check_new(line: str, lines: list[str], name: str, order: int) -> None:
         raise InvalidArgument(f"task {order} already has this {name}; add only something new, or call finish")
 
 
-def _check_grounded(line: str, evidence: set[str] | None, name: str, what: str) -> None:
-    if evidence is not None and not _content_words(line) & evidence:
+def _check_grounded(line: str, evidence: set[str] | None, name: str, what: str, most: bool = False) -> None:
+    """`line` shares a word with `evidence` (`most`: at least half of its words, so it is what was said, not a
+    guess that borrows a word of it)."""
+    if evidence is None:
+        return
+    words = _content_words(line)
+    shared = words & evidence
+    if not shared:
         raise InvalidArgument(f"{name} shares no word with the new messages; record only what {what}")
+    if most and 2 * len(shared) < len(words):
+        missing = ", ".join(sorted(words - evidence)[:5])
+        raise InvalidArgument(f"{name} has words nobody said ({missing}); record only what {what}, in their words")
 
 
 def _text(value: str, name: str) -> str:

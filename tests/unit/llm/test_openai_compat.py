@@ -146,6 +146,9 @@ async def test_json_schema_mode_constrains_the_reply_and_reads_the_call_from_con
     assert several == {"type": "array", "items": {"anyOf": one}, "minItems": 1, "maxItems": 8}  # calls in order
     assert schema["$defs"] == {"Status": {"enum": ["pending", "success"]}}  # hoisted to where $ref points
     assert "$defs" not in schema["anyOf"][0]["properties"]["arguments"]
+    # Every argument is required, as in strict structured outputs, so a small model writes each one.
+    assert schema["anyOf"][0]["properties"]["arguments"]["required"] == ["description", "status"]
+    assert TASK_TOOLS[0]["function"]["parameters"]["required"] == ["description"]  # the caller's schema is untouched
     sent = request["messages"]
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
     assert sent[0]["content"].startswith("You track tasks.") and "- insert_task: Add a task." in sent[0]["content"]

@@ -193,3 +193,17 @@ def test_finishing_with_an_empty_list_after_a_user_message_is_checked_once() -> 
     quiet = board()
     quiet.show([("m1", "m1", "assistant: hello")])
     assert apply_call(quiet, "finish", "{}") == "ok: finished"
+
+
+def test_a_task_is_inserted_with_the_preferences_the_user_stated() -> None:
+    b = TaskBoard("s1", [], known_message_ids={"id-1"})
+    b.show([("m1", "id-1", "user: Build a landing page with Tailwind. Keep the header plain white, no shadows.")])
+    answer = apply_call(b, "insert_task", json.dumps({
+        "after_task_order": 0, "task_description": "Build a landing page with Tailwind",
+        "user_preferences": ["Keep the header plain white, no shadows", "Use Tailwind's dark mode classes"]}))
+    # A guess that borrows one of the user's words is refused; the task and the stated preference stand.
+    assert answer.startswith("ok: inserted task 1; preference \"Use Tailwind's dark mode classes\" not kept: "
+                             "preference has words nobody said (classes, dark, mode)")
+    assert b.tasks[0].data.user_preferences == ["Keep the header plain white, no shadows"]
+    schema = {s["function"]["name"]: s["function"] for s in tool_schemas()}["insert_task"]["parameters"]
+    assert schema["properties"]["user_preferences"]["type"] == "array"
