@@ -219,6 +219,7 @@ def provider_from_settings(settings: Settings) -> ChatProvider | None:
         max_retries=settings.llm_max_retries,
         retry_base_s=settings.llm_retry_base_s,
         tool_mode=settings.llm_tool_mode,
+        max_tokens=settings.llm_max_tokens,
     )
     return ScrubbingProvider(provider) if settings.redact_secrets else provider
 

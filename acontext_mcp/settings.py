@@ -145,6 +145,10 @@ class Settings(BaseModel):
         "auto", env="ACONTEXT_LLM_TOOL_MODE",
         doc="tool calls: `native`, `auto` (native, or a call written as JSON text) or `json_schema` "
             "(a constrained JSON reply, for small local models)")
+    llm_max_tokens: int = setting(
+        0, env="ACONTEXT_LLM_MAX_TOKENS",
+        doc="most tokens one LLM reply may generate (a small model can loop inside a constrained reply for as "
+            "long as it is let)", shown="`0`: 1,536 in `json_schema` mode, no limit sent otherwise", ge=0)
     observer_batch: int = setting(8, env="ACONTEXT_OBSERVER_BATCH", doc="observer batch size, messages", ge=1)
     observer_idle_s: float = setting(
         10.0, env="ACONTEXT_OBSERVER_IDLE_S", doc="observer idle trigger, seconds", ge=0)

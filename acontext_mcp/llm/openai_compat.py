@@ -35,6 +35,7 @@ PLACEHOLDER_KEY = "not-needed"
 
 ToolMode = Literal["auto", "native", "json_schema"]
 MAX_CALLS_PER_REPLY = 8  # calls one json_schema reply may hold
+JSON_SCHEMA_MAX_TOKENS = 1536  # a reply's token limit in json_schema mode, unless one is set
 
 
 class OpenAICompatible:
@@ -47,7 +48,9 @@ class OpenAICompatible:
         max_retries: int = 3,
         retry_base_s: float = 0.5,
         tool_mode: ToolMode = "auto",
+        max_tokens: int = 0,
     ) -> None:
+        """`max_tokens` bounds each reply (0: `JSON_SCHEMA_MAX_TOKENS` in json_schema mode, else none sent)."""
         self._model = model
         self._api_key = api_key or PLACEHOLDER_KEY
         self._base_url = base_url
@@ -55,6 +58,7 @@ class OpenAICompatible:
         self._max_retries = max_retries
         self._retry_base_s = retry_base_s
         self._tool_mode = tool_mode
+        self._max_tokens = max_tokens or (JSON_SCHEMA_MAX_TOKENS if tool_mode == "json_schema" else 0)
         self._client: AsyncOpenAI | None = None
 
     @property
@@ -86,6 +90,8 @@ class OpenAICompatible:
         if self._tool_mode == "json_schema" and tools:
             request = {"model": self._model, "messages": plain_conversation(messages, tools),
                        "response_format": call_format(tools)}
+        if self._max_tokens:  # OpenAI's own API takes only the newer name for reasoning models; servers, the older
+            request["max_tokens" if self._base_url else "max_completion_tokens"] = self._max_tokens
         for attempt in range(self._max_retries + 1):
             try:
                 response = await client.chat.completions.create(**request)

@@ -201,6 +201,7 @@ async def test_tool_mode_setting(fake: ScriptedOpenAI) -> None:
     finally:
         await local.aclose()
     assert "response_format" in fake.requests[0]
+    assert fake.requests[0]["max_tokens"] == 1536  # a small model looping inside its reply stops there
     with pytest.raises(ValueError, match="llm_tool_mode"):
         Settings.load(env={"ACONTEXT_LLM_TOOL_MODE": "grammar"})
 
@@ -222,3 +223,17 @@ async def test_cached_prompt_tokens_are_read_from_the_usage(fake: ScriptedOpenAI
         second = await opened.chat([*HELLO, {"role": "assistant", "content": "one"}], [])
     assert first.cached_tokens == 0
     assert 0 < second.cached_tokens < second.prompt_tokens  # the shared prefix came from the server's cache
+
+
+async def test_a_reply_token_limit_is_sent_when_set(fake: ScriptedOpenAI) -> None:
+    fake.reply(tool_calls=[("finish", {})])
+    fake.reply(tool_calls=[("finish", {})])
+    async with provider(fake.base_url) as native:
+        await native.chat(HELLO, TOOLS)
+    async with provider(fake.base_url, max_tokens=300) as limited:
+        await limited.chat(HELLO, TOOLS)
+    assert "max_tokens" not in fake.requests[0] and "max_completion_tokens" not in fake.requests[0]
+    assert fake.requests[1]["max_tokens"] == 300
+    assert Settings.load(env={"ACONTEXT_LLM_MAX_TOKENS": "300"}).llm_max_tokens == 300
+    with pytest.raises(ValueError, match="llm_max_tokens"):
+        Settings.load(env={"ACONTEXT_LLM_MAX_TOKENS": "-1"})
