@@ -42,6 +42,7 @@ WARN_PURPOSE = "learner_warn"
 PLACE_PURPOSE = "learner_place"
 SIMILAR_USE_WHEN = 0.5  # word overlap (Jaccard) of use_when, with the same tool steps, that makes a twin
 MAX_LISTED = 200
+SKIP_CHECK_CALLS = 2  # tool calls in a task that make its first skip a question back to the model
 FALLBACK_TITLE_WORDS = 6  # words of an SOP's use_when that name the page it is filed on when the model placed none
 NUDGE = "Call one of the tools; a reply without a tool call does nothing."
 # The learner's own tools, which a model copying its prompt names as an SOP step.
@@ -120,8 +121,11 @@ class Skip(ToolArgs):
 @dataclass
 class _Extracted:
     used: set[str]  # the tools the task's messages called: the only tool names a step may name
+    calls: int = 0  # how many tool calls the task's messages made
+    failed: bool = False  # a failed task: a warning is learned, not an SOP
     sop: dict[str, Any] | None = None
     skip_reason: str | None = None
+    skip_checked: bool = False  # the model was asked once to check a skip of a task done in several steps
 
     def submit(self, args: SubmitSop) -> str:
         sop = validate_data("sop", args.model_dump())
@@ -146,8 +150,16 @@ class _Extracted:
         return "ok: warning recorded"
 
     def skip(self, args: Skip) -> str:
+        """Skip; the first skip of a task done in `SKIP_CHECK_CALLS` or more tool calls is asked to check, once (a
+        small model skips as "already complete" what it should learn)."""
         if not args.reason.strip():
             raise InvalidArgument("reason must say why the task is skipped")
+        if self.calls >= SKIP_CHECK_CALLS and not (self.failed or self.skip_checked or self.sop):
+            self.skip_checked = True
+            return (f"check before skipping: the agent made {self.calls} tool calls ({', '.join(sorted(self.used))}) "
+                    "for this task. A task done in several steps is worth a procedure for next time unless it was "
+                    "small talk or one obvious step; that it is finished is not a reason. Call submit_sop, or skip "
+                    "again if there is truly nothing reusable.")
         self.skip_reason, self.sop = args.reason.strip(), None
         return "ok: skipped"
 
@@ -304,7 +316,7 @@ class SkillAgent:
 
         Raises `LLMError`.
         """
-        state = _Extracted(tools_used(messages))
+        state = _Extracted(tools_used(messages), calls=tool_calls(messages), failed=failed)
         submit = {"submit_warning": Tool(SubmitWarning, state.warn)} if failed else \
             {"submit_sop": Tool(SubmitSop, state.submit)}
         tools = {**submit, "skip": Tool(Skip, state.skip)}
@@ -372,6 +384,11 @@ def _is_twin(existing: dict[str, Any], new: dict[str, Any]) -> bool:
         return False
     a, b = _words(existing.get("use_when", "")), _words(new["use_when"])
     return bool(a | b) and len(a & b) / len(a | b) >= SIMILAR_USE_WHEN
+
+
+def tool_calls(messages: list[dict[str, Any]]) -> int:
+    """How many tool calls stored native messages make."""
+    return sum(part.get("type") == "tool-call" for message in messages for part in message.get("parts", []))
 
 
 def tools_used(messages: list[dict[str, Any]]) -> set[str]:

@@ -334,3 +334,37 @@ async def test_an_sop_the_model_never_places_is_filed_on_a_page_named_after_it(
     [item] = (await call(learning, "flush_learning", session_id=other))["items"]
     block = await call(learning, "get_block", space_id=space_id, block_id=item["block_id"])
     assert (item["status"], block["path"]) == ("learned", "/web/deploys")
+
+
+async def test_a_skip_of_a_task_done_in_several_tool_calls_is_checked_once(
+    learning: Client, router: Router, fake: ScriptedOpenAI
+) -> None:
+    space_id, session_id = await space_session(learning)
+    for n, name in enumerate(("write_file", "open_browser"), 1):
+        await call(learning, "send_message", session_id=session_id, message={
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": f"c{n}", "type": "function", "function": {"name": name, "arguments": "{}"}}]})
+        await call(learning, "send_message", session_id=session_id,
+                   message={"role": "tool", "tool_call_id": f"c{n}", "content": "done"})
+    router.calls("extract", [("skip", {"reason": "The task is already complete"})], [("submit_sop", LANDING_SOP)])
+    router.calls("place", [("create_page", {"parent_path": "/", "title": "landing"})],
+                 [("place_sop", {"page_path": "/landing"})])
+    await succeed(learning, router, session_id, "Build the landing page")
+    [item] = (await call(learning, "flush_learning", session_id=session_id))["items"]
+    assert item["status"] == "learned"
+    [check] = [m["content"] for r in fake.requests if agent_of(r) == "extract" for m in r["messages"]
+               if m["role"] == "tool"]
+    assert check.startswith("check before skipping: the agent made 2 tool calls (open_browser, write_file)")
+
+    # Asked once: a second skip stands.
+    other = (await call(learning, "create_session", space_id=space_id))["id"]
+    for n in (1, 2):
+        await call(learning, "send_message", session_id=other, message={
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": f"d{n}", "type": "function", "function": {"name": "run_shell", "arguments": "{}"}}]})
+        await call(learning, "send_message", session_id=other,
+                   message={"role": "tool", "tool_call_id": f"d{n}", "content": "ok"})
+    router.calls("extract", [("skip", {"reason": "nothing reusable"})], [("skip", {"reason": "nothing reusable"})])
+    await succeed(learning, router, other, "Check the disk space")
+    [item] = (await call(learning, "flush_learning", session_id=other))["items"]
+    assert (item["status"], item["skip_reason"]) == ("skipped", "nothing reusable")
