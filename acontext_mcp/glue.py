@@ -77,6 +77,8 @@ class Opening:
         """Open the container when asked and keep it open until `close`. A failure to open (an unreachable
         database, say) is logged once and then answers every request that needs the container."""
         await self._asked.wait()
+        if self._closing.is_set():  # the server stopped before a request needed the container
+            return
         async with AsyncExitStack() as stack:
             try:
                 self._container = await stack.enter_async_context(provide())
@@ -88,8 +90,9 @@ class Opening:
             await self._closing.wait()
 
     def close(self) -> None:
-        self._asked.set()  # nobody asked, so `hold` opens nothing and returns
+        """Close the container, once open; if nothing asked for it yet, never open it."""
         self._closing.set()
+        self._asked.set()
 
 
 @asynccontextmanager
