@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.background import BackgroundTask
@@ -12,10 +13,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from acontext_mcp.auth import StaticTokenVerifier
-from acontext_mcp.container import Container
 from acontext_mcp.errors import AcontextError, InvalidToken, NotFound
 from acontext_mcp.projects import DEFAULT_PROJECT, use_project
 from acontext_mcp.services.disks.public_urls import ROUTE
+
+if TYPE_CHECKING:
+    from acontext_mcp.container import Container
 
 
 def artifact_route(service: Callable[[], Container]) -> Route:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -16,11 +18,12 @@ from starlette.routing import Mount, Route
 
 from acontext_mcp import __version__, prompts, resources, tools
 from acontext_mcp.auth import StaticTokenVerifier, auth_settings
-from acontext_mcp.container import Container
-from acontext_mcp.glue import argument_errors, project_scope
+from acontext_mcp.glue import Opening, ServiceProvider, argument_errors, opening, project_scope
 from acontext_mcp.http_limits import FORM_BYTES, BodyLimit, TrustedHosts
-from acontext_mcp.routes import artifact_route, claude_code_hook_route
 from acontext_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from acontext_mcp.container import Container
 
 INSTRUCTIONS = """\
 acontext-mcp stores an agent's context. Create a session with create_session, store each
@@ -31,25 +34,28 @@ hold learned skills (SOPs) in folders and pages: call experience_search before a
 what worked before. Keep files (plans, code, reports, images) on a disk: create_disk, then
 upsert_artifact, list_artifacts, glob_artifacts, grep_artifacts and get_artifact."""
 
-ServiceProvider = Callable[[], AbstractAsyncContextManager[Container]]
 
+def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[Opening]:
+    """An MCP server whose tools run on a `Container`.
 
-def build_server(settings: Settings, provide: ServiceProvider | None = None) -> MCPServer[Container]:
-    """An MCP server whose tools run on an `Container`.
-
-    By default each MCP session (stdio, in-process) opens the service from `settings`;
-    pass `provide` to share one already open, as the HTTP app does.
+    By default each MCP session (stdio, in-process) opens the service from `settings`, in the background: the
+    server answers `initialize` and lists its tools meanwhile (see `glue.opening`). Pass `provide` to share one
+    already open, as the HTTP app does.
     """
 
-    def open_service() -> AbstractAsyncContextManager[Container]:
-        return Container.open(settings)
+    @asynccontextmanager
+    async def open_service() -> AsyncIterator[Container]:
+        # The services, store and LLM clients load on a worker thread while the event loop answers initialize.
+        container = await anyio.to_thread.run_sync(importlib.import_module, "acontext_mcp.container")
+        async with container.Container.open(settings) as service:
+            yield service
 
     provider = provide or open_service
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[Container]) -> AsyncIterator[Container]:
-        async with provider() as service:
-            yield service
+    async def lifespan(_: MCPServer[Opening]) -> AsyncIterator[Opening]:
+        async with opening(settings, provider) as state:
+            yield state
 
     tokens = settings.project_tokens
     server = MCPServer(
@@ -78,6 +84,12 @@ def build_http_app(settings: Settings) -> Starlette:
     `stateless_http`, /mcp keeps no session between requests, so any replica can answer any
     request; SSE always holds its session in one process.
     """
+    # Only HTTP serves these (and jinja2, which the dashboard loads); stdio opens the container in the background.
+    from acontext_mcp.api import build_api
+    from acontext_mcp.container import Container
+    from acontext_mcp.dashboard import build_dashboard
+    from acontext_mcp.routes import artifact_route, claude_code_hook_route
+
     shared: dict[str, Container] = {}
 
     @asynccontextmanager
@@ -104,13 +116,7 @@ def build_http_app(settings: Settings) -> Starlette:
             async with server.session_manager.run():
                 yield
 
-    from acontext_mcp.dashboard import (
-        build_dashboard,  # jinja2 loads only when serving HTTP
-    )
-
     dashboard = build_dashboard(settings, lambda: shared["service"])
-    from acontext_mcp.api import build_api
-
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
         build_api(settings, lambda: shared["service"], body_limit, security),

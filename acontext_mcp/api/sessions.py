@@ -12,9 +12,9 @@ from acontext_mcp.api.core import ApiError, Call, Fields, Router, page_of
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.formats.editing import EditStrategy
 from acontext_mcp.projects import current_project
+from acontext_mcp.services.limits import MAX_PAGE
 from acontext_mcp.services.models import Session, SessionEvent
 from acontext_mcp.services.observer.models import Task
-from acontext_mcp.services.sessions import MAX_PAGE
 
 router = Router()
 FLUSH_TIMEOUT_S = 120.0

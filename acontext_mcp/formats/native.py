@@ -180,7 +180,7 @@ def reports_invalid(read: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-_PARTS = TypeAdapter(list[Part])
+_PARTS = TypeAdapter(list[Part], config=ConfigDict(defer_build=True))  # as the models: built on first use
 _STORED_CHUNK = 1000
 
 

@@ -1,7 +1,5 @@
 """Prompt: use_skills(space_id, task), the space's best SOPs for a task, ready to follow."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

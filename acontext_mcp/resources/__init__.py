@@ -8,7 +8,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ListResourcesResult
 
-from acontext_mcp.container import Container
+from acontext_mcp.glue import Opening, container_of
 from acontext_mcp.resources import disks, sessions, skills, spaces, tasks
 
 
@@ -21,13 +21,13 @@ def register(server: MCPServer) -> None:
     server.middleware.append(_list_stored)
 
 
-async def _list_stored(ctx: ServerRequestContext[Container, Any], call_next: CallNext) -> HandlerResult:
+async def _list_stored(ctx: ServerRequestContext[Opening, Any], call_next: CallNext) -> HandlerResult:
     """Server middleware: `resources/list` also lists stored records (the caller's project's pages and
     files) beside the templates."""
     result = await call_next(ctx)
     if ctx.method != "resources/list" or result is None:
         return result
-    service = ctx.lifespan_context
+    service = container_of(ctx)
     stored = [*await spaces.list_page_resources(service), *await disks.list_artifact_resources(service)]
     if isinstance(result, ListResourcesResult):
         result.resources += stored

@@ -6,7 +6,7 @@ server middleware puts each file's own mime type on its disk:// reads.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -15,11 +15,13 @@ from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
 
-from acontext_mcp.container import Container
 from acontext_mcp.errors import AcontextError
-from acontext_mcp.glue import resource_errors, service_of
+from acontext_mcp.glue import Opening, container_of, resource_errors, service_of
 from acontext_mcp.services.disks import paths
-from acontext_mcp.services.disks.service import as_text
+from acontext_mcp.services.disks.models import as_text
+
+if TYPE_CHECKING:
+    from acontext_mcp.container import Container
 
 TEMPLATE = "disk://{disk_id}/{+path}"
 MAX_LISTED = 100
@@ -64,14 +66,14 @@ def register(server: MCPServer) -> None:
     server.middleware.append(_artifact_mime_type)
 
 
-async def _artifact_mime_type(ctx: ServerRequestContext[Container, Any], call_next: CallNext) -> HandlerResult:
+async def _artifact_mime_type(ctx: ServerRequestContext[Opening, Any], call_next: CallNext) -> HandlerResult:
     """Give a disk:// read the file's own mime type instead of the template's generic one."""
     result = await call_next(ctx)
     uri = str((ctx.params or {}).get("uri")) if ctx.method == "resources/read" else ""
     if not isinstance(result, dict) or not (params := _PARSED.match(uri)):
         return result
     try:
-        artifact = await ctx.lifespan_context.disks.get_artifact(
+        artifact = await container_of(ctx).disks.get_artifact(
             str(params["disk_id"]), *paths.split(str(params["path"])), with_content=False
         )
     except AcontextError:  # deleted since the read: keep the generic mime type

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resources.templates import ResourceSecurity
 from mcp_types import Resource
 
-from acontext_mcp.container import Container
 from acontext_mcp.formats.markdown import render_folder, render_page
 from acontext_mcp.glue import resource_errors, service_of
 from acontext_mcp.services.spaces.models import Block
+
+if TYPE_CHECKING:
+    from acontext_mcp.container import Container
 
 MAX_LISTED_PAGES = 200
 

@@ -8,12 +8,11 @@ from typing import Any
 
 from acontext_mcp.errors import InvalidArgument
 from acontext_mcp.services import cursors
-from acontext_mcp.services.limits import encode_json_object
+from acontext_mcp.services.limits import MAX_PAGE, encode_json_object
 from acontext_mcp.services.models import EventPage, SessionEvent
 from acontext_mcp.services.sessions import check_session
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
-MAX_PAGE = 200
 MAX_TYPE_CHARS = 64
 
 

@@ -15,9 +15,13 @@ from acontext_mcp.formats.nesting import MAX_JSON_DEPTH, text_depth
 
 MAX_INDEX = 2**31 - 1
 """The largest order, position or index an argument may name (databases store 32-bit integers)."""
+MAX_PAGE = 200
+"""The most sessions, events or users one page lists."""
+MAX_MESSAGES_PAGE = 1000
+"""The most messages one page of a session's messages holds."""
 
-__all__ = ["MAX_INDEX", "MAX_JSON_DEPTH", "check_depth", "check_text_depth", "encode_json_object", "freeing",
-           "json_shape"]
+__all__ = ["MAX_INDEX", "MAX_JSON_DEPTH", "MAX_MESSAGES_PAGE", "MAX_PAGE", "check_depth", "check_text_depth",
+           "encode_json_object", "freeing", "json_shape"]
 T = TypeVar("T")
 
 

@@ -32,7 +32,7 @@ from acontext_mcp.formats.sequence import check_content
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
 from acontext_mcp.services.events import events_between
-from acontext_mcp.services.limits import check_depth, check_text_depth, encode_json_object
+from acontext_mcp.services.limits import MAX_MESSAGES_PAGE, check_depth, check_text_depth, encode_json_object
 from acontext_mcp.services.models import (
     Attachment,
     MessageMeta,
@@ -49,7 +49,6 @@ from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Reader, Writer, new_id, utc_now
 from acontext_mcp.tokens import TokenCounter, message_tokens
 
-MAX_PAGE = 1000
 DEFAULT_MAX_PARTS = 1000
 _INLINE_PREPARE_CHARS = 64 * 1024
 _BACKFILL_BATCH = 500
@@ -167,7 +166,7 @@ class MessageService:
         limit the session's system message or newest turn cannot fit).
         """
         fmt = check_format(format)
-        cursors.check_limit(limit, MAX_PAGE)
+        cursors.check_limit(limit, MAX_MESSAGES_PAGE)
         if edit_strategies and (limit is not None or cursor):
             raise InvalidArgument(
                 "edit_strategies apply to the whole session, so they cannot be combined with limit or cursor; "
@@ -273,7 +272,7 @@ class MessageService:
         """Messages with `seq` over `after_seq`, oldest first, as stored: binary parts kept as blob
         references (read them with `get_attachment`). Raises `NotFound`, `InvalidArgument` (limit).
         """
-        cursors.check_limit(limit, MAX_PAGE)
+        cursors.check_limit(limit, MAX_MESSAGES_PAGE)
         await check_session(self._db, session_id)
         rows = await self._db.fetch_all(
             "SELECT id, seq, source_format, body, created_at, token_count FROM messages "

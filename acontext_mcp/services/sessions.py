@@ -9,14 +9,13 @@ from typing import Any
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
-from acontext_mcp.services.limits import encode_json_object, freeing
+from acontext_mcp.services.limits import MAX_PAGE, encode_json_object, freeing
 from acontext_mcp.services.models import Deleted, Session, SessionPage, SweepReport
 from acontext_mcp.services.spaces.tree import lock_space
 from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Reader, Row, Writer, in_batches, new_id, utc_now
 
-MAX_PAGE = 200
 _SELECT = (
     "SELECT s.rowid, s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count, "
     "(SELECT COALESCE(SUM(m.token_count), 0) FROM messages m WHERE m.session_id = s.id) AS token_count, "

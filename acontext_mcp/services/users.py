@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from acontext_mcp.errors import InvalidArgument, NotFound
 from acontext_mcp.projects import current_project
 from acontext_mcp.services import cursors
+from acontext_mcp.services.limits import MAX_PAGE
 from acontext_mcp.services.models import DeletedUser, User, UserPage, UserResources
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from acontext_mcp.services.sessions import SessionService
     from acontext_mcp.services.spaces.service import SpaceService
 
-MAX_PAGE = 200
 MAX_IDENTIFIER_CHARS = 256
 USER_HINT = "list_users shows the identifiers in use; a user exists once a session, disk or space names it"
 

@@ -1,7 +1,5 @@
 """Tools: create_disk, list_disks, delete_disk, and the artifact tools upsert/get/list/delete/glob/grep/move."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -9,15 +7,16 @@ from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
 from acontext_mcp.services.disks.models import (
+    MAX_GREP_LIMIT,
     Artifact,
     ArtifactContent,
     ArtifactListing,
     ArtifactMatches,
     Disk,
     DiskList,
+    Encoding,
     GrepResult,
 )
-from acontext_mcp.services.disks.service import MAX_GREP_LIMIT, Encoding
 from acontext_mcp.services.models import Deleted
 from acontext_mcp.tools.sessions import UserArg
 

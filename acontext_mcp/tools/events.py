@@ -1,14 +1,12 @@
 """Tools: add_event, list_events."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
-from acontext_mcp.services.events import MAX_PAGE
+from acontext_mcp.services.limits import MAX_PAGE
 from acontext_mcp.services.models import EventPage, SessionEvent
 from acontext_mcp.tools.sessions import SessionId
 

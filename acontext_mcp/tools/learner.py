@@ -1,8 +1,6 @@
 """Tools: the skill learner (get_learner_status, flush_learning) and confirmation of what it learned
 (list_pending_experiences, confirm_experience)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

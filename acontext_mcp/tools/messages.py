@@ -1,7 +1,5 @@
 """Tools: send_message, get_messages, patch_message_meta, get_token_counts."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -10,7 +8,7 @@ from pydantic import Field
 from acontext_mcp.formats import Format
 from acontext_mcp.formats.editing import EditStrategy
 from acontext_mcp.glue import domain_errors, service_of
-from acontext_mcp.services.messages import MAX_PAGE
+from acontext_mcp.services.limits import MAX_MESSAGES_PAGE
 from acontext_mcp.services.models import MessageMeta, MessagePage, StoredMessage, TokenCounts
 from acontext_mcp.tools.sessions import SessionId
 
@@ -51,7 +49,9 @@ def register(server: MCPServer) -> None:
         ctx: Context,
         session_id: SessionId,
         format: FormatArg = "openai",
-        limit: Annotated[int | None, Field(ge=1, le=MAX_PAGE, description="Messages per page; all if omitted")] = None,
+        limit: Annotated[
+            int | None, Field(ge=1, le=MAX_MESSAGES_PAGE, description="Messages per page; all if omitted")
+        ] = None,
         cursor: Annotated[str | None, Field(description="next_cursor of the previous page")] = None,
         edit_strategies: Annotated[
             list[EditStrategy] | None,

@@ -1,15 +1,14 @@
 """Tools: experience_search, rebuild_search_index."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
-from acontext_mcp.services.spaces.index import MAX_QUERY_CHARS, MAX_RESULTS
 from acontext_mcp.services.spaces.models import (
+    MAX_QUERY_CHARS,
+    MAX_RESULTS,
     ExperienceSearchResult,
     IndexRebuilt,
     SearchMode,

@@ -1,15 +1,13 @@
 """Tools: create_session, list_sessions, get_session, delete_session, copy_session."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.limits import MAX_PAGE
 from acontext_mcp.services.models import CopiedSession, Deleted, Session, SessionPage
-from acontext_mcp.services.sessions import MAX_PAGE
 
 SessionId = Annotated[str, Field(description="A session id from create_session or list_sessions")]
 UserArg = Annotated[

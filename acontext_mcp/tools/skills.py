@@ -1,8 +1,6 @@
 """Tools: skills (a space's pages as Agent Skills) and their history: list_skills, get_skill, get_skill_file,
 skill_history, diff_skill, rollback_skill."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

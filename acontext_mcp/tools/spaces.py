@@ -1,7 +1,5 @@
 """Tools: spaces (create_space, list_spaces, delete_space) and their blocks (list_space, create_block, ...)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer

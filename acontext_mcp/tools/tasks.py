@@ -1,7 +1,5 @@
 """Tools: get_tasks, update_task_status, flush, get_observer_status, get_session_summary."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer

@@ -1,15 +1,13 @@
 """Tools: list_users, get_user_resources, delete_user, get_project_configs, update_project_configs."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from acontext_mcp.glue import domain_errors, service_of
+from acontext_mcp.services.limits import MAX_PAGE
 from acontext_mcp.services.models import DeletedUser, ProjectConfigs, UserPage, UserResources
-from acontext_mcp.services.users import MAX_PAGE
 
 Identifier = Annotated[str, Field(description="The user's identifier, as given to create_session(user=...)")]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -74,6 +75,30 @@ def test_an_unreachable_database_fails_clearly_without_its_password(tmp_path: Pa
     assert result.returncode == 1
     assert result.stderr.startswith("acontext-mcp: cannot open the database postgresql://acx:***@127.0.0.1:")
     assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_over_stdio_an_unreachable_database_answers_each_call_with_why(tmp_path: Path) -> None:
+    """The container opens after the handshake (glue.opening); a failure to open is logged in one line and
+    answers each call, without the password."""
+    url = f"postgresql://acx:s3cret@127.0.0.1:{free_port()}/acontext"
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}
+    create = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "create_session", "arguments": {}}}
+    with subprocess.Popen([COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=server_env(tmp_path, ACONTEXT_DATABASE_URL=url)) as server:
+        assert server.stdin and server.stdout and server.stderr
+        answers = []
+        for request in (initialize, create):
+            server.stdin.write((json.dumps(request) + "\n").encode())
+            server.stdin.flush()
+            answers.append(json.loads(server.stdout.readline()))
+        server.stdin.close()
+        assert server.wait(timeout=60) == 0
+        errors = server.stderr.read().decode()
+    assert answers[0]["result"]["serverInfo"]["name"] == "acontext-mcp"
+    assert answers[1]["error"]["message"].startswith("cannot open the database postgresql://acx:***@127.0.0.1:")
+    assert errors.count("cannot open the database postgresql://acx:***@127.0.0.1:") == 1, errors
+    assert "s3cret" not in errors + json.dumps(answers) and "Traceback" not in errors
 
 
 def test_serve_script_keeps_http_when_given_flags(tmp_path: Path) -> None:

@@ -6,6 +6,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+Encoding = Literal["utf-8", "base64"]
+"""How an artifact's content travels as text."""
+
+MAX_GREP_LIMIT = 1000
+"""The most matching lines one grep returns."""
+
+
+def as_text(data: bytes) -> str | None:
+    """The bytes as text if they are UTF-8 without NUL bytes, else None."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
+
 
 class Disk(BaseModel):
     id: str
@@ -34,7 +49,7 @@ class Artifact(BaseModel):
 
 class ArtifactContent(Artifact):
     content: str | None = Field(default=None, description="The file's text, or base64 of its bytes; see encoding")
-    encoding: Literal["utf-8", "base64"] | None = None
+    encoding: Encoding | None = None
     public_url: str | None = Field(default=None, description="A URL anyone can GET the bytes from until it expires")
     public_url_expires_at: str | None = Field(default=None, description="UTC ISO-8601")
     note: str | None = Field(default=None, description="Why a requested public_url is missing")

@@ -15,7 +15,7 @@ import json
 import mimetypes
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -24,14 +24,17 @@ from acontext_mcp.errors import InvalidArgument, NotFound, PayloadTooLarge
 from acontext_mcp.projects import current_project
 from acontext_mcp.services.disks import paths
 from acontext_mcp.services.disks.models import (
+    MAX_GREP_LIMIT,
     Artifact,
     ArtifactContent,
     ArtifactListing,
     ArtifactMatches,
     Disk,
     DiskList,
+    Encoding,
     GrepMatch,
     GrepResult,
+    as_text,
 )
 from acontext_mcp.services.disks.public_urls import UrlSigner
 from acontext_mcp.services.limits import encode_json_object, freeing
@@ -40,10 +43,7 @@ from acontext_mcp.services.users import ensure_user
 from acontext_mcp.store.blobs import BlobStore
 from acontext_mcp.store.database import Database, Reader, Row, Writer, new_id, utc_now
 
-Encoding = Literal["utf-8", "base64"]
-
 MAX_LISTED = 1000
-MAX_GREP_LIMIT = 1000
 MAX_GREP_PATTERN_CHARS = 1000
 MAX_GREP_SCAN_BYTES = 32 * 1024 * 1024
 MAX_GREP_LINE_CHARS = 2000
@@ -466,15 +466,6 @@ def _sha256(data: bytes) -> str:
 def _describe(data: bytes) -> tuple[str, bool]:
     """The bytes' sha256 and whether they are text; run in a worker thread, as both read every byte."""
     return _sha256(data), as_text(data) is not None
-
-
-def as_text(data: bytes) -> str | None:
-    """The bytes as text if they are UTF-8 without NUL bytes, else None."""
-    try:
-        text = data.decode()
-    except UnicodeDecodeError:
-        return None
-    return None if "\x00" in text else text
 
 
 def _mime_type(filename: str, is_text: bool) -> str:

@@ -30,7 +30,7 @@ from acontext_mcp.errors import (
 from acontext_mcp.projects import PROJECT_SPACES, current_project
 from acontext_mcp.queue.leases import Leases
 from acontext_mcp.queue.work import Signal
-from acontext_mcp.services.spaces.models import CitedBlock, IndexRebuilt
+from acontext_mcp.services.spaces.models import MAX_QUERY_CHARS, MAX_RESULTS, CitedBlock, IndexRebuilt
 from acontext_mcp.services.spaces.tree import (
     SEARCHABLE,
     fetch_space,
@@ -43,8 +43,6 @@ from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 2000
-MAX_RESULTS = 50
 _WHOLE_SPACE = ""  # the outbox's block_id for "every block of the space"
 _DRAIN_BATCH = 500
 _RETRY_S = 5.0  # the worker's pause after a failed drain

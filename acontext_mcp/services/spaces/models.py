@@ -10,6 +10,10 @@ BlockType = Literal["folder", "page", "text", "sop", "warning", "fact"]
 BLOCK_TYPES: tuple[BlockType, ...] = get_args(BlockType)
 SearchMode = Literal["fast", "agentic"]
 SEARCH_MODES: tuple[SearchMode, ...] = get_args(SearchMode)
+MAX_QUERY_CHARS = 2000
+"""The longest search query."""
+MAX_RESULTS = 50
+"""The most blocks one search returns."""
 
 
 class SpaceSettings(BaseModel):
