@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lancedb.embeddings import TextEmbeddingFunction, register
 
-from acontext_mcp.store.vectors import BlockIndex, IndexedBlock
+from acontext_mcp.store.vectors import BlockIndex, IndexedBlock, fuse
 
 pytestmark = pytest.mark.anyio
 
@@ -66,3 +66,12 @@ async def test_the_vector_index_is_built_once_the_table_is_big_enough(tmp_path: 
     await index.compact()  # as the search worker does after a rebuild and every 64 writes
     assert await index.vector_indexed()
     assert [hit.block_id for hit in await index.search("a", "more 7", limit=1)] == ["b7"]
+
+
+def test_fusion_trusts_the_vectors_and_rewards_agreement() -> None:
+    found = fuse(["a", "b", "c", "d", "e"], ["e", "f"])
+    # The vectors' first stays first; "e", last by meaning but first by words, rises to second; "f" (words only)
+    # comes after everything the vectors found.
+    assert [hit.block_id for hit in found] == ["a", "e", "b", "c", "d", "f"]
+    assert all(earlier.score > later.score for earlier, later in zip(found, found[1:], strict=False))
+    assert [hit.block_id for hit in fuse([], ["x", "y"])] == ["x", "y"]
