@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 
-import anyio
 import pytest
 
 from acontext_mcp import Container, InvalidArgument, NotFound, Settings
