@@ -89,7 +89,9 @@ class TaskBoard:
         return after_task_order + 1
 
     def check_new_task(self, description: str) -> None:
-        """Raise `InvalidArgument` when a task already says (nearly) the same as `description`."""
+        """Raise `InvalidArgument` when a task already says (nearly) the same as `description`, or it shares no word
+        with the new messages (a small model copies a tool's answer, such as a check, as a task)."""
+        _check_grounded(description, self.evidence, "task_description", "the messages ask for")
         for order, other in enumerate(self._entries, 1):
             if _similar(other.data.task_description, description):
                 raise InvalidArgument(f"task {order} already says this ({other.data.task_description!r}); "

@@ -207,3 +207,15 @@ def test_a_task_is_inserted_with_the_preferences_the_user_stated() -> None:
     assert b.tasks[0].data.user_preferences == ["Keep the header plain white, no shadows"]
     schema = {s["function"]["name"]: s["function"] for s in tool_schemas()}["insert_task"]["parameters"]
     assert schema["properties"]["user_preferences"]["type"] == "array"
+
+
+def test_a_task_must_come_from_the_messages() -> None:
+    b = TaskBoard("s1", [], known_message_ids={"id-1"})
+    b.show([("m1", "id-1", "user: Upgrade pandas to 3.0 and make sure the tests still pass.")])
+    copied = apply_call(b, "insert_task", json.dumps({  # the finish check's own words, copied as a task
+        "after_task_order": 0, "task_description": "Check before finishing: the list is empty. If the user asked "
+                                                   "for something, insert_task it"}))
+    assert copied == ("error: insert_task: task_description shares no word with the new messages; record only what "
+                      "the messages ask for")
+    assert apply_call(b, "insert_task", '{"after_task_order": 0, "task_description": "Upgrade pandas to 3.0"}'
+                      ).startswith("ok: inserted task 1")
