@@ -42,6 +42,7 @@ WARN_PURPOSE = "learner_warn"
 PLACE_PURPOSE = "learner_place"
 SIMILAR_USE_WHEN = 0.5  # word overlap (Jaccard) of use_when, with the same tool steps, that makes a twin
 MAX_LISTED = 200
+MIN_USE_WHEN_WORDS = 4  # fewer, and a search worded another way cannot find the SOP
 SKIP_CHECK_CALLS = 2  # tool calls in a task that make its first skip a question back to the model
 FALLBACK_TITLE_WORDS = 6  # words of an SOP's use_when that name the page it is filed on when the model placed none
 NUDGE = "Call one of the tools; a reply without a tool call does nothing."
@@ -129,6 +130,9 @@ class _Extracted:
 
     def submit(self, args: SubmitSop) -> str:
         sop = validate_data("sop", args.model_dump())
+        if len(words := re.findall(r"\w+", sop["use_when"])) < MIN_USE_WHEN_WORDS:
+            raise InvalidArgument(f"use_when is {len(words)} word(s); say in at least {MIN_USE_WHEN_WORDS} what kind "
+                                  "of request this procedure is for, as a search for it would be worded")
         if not sop["tool_sops"]:
             raise InvalidArgument("tool_sops is empty: list the tool steps, or call skip if no tool did the work")
         for n, step in enumerate(sop["tool_sops"], 1):

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,9 @@ def artifact(tag: str, n: int) -> bytes:
 def one_task_per_batch(request: dict[str, Any]) -> Reply:
     if request["messages"][-1]["role"] == "tool":
         return assistant(tool_calls=[("finish", {})])
-    return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Keep writing"})])
+    first = re.search(r"r\d+-\d+-\d+", request["messages"][1]["content"])  # a task must share a word with its batch
+    return assistant(tool_calls=[("insert_task", {"after_task_order": 0,
+                                                  "task_description": f"Keep writing {first[0] if first else ''}"})])
 
 
 async def test_acknowledged_writes_survive_random_kills(tmp_path: Path) -> None:

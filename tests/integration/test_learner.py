@@ -108,7 +108,8 @@ async def test_a_trivial_task_is_skipped_and_spaceless_sessions_are_not_learned(
     learning: Client, router: Router, fake: ScriptedOpenAI
 ) -> None:
     space_id, session_id = await space_session(learning)
-    router.calls("extract", [("submit_sop", {"use_when": "greet", "tool_sops": []}), ("write_poem", {})],
+    router.calls("extract",
+                 [("submit_sop", {"use_when": "greet the user politely", "tool_sops": []}), ("write_poem", {})],
                  [("skip", {"reason": "just a greeting, nothing reusable"})])
     await succeed(learning, router, session_id, "Say hello to the user")
 

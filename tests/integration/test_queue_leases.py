@@ -28,7 +28,7 @@ def respond(request: dict[str, Any]) -> Reply:
         return assistant(tool_calls=[("skip", {"reason": "too simple to learn from"})])
     if len(request["messages"]) > 2:
         return assistant(tool_calls=[("finish", {})])
-    return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Ship it"})])
+    return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Deploy the site"})])
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ async def test_one_replica_claims_a_due_session_and_the_other_sees_its_lease(pai
     assert (await a.observer.session_state(session_id)).status == "running"
 
     await b.observer.process(session_id)
-    assert [t.data.task_description for t in await a.tasks.list_tasks(session_id)] == ["Ship it"]
+    assert [t.data.task_description for t in await a.tasks.list_tasks(session_id)] == ["Deploy the site"]
     assert (await a.observer.status()).leases == []
     assert await a.observer.claim([session_id], limit=4) == []  # nothing left: claimed, found not due, released
     assert (await a.observer.status()).leases == []
@@ -89,7 +89,7 @@ async def test_a_batch_whose_lease_was_taken_over_is_not_acknowledged_twice(pair
     assert await a.tasks.list_tasks(session_id) == []
 
     await b.observer.process(session_id)
-    assert [t.data.task_description for t in await a.tasks.list_tasks(session_id)] == ["Ship it"]
+    assert [t.data.task_description for t in await a.tasks.list_tasks(session_id)] == ["Deploy the site"]
     assert (await a.observer.session_state(session_id)).pending_messages == 0
 
 

@@ -29,6 +29,7 @@ from tests.support.s3 import S3, s3  # noqa: F401 (fixture)
 from tests.support.servers import HttpServer, http_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+TASK = "Log each session step"  # shares words with the batch, as a task must
 
 MODELS = ("replica-a", "replica-b")
 BATCH = 4
@@ -154,7 +155,7 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: 
             killed.wait(timeout=60)
             return finish(request)
         labels = [f"m{k}" for k in range(1, len(shown) + 1)]  # the short labels the prompt shows
-        return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": "Ship it"}),
+        return assistant(tool_calls=[("insert_task", {"after_task_order": 0, "task_description": TASK}),
                                      ("link_messages", {"task_order": 1, "message_ids": labels}),
                                      ("finish", {})])
 
@@ -190,5 +191,5 @@ async def test_a_batch_of_a_killed_replica_is_finished_by_the_other(deployment: 
             tasks = await call(client, "get_tasks", session_id=session_id)
 
     assert batches(llm) == [(model, texts), (survivor_model, texts)]  # sent again by the survivor only
-    assert [(t["data"]["task_description"], t["message_ids"]) for t in tasks["items"]] == [("Ship it", ids)]
+    assert [(t["data"]["task_description"], t["message_ids"]) for t in tasks["items"]] == [(TASK, ids)]
     assert tasks["observer"]["pending_messages"] == 0
