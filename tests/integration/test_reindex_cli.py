@@ -25,6 +25,7 @@ async def test_reindex_restores_a_deleted_index(settings: Settings, data_dir: Pa
     async with Container.open(settings) as service:
         space = await service.spaces.create_space()
         await seed(service.spaces, space.id, SOPS[:4])
+        await service.index.settle()  # what the background worker does a moment later
     shutil.rmtree(settings.search_index_uri)
 
     done = reindex(data_dir, env=database_env)
