@@ -320,7 +320,8 @@ class SkillAgent:
 
         Raises `LLMError`.
         """
-        state = _Extracted(tools_used(messages), calls=tool_calls(messages), failed=failed)
+        calls = tool_calls(messages)
+        state = _Extracted(set(calls), calls=len(calls), failed=failed)
         submit = {"submit_warning": Tool(SubmitWarning, state.warn)} if failed else \
             {"submit_sop": Tool(SubmitSop, state.submit)}
         tools = {**submit, "skip": Tool(Skip, state.skip)}
@@ -390,15 +391,15 @@ def _is_twin(existing: dict[str, Any], new: dict[str, Any]) -> bool:
     return bool(a | b) and len(a & b) / len(a | b) >= SIMILAR_USE_WHEN
 
 
-def tool_calls(messages: list[dict[str, Any]]) -> int:
-    """How many tool calls stored native messages make."""
-    return sum(part.get("type") == "tool-call" for message in messages for part in message.get("parts", []))
+def tool_calls(messages: list[dict[str, Any]]) -> list[str]:
+    """The name of each tool call stored native messages make, in order."""
+    return [part["name"] for message in messages for part in message.get("parts", [])
+            if part.get("type") == "tool-call" and part.get("name")]
 
 
 def tools_used(messages: list[dict[str, Any]]) -> set[str]:
     """The names of the tools called in stored native messages."""
-    return {part["name"] for message in messages for part in message.get("parts", [])
-            if part.get("type") == "tool-call" and part.get("name")}
+    return set(tool_calls(messages))
 
 
 def _task_prompt(task: TaskData, messages: list[dict[str, Any]]) -> str:

@@ -53,6 +53,17 @@ async def succeed(client: Client, router: Router, session_id: str, description: 
     await call(client, "update_task_status", session_id=session_id, task_order=1, status="success")
 
 
+async def call_tools(client: Client, session_id: str, *calls: tuple[str, str]) -> None:
+    """The agent's tool calls in the session, each `(tool name, its result)`, one assistant message and its result
+    apiece (call ids c1, c2, ... are per session)."""
+    for n, (name, result) in enumerate(calls, 1):
+        await call(client, "send_message", session_id=session_id, message={
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": f"c{n}", "type": "function", "function": {"name": name, "arguments": "{}"}}]})
+        await call(client, "send_message", session_id=session_id,
+                   message={"role": "tool", "tool_call_id": f"c{n}", "content": result})
+
+
 def sops(tree: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in tree["entries"] if e["type"] == "sop"]
 
@@ -273,11 +284,7 @@ async def test_steps_must_name_the_sessions_tools_and_a_retry_only_places(
     placement that fails is retried without extracting again. The plan's title and the placed path may differ in
     case and spelling ("/Landing Pages" placed as "/landing-pages")."""
     space_id, session_id = await space_session(learning)
-    await call(learning, "send_message", session_id=session_id, message={
-        "role": "assistant", "content": None,
-        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "write_file", "arguments": "{}"}}]})
-    await call(learning, "send_message", session_id=session_id,
-               message={"role": "tool", "tool_call_id": "c1", "content": "wrote index.html"})
+    await call_tools(learning, session_id, ("write_file", "wrote index.html"))
     step = {"tool_name": "write_file", "action": "write index.html with the hero"}
     router.calls("extract",
                  [("submit_sop", {"use_when": "Build a landing page", "tool_sops": [
@@ -341,12 +348,7 @@ async def test_a_skip_of_a_task_done_in_several_tool_calls_is_checked_once(
     learning: Client, router: Router, fake: ScriptedOpenAI
 ) -> None:
     space_id, session_id = await space_session(learning)
-    for n, name in enumerate(("write_file", "open_browser"), 1):
-        await call(learning, "send_message", session_id=session_id, message={
-            "role": "assistant", "content": None,
-            "tool_calls": [{"id": f"c{n}", "type": "function", "function": {"name": name, "arguments": "{}"}}]})
-        await call(learning, "send_message", session_id=session_id,
-                   message={"role": "tool", "tool_call_id": f"c{n}", "content": "done"})
+    await call_tools(learning, session_id, ("write_file", "done"), ("open_browser", "done"))
     router.calls("extract", [("skip", {"reason": "The task is already complete"})], [("submit_sop", LANDING_SOP)])
     router.calls("place", [("create_page", {"parent_path": "/", "title": "landing"})],
                  [("place_sop", {"page_path": "/landing"})])
@@ -359,12 +361,7 @@ async def test_a_skip_of_a_task_done_in_several_tool_calls_is_checked_once(
 
     # Asked once: a second skip stands.
     other = (await call(learning, "create_session", space_id=space_id))["id"]
-    for n in (1, 2):
-        await call(learning, "send_message", session_id=other, message={
-            "role": "assistant", "content": None,
-            "tool_calls": [{"id": f"d{n}", "type": "function", "function": {"name": "run_shell", "arguments": "{}"}}]})
-        await call(learning, "send_message", session_id=other,
-                   message={"role": "tool", "tool_call_id": f"d{n}", "content": "ok"})
+    await call_tools(learning, other, ("run_shell", "ok"), ("run_shell", "ok"))
     router.calls("extract", [("skip", {"reason": "nothing reusable"})], [("skip", {"reason": "nothing reusable"})])
     await succeed(learning, router, other, "Check the disk space")
     [item] = (await call(learning, "flush_learning", session_id=other))["items"]
