@@ -87,6 +87,10 @@ def storage_options(uri: str, env: Mapping[str, str] = os.environ) -> dict[str, 
     return {}
 
 
+def _ids(search: Any) -> list[str]:
+    return [row["block_id"] for row in search.to_list()]
+
+
 def quote(value: str) -> str:
     """A SQL string literal for a LanceDB filter."""
     return "'" + value.replace("'", "''") + "'"
@@ -303,15 +307,27 @@ class BlockIndex:
         with ThreadPoolExecutor(1) as pool:
             words_found = pool.submit(by_words.to_list)
             vector = self._embed_function().compute_query_embeddings(query)[0]
-            by_meaning = table.search(vector).where(where, prefilter=True).limit(depth)
-            by_meaning = by_meaning.select(["block_id", "_distance"])
-            if table.count_rows() < self.ann_min_rows or table.count_rows(where) < self.flat_below:
-                by_meaning = by_meaning.bypass_vector_index()  # exact: every row of the space is seen
-            else:
-                by_meaning = by_meaning.nprobes(_NPROBES).refine_factor(_REFINE_FACTOR)
-            meaning = [row["block_id"] for row in by_meaning.to_list()]
+            meaning = self._nearest(table, vector, where, depth)
             matched = [row["block_id"] for row in words_found.result()]
         return fuse(meaning, matched)[:limit]
+
+    def _nearest(self, table: Any, vector: Any, where: str, depth: int) -> list[str]:
+        """The `depth` blocks matching `where` nearest to `vector`: exact below `flat_below` rows of the space (or
+        before the table has its approximate index), else through the index. Where the space is at least half of
+        the table, the filter is applied after the approximate search, over twice the rows (at 100,000 rows a
+        filter before it costs about a third more), unless too few of those rows are the space's."""
+        def query(prefilter: bool, limit: int) -> Any:
+            return table.search(vector).select(["block_id", "_distance"]).where(where, prefilter=prefilter).limit(limit)
+
+        total = table.count_rows()
+        rows = table.count_rows(where) if total >= self.ann_min_rows else total
+        if total < self.ann_min_rows or rows < self.flat_below:
+            return _ids(query(True, depth).bypass_vector_index())  # exact: every row of the space is seen
+        if rows * 2 >= total:
+            found = _ids(query(False, depth * 2).nprobes(_NPROBES).refine_factor(_REFINE_FACTOR))
+            if len(found) >= depth:
+                return found[:depth]
+        return _ids(query(True, depth).nprobes(_NPROBES).refine_factor(_REFINE_FACTOR))
 
     def _require_table(self) -> Any:
         if self._table is None:

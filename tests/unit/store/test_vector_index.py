@@ -58,6 +58,26 @@ async def test_a_small_space_in_a_large_indexed_table_is_still_found(tmp_path: P
     assert found and all(hit.block_id.startswith("big") for hit in found)
 
 
+async def test_a_space_holding_most_of_the_table_still_gets_its_own_rows_when_others_are_nearer(
+    tmp_path: Path,
+) -> None:
+    """A space of half the table or more is filtered after the approximate search; when the rows nearest the query
+    are another space's, that leaves too few, and the space is searched with its filter first instead."""
+    index = BlockIndex(str(tmp_path / "index"), embedding="test-hashed-words", ann_min_rows=2_000, flat_below=100)
+    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "lambda"]
+    big = [_row(f"big{i}", "big", f"{words[i % 8]} {words[(i // 8) % 8]} {i}") for i in range(1_300)]
+    near = [_row(f"near{i}", "near", f"zeta eta theta {i}") for i in range(1_100)]
+    await index.reset(big + near)
+    assert await index.vector_indexed()
+
+    found = await index.search("big", "zeta eta theta", limit=5)
+    assert len(found) == 5 and all(hit.block_id.startswith("big") for hit in found)
+    found = await index.search("big", "kappa omega", limit=5)
+    assert len(found) == 5 and all(hit.block_id.startswith("big") for hit in found)
+    assert found[0].block_id in {f"big{i}" for i in range(1_300) if {words[i % 8], words[(i // 8) % 8]} ==
+                                 {"kappa", "omega"}}
+
+
 async def test_the_vector_index_is_built_once_the_table_is_big_enough(tmp_path: Path) -> None:
     index = BlockIndex(str(tmp_path / "index"), embedding="test-hashed-words", ann_min_rows=300, flat_below=100)
     await index.reset([_row(f"a{i}", "a", f"row {i}") for i in range(200)])
