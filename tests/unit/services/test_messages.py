@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 from pathlib import Path
@@ -207,3 +208,35 @@ async def test_delete_session_removes_messages_and_blobs(service: Container, set
     assert await service.db.fetch_all("SELECT id FROM messages") == []
     assert await service.db.fetch_all("SELECT call_id FROM message_tool_calls") == []
     assert blob_files(settings) == []
+
+
+async def test_reading_a_huge_message_runs_no_full_garbage_collection(tmp_path: Path) -> None:
+    """A full collection holds the GIL: over the objects of a huge message each one stalled every tenant's event loop
+    for 0.1-0.3 s. The collector waits while such a message is decoded off the loop, and is back on after."""
+    parts = 60_000
+    settings = Settings(data_dir=tmp_path, max_message_parts=parts, max_message_bytes=16 * 1024 * 1024)
+    full: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(1)
+
+    async with Container.open(settings, background=False) as service:
+        session = (await service.sessions.create_session()).id
+        message = {"role": "user", "content": [{"type": "text", "text": "a"}] * parts}
+        await service.messages.send_message(session, message)
+        gc.callbacks.append(count)
+        try:
+            page = await service.messages.get_messages(session)
+        finally:
+            gc.callbacks.remove(count)
+        assert len(page.items[0]["content"]) == parts
+        assert full == []
+        assert gc.isenabled()
+
+        gc.disable()  # the collector stays as its owner left it
+        try:
+            await service.messages.get_messages(session)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
