@@ -192,7 +192,7 @@ class InlineConnection:
         def set_up(connection: sqlite3.Connection, checkpointer: sqlite3.Connection) -> None:
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # another process may be writing now
             for pragma in _PRAGMAS:
-                connection.execute(pragma)
+                _when_unlocked(connection, pragma)
             connection.execute("PRAGMA wal_autocheckpoint=0")  # `checkpoint` does it, off the loop
             connection.execute("PRAGMA busy_timeout=0")
             checkpointer.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -276,6 +276,23 @@ class InlineConnection:
             self.checkpoints += 1
         except sqlite3.Error as exc:  # e.g. a full disk: the WAL keeps the data, the next checkpoint retries
             log.warning("sqlite checkpoint failed (%s); the next one retries", exc)
+
+
+def _when_unlocked(connection: sqlite3.Connection, sql: str) -> None:
+    """Run `sql`, retrying for up to `BUSY_TIMEOUT_MS` while the file is locked. Switching a new file to WAL fails
+    at once with "database is locked" while another connection does the same (SQLite calls no busy handler
+    there), as when two servers start on one fresh data dir."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.002
+    while True:
+        try:
+            connection.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)  # a worker thread, not the event loop
+        pause = min(pause * 2, 0.05)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

@@ -224,3 +224,17 @@ async def test_a_steady_stream_of_writes_keeps_the_wal_bounded(tmp_path: Path) -
         assert db.writer.checkpoints >= 3  # each one ran before the next transaction could start
         wal, database = path.with_name(f"{path.name}-wal").stat().st_size, path.stat().st_size
     assert wal < database  # about the last interval's writes, not all of them
+
+
+async def test_connections_opening_a_new_file_at_once_all_open(tmp_path: Path) -> None:
+    """Switching a new file to WAL fails at once with "database is locked" while another connection does the
+    same (SQLite calls no busy handler there): two servers starting on one fresh data dir must both open."""
+    async def open_one(path: Path) -> None:
+        async with SqliteDatabase.open(path) as db:
+            journal = await db.fetch_one("PRAGMA journal_mode")
+        assert journal is not None and journal[0] == "wal"
+
+    for attempt in range(25):
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(open_one, tmp_path / f"race{attempt}.db")
