@@ -103,10 +103,10 @@ class MessageService:
         message_id = new_id()
         blob_prefix = f"{session_id}/{message_id}"
         self._check_top_parts(message)  # before any walk over the message: a part list is refused in O(1)
-        if check_depth(message, "message") > _INLINE_PREPARE_CHARS:  # megabytes of base64: keep the event loop free
-            native, body, blobs, tokens = await _off_loop(True, lambda: self._prepare(message, fmt, blob_prefix))
-        else:  # the usual small message: a thread hop would cost more than the work
-            native, body, blobs, tokens = self._prepare(message, fmt, blob_prefix)
+        # Megabytes of base64 are prepared off the event loop; the usual small message inline, as a thread hop
+        # would cost more than the work.
+        heavy = check_depth(message, "message") > _INLINE_PREPARE_CHARS
+        native, body, blobs, tokens = await _off_loop(heavy, lambda: self._prepare(message, fmt, blob_prefix))
         if blobs:  # the transaction checks the session too; this spares writing bytes for nothing
             await check_session(self._db, session_id)
         now = utc_now()

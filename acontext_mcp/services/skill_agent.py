@@ -121,12 +121,16 @@ class Skip(ToolArgs):
 
 @dataclass
 class _Extracted:
-    used: set[str]  # the tools the task's messages called: the only tool names a step may name
-    calls: int = 0  # how many tool calls the task's messages made
+    calls: list[str]  # the tool of each call the task's messages made, in order
     failed: bool = False  # a failed task: a warning is learned, not an SOP
     sop: dict[str, Any] | None = None
     skip_reason: str | None = None
     skip_checked: bool = False  # the model was asked once to check a skip of a task done in several steps
+
+    @property
+    def used(self) -> set[str]:
+        """The tools the task's messages called: the only tool names a step may name."""
+        return set(self.calls)
 
     def submit(self, args: SubmitSop) -> str:
         sop = validate_data("sop", args.model_dump())
@@ -158,12 +162,12 @@ class _Extracted:
         small model skips as "already complete" what it should learn)."""
         if not args.reason.strip():
             raise InvalidArgument("reason must say why the task is skipped")
-        if self.calls >= SKIP_CHECK_CALLS and not (self.failed or self.skip_checked or self.sop):
+        if len(self.calls) >= SKIP_CHECK_CALLS and not (self.failed or self.skip_checked or self.sop):
             self.skip_checked = True
-            return (f"check before skipping: the agent made {self.calls} tool calls ({', '.join(sorted(self.used))}) "
-                    "for this task. A task done in several steps is worth a procedure for next time unless it was "
-                    "small talk or one obvious step; that it is finished is not a reason. Call submit_sop, or skip "
-                    "again if there is truly nothing reusable.")
+            return (f"check before skipping: the agent made {len(self.calls)} tool calls "
+                    f"({', '.join(sorted(self.used))}) for this task. A task done in several steps is worth a "
+                    "procedure for next time unless it was small talk or one obvious step; that it is finished is "
+                    "not a reason. Call submit_sop, or skip again if there is truly nothing reusable.")
         self.skip_reason, self.sop = args.reason.strip(), None
         return "ok: skipped"
 
@@ -320,8 +324,7 @@ class SkillAgent:
 
         Raises `LLMError`.
         """
-        calls = tool_calls(messages)
-        state = _Extracted(set(calls), calls=len(calls), failed=failed)
+        state = _Extracted(tool_calls(messages), failed=failed)
         submit = {"submit_warning": Tool(SubmitWarning, state.warn)} if failed else \
             {"submit_sop": Tool(SubmitSop, state.submit)}
         tools = {**submit, "skip": Tool(Skip, state.skip)}

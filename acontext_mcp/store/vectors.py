@@ -305,11 +305,10 @@ class BlockIndex:
         # both searches, then its merge) that took p50 41 -> 37 ms, p95 77 -> 69 ms at 100,000 SOPs on a busy
         # 2-core machine, the same requests alternating between the two.
         with ThreadPoolExecutor(1) as pool:
-            words_found = pool.submit(by_words.to_list)
+            words_found = pool.submit(_ids, by_words)
             vector = self._embed_function().compute_query_embeddings(query)[0]
             meaning = self._nearest(table, vector, where, depth)
-            matched = [row["block_id"] for row in words_found.result()]
-        return fuse(meaning, matched)[:limit]
+            return fuse(meaning, words_found.result())[:limit]
 
     def _nearest(self, table: Any, vector: Any, where: str, depth: int) -> list[str]:
         """The `depth` blocks matching `where` nearest to `vector`: exact below `flat_below` rows of the space (or
