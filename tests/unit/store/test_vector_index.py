@@ -40,13 +40,31 @@ def _row(block_id: str, space_id: str, text: str) -> IndexedBlock:
     return IndexedBlock(block_id=block_id, space_id=space_id, type="sop", text=text, head=text)
 
 
-async def test_a_small_space_in_a_large_indexed_table_is_still_found(tmp_path: Path) -> None:
+_WORDS = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "lambda"]
+
+
+def _pair(i: int) -> tuple[str, str]:
+    """The two words of row `i` of `_big`, one of the 64 pairs of `_WORDS`."""
+    return _WORDS[i % 8], _WORDS[(i // 8) % 8]
+
+
+def _big(count: int) -> list[IndexedBlock]:
+    """`count` rows of the space "big", each two words of `_WORDS` and its number."""
+    return [_row(f"big{i}", "big", " ".join([*_pair(i), str(i)])) for i in range(count)]
+
+
+async def _indexed(tmp_path: Path, rows: list[IndexedBlock]) -> BlockIndex:
+    """An index of `rows` large enough for its approximate vector index (2,000 rows); spaces under 100 rows are
+    still searched exactly."""
     index = BlockIndex(str(tmp_path / "index"), embedding="test-hashed-words", ann_min_rows=2_000, flat_below=100)
-    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "lambda"]
-    big = [_row(f"big{i}", "big", f"{words[i % 8]} {words[(i // 8) % 8]} {i}") for i in range(2_400)]
-    small = [_row(f"small{i}", "small", f"zeta{i} eta{i}") for i in range(5)]
-    await index.reset(big + small)
+    await index.reset(rows)
     assert await index.vector_indexed()
+    return index
+
+
+async def test_a_small_space_in_a_large_indexed_table_is_still_found(tmp_path: Path) -> None:
+    small = [_row(f"small{i}", "small", f"zeta{i} eta{i}") for i in range(5)]
+    index = await _indexed(tmp_path, _big(2_400) + small)
 
     # No word of the query is in the small space, so only the vectors can rank its rows; every one is returned.
     found = await index.search("small", "alpha beta", limit=5)
@@ -63,19 +81,14 @@ async def test_a_space_holding_most_of_the_table_still_gets_its_own_rows_when_ot
 ) -> None:
     """A space of half the table or more is filtered after the approximate search; when the rows nearest the query
     are another space's, that leaves too few, and the space is searched with its filter first instead."""
-    index = BlockIndex(str(tmp_path / "index"), embedding="test-hashed-words", ann_min_rows=2_000, flat_below=100)
-    words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "lambda"]
-    big = [_row(f"big{i}", "big", f"{words[i % 8]} {words[(i // 8) % 8]} {i}") for i in range(1_300)]
     near = [_row(f"near{i}", "near", f"zeta eta theta {i}") for i in range(1_100)]
-    await index.reset(big + near)
-    assert await index.vector_indexed()
+    index = await _indexed(tmp_path, _big(1_300) + near)
 
     found = await index.search("big", "zeta eta theta", limit=5)
     assert len(found) == 5 and all(hit.block_id.startswith("big") for hit in found)
     found = await index.search("big", "kappa omega", limit=5)
     assert len(found) == 5 and all(hit.block_id.startswith("big") for hit in found)
-    assert found[0].block_id in {f"big{i}" for i in range(1_300) if {words[i % 8], words[(i // 8) % 8]} ==
-                                 {"kappa", "omega"}}
+    assert found[0].block_id in {f"big{i}" for i in range(1_300) if set(_pair(i)) == {"kappa", "omega"}}
 
 
 async def test_the_vector_index_is_built_once_the_table_is_big_enough(tmp_path: Path) -> None:
